@@ -1,0 +1,139 @@
+"""``reading-assistant``: the window by default; ``ask``, ``eval`` and ``bench`` on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from app.core.documents import Document, load_document, read_stdin
+from app.core.engine import AskOptions, Prediction, QAEngine
+from app.core.errors import ReadingAssistantError
+from app.core.model_folder import bundled_model_dir
+from app.core.runtime import DEVICES
+from app.core.windows import WindowSettings
+
+EXIT_BAD_INPUT = 2
+COMMANDS = ("ask", "eval", "bench")
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", type=Path, default=None, help="model folder (default: the bundled model)")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="where the model runs (default: auto)")
+
+
+def add_window_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = WindowSettings()
+    parser.add_argument("--seq-len", type=int, default=defaults.seq_len, help="tokens per window")
+    parser.add_argument("--query-len", type=int, default=defaults.query_len, help="question tokens kept")
+    parser.add_argument("--doc-stride", type=int, default=defaults.doc_stride, help="tokens between windows")
+    parser.add_argument("--max-answer-len", type=int, default=30, help="longest answer in tokens")
+
+
+def model_dir(arguments: argparse.Namespace) -> Path:
+    if arguments.model is not None:
+        return arguments.model
+    bundled = bundled_model_dir()
+    if not bundled.is_dir():
+        raise ReadingAssistantError(f"no bundled model at {bundled}: give a model folder with --model DIR")
+    return bundled
+
+
+def open_engine(arguments: argparse.Namespace) -> QAEngine:
+    settings = None
+    if hasattr(arguments, "seq_len"):
+        settings = WindowSettings(arguments.seq_len, arguments.query_len, arguments.doc_stride)
+    return QAEngine.load(model_dir(arguments), device=arguments.device, settings=settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reading-assistant", description="Ask questions about a document, offline.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ask = commands.add_parser("ask", help="answer a question about a file")
+    ask.add_argument("file", help="the document (a path, or - for standard input)")
+    ask.add_argument("question", help="the question")
+    ask.add_argument("--top-k", type=int, default=5, help="how many answers to list (default: 5)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    add_model_arguments(ask)
+    add_window_arguments(ask)
+    return parser
+
+
+def snippet(text: str, start: int, end: int, width: int = 40) -> str:
+    left = max(0, start - width)
+    right = min(len(text), end + width)
+    body = f"{text[left:start]}[{text[start:end]}]{text[end:right]}"
+    body = " ".join(body.split())
+    return ("…" if left > 0 else "") + body + ("…" if right < len(text) else "")
+
+
+def format_prediction(prediction: Prediction, document: Document) -> str:
+    lines = []
+    if not prediction.has_answer:
+        lines.append(
+            f"The document does not seem to answer this ({100 * prediction.no_answer_score:.0f}% no answer). "
+            "Best guesses:"
+        )
+    for rank, answer in enumerate(prediction.answers, 1):
+        lines.append(f"{rank}. {100 * answer.score:5.1f}%  {answer.text}")
+        lines.append(f"          {snippet(document.text, answer.start, answer.end)}")
+    return "\n".join(lines)
+
+
+def prediction_json(prediction: Prediction, engine: QAEngine) -> dict:
+    return {
+        "question": prediction.question,
+        "answers": [{"text": a.text, "start": a.start, "end": a.end, "score": a.score} for a in prediction.answers],
+        "no_answer_score": prediction.no_answer_score,
+        "has_answer": prediction.has_answer,
+        "model": engine.name,
+        "device": engine.device_name,
+        "windows": prediction.windows,
+        "seconds": round(prediction.seconds, 4),
+    }
+
+
+def run_ask(arguments: argparse.Namespace) -> int:
+    if arguments.top_k < 1:
+        raise ReadingAssistantError("--top-k must be at least 1")
+    if not arguments.question.strip():
+        raise ReadingAssistantError("the question is empty")
+    document = read_stdin() if arguments.file == "-" else load_document(Path(arguments.file))
+    engine = open_engine(arguments)
+    started = time.perf_counter()
+    options = AskOptions(top_k=arguments.top_k, max_answer_len=arguments.max_answer_len)
+    prediction = engine.ask(document.text, arguments.question, options)
+    for warning in engine.model.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if arguments.json:
+        result = prediction_json(prediction, engine)
+        result["seconds"] = round(time.perf_counter() - started, 4)
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(format_prediction(prediction, document))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    logging.basicConfig(level=logging.ERROR, format="%(message)s")
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        from app.gui.main import run_gui  # Qt is imported only when the window is wanted
+
+        return run_gui(argv)
+    arguments = build_parser().parse_args(argv)
+    try:
+        return {"ask": run_ask}[arguments.command](arguments)
+    except ReadingAssistantError as error:
+        print(f"reading-assistant: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

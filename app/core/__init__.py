@@ -1,0 +1,1 @@
+"""Plain-Python core: documents, windows, inference, decoding and evaluation. Never imports Qt."""

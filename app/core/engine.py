@@ -1,0 +1,189 @@
+"""The question-answering engine: one object serves the GUI, the command line and evaluation.
+
+Like the Hugging Face pipeline it has three stages: ``preprocess`` (tokens and windows),
+``forward`` (batches through onnxruntime) and ``postprocess`` (spans and confidences).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from app.core.decoding import Answer, SpanCollector
+from app.core.errors import Cancelled, InputError
+from app.core.model_folder import ModelConfig, ModelFolder
+from app.core.runtime import OnnxQAModel
+from app.core.windows import TextTokenizer, TokenizedText, WindowPlan, WindowSettings
+
+ProgressCallback = Callable[[int, int], None]
+StopCheck = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    question: str
+    answers: list[Answer]
+    no_answer_score: float
+    null_odds: float  # no-answer logit minus the best span's logit
+    has_answer: bool  # null odds at or below the model's threshold
+    windows: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class AskOptions:
+    top_k: int = 5
+    max_answer_len: int = 30
+    batch_size: int = 8
+
+
+class QAEngine:
+    def __init__(
+        self,
+        folder: ModelFolder,
+        device: str = "auto",
+        settings: WindowSettings | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.folder = folder
+        self.config: ModelConfig = folder.config
+        self.settings = settings or WindowSettings(self.config.seq_len, self.config.query_len, self.config.doc_stride)
+        self.tokenizer = TextTokenizer.from_file(folder.tokenizer_path)
+        self.model = OnnxQAModel(folder.onnx_path, device=device, threads=threads)
+        fixed = self.model.signature.fixed_length
+        if fixed is not None and fixed != self.settings.seq_len:
+            # A model exported for one length (OpenVINO's 1x384) takes exactly that many tokens.
+            self.settings = replace(self.settings, seq_len=fixed)
+
+    @classmethod
+    def load(cls, model_dir: Path, device: str = "auto", settings: WindowSettings | None = None) -> QAEngine:
+        return cls(ModelFolder.open(model_dir), device=device, settings=settings)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def device_name(self) -> str:
+        return self.model.device_name
+
+    def default_options(self, **overrides: int) -> AskOptions:
+        return AskOptions(max_answer_len=self.config.max_answer_len, **overrides)
+
+    # -- preprocess ---------------------------------------------------------------------------
+
+    def tokenize_document(self, text: str) -> TokenizedText:
+        if not text.strip():
+            raise InputError("the document is empty")
+        return self.tokenizer.tokenize(text)
+
+    def plan(self, document: TokenizedText, question: str) -> WindowPlan:
+        question = question.strip()
+        if not question:
+            raise InputError("the question is empty")
+        question_tokens = self.tokenizer.tokenize(question)
+        if len(question_tokens) == 0:
+            raise InputError("the question has no words the model can read")
+        if len(document) == 0:
+            raise InputError("the document has no words the model can read")
+        return WindowPlan.build(document, question_tokens, self.tokenizer.template, self.settings)
+
+    # -- forward ------------------------------------------------------------------------------
+
+    def forward(
+        self,
+        work: list[tuple[WindowPlan, int]],
+        batch_size: int,
+        should_stop: StopCheck | None = None,
+    ) -> Iterator[tuple[list[tuple[WindowPlan, int]], np.ndarray, np.ndarray]]:
+        """Logits for (plan, window) pairs, a batch at a time; stops between batches if asked."""
+        fixed_batch = self.model.signature.fixed_batch
+        if fixed_batch is not None:
+            batch_size = fixed_batch
+        pad_to = self.model.signature.fixed_length
+        for first in range(0, len(work), batch_size):
+            if should_stop is not None and should_stop():
+                raise Cancelled("stopped")
+            chunk = work[first : first + batch_size]
+            width = pad_to or max(plan.window_length(i) for plan, i in chunk)
+            parts = [plan.encode([i], pad_to=width) for plan, i in chunk]
+            inputs = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+            if fixed_batch is not None and len(chunk) < fixed_batch:
+                inputs = {key: _pad_rows(value, fixed_batch) for key, value in inputs.items()}
+            start, end = self.model.run(inputs)
+            yield chunk, start[: len(chunk)], end[: len(chunk)]
+
+    # -- postprocess --------------------------------------------------------------------------
+
+    def postprocess(self, question: str, text: str, collector: SpanCollector, top_k: int) -> Prediction:
+        answers, no_answer, null_odds = collector.result(text, top_k, self.config.temperature)
+        return Prediction(
+            question=question,
+            answers=answers,
+            no_answer_score=no_answer,
+            null_odds=null_odds,
+            has_answer=null_odds <= self.config.null_threshold,
+            windows=collector.windows_read,
+            seconds=0.0,
+        )
+
+    # -- the whole pipeline -------------------------------------------------------------------
+
+    def ask(
+        self,
+        document: str | TokenizedText,
+        question: str,
+        options: AskOptions | None = None,
+        on_progress: ProgressCallback | None = None,
+        should_stop: StopCheck | None = None,
+    ) -> Prediction:
+        """Answer one question about one document."""
+        started = time.perf_counter()
+        options = options or self.default_options()
+        tokens = document if isinstance(document, TokenizedText) else self.tokenize_document(document)
+        plan = self.plan(tokens, question)
+        collector = SpanCollector(max_answer_len=options.max_answer_len)
+        work = [(plan, i) for i in range(len(plan))]
+        done = 0
+        for chunk, start, end in self.forward(work, options.batch_size, should_stop):
+            for (p, index), s, e in zip(chunk, start, end, strict=True):
+                collector.add(p, index, s, e)
+            done += len(chunk)
+            if on_progress is not None:
+                on_progress(done, len(work))
+        prediction = self.postprocess(question, tokens.text, collector, options.top_k)
+        return replace(prediction, seconds=time.perf_counter() - started)
+
+    def ask_many(
+        self,
+        pairs: list[tuple[TokenizedText, str]],
+        options: AskOptions | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> list[Prediction]:
+        """Answer many (document, question) pairs, packing windows of different pairs into batches."""
+        options = options or self.default_options()
+        plans = [self.plan(tokens, question) for tokens, question in pairs]
+        collectors = [SpanCollector(max_answer_len=options.max_answer_len) for _ in plans]
+        owner = {id(plan): n for n, plan in enumerate(plans)}
+        # Windows of similar length share a batch, so little of each batch is padding.
+        work = sorted(((p, i) for p in plans for i in range(len(p))), key=lambda w: w[0].window_length(w[1]))
+        done = 0
+        for chunk, start, end in self.forward(work, options.batch_size):
+            for (plan, index), s, e in zip(chunk, start, end, strict=True):
+                collectors[owner[id(plan)]].add(plan, index, s, e)
+            done += len(chunk)
+            if on_progress is not None:
+                on_progress(done, len(work))
+        return [
+            self.postprocess(question, tokens.text, collector, options.top_k)
+            for (tokens, question), collector in zip(pairs, collectors, strict=True)
+        ]
+
+
+def _pad_rows(array: np.ndarray, rows: int) -> np.ndarray:
+    padding = np.zeros((rows - array.shape[0], *array.shape[1:]), dtype=array.dtype)
+    return np.concatenate([array, padding])

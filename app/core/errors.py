@@ -1,0 +1,17 @@
+"""Errors whose message is written for the person using the app, not for a developer."""
+
+
+class ReadingAssistantError(Exception):
+    """Base class: ``str(error)`` is one clear sentence that can be shown as it is."""
+
+
+class InputError(ReadingAssistantError):
+    """The document, the question or a setting cannot be used."""
+
+
+class ModelError(ReadingAssistantError):
+    """The model folder is missing, incomplete or corrupt."""
+
+
+class Cancelled(ReadingAssistantError):
+    """The user stopped the work before it finished."""

