@@ -12,8 +12,11 @@ from pathlib import Path
 from app.core.documents import Document, load_document, read_stdin
 from app.core.engine import AskOptions, Prediction, QAEngine
 from app.core.errors import ReadingAssistantError
+from app.core.evaluation import metrics as evaluation_metrics
+from app.core.evaluation import run_engine, write_outputs
 from app.core.model_folder import bundled_model_dir
 from app.core.runtime import DEVICES
+from app.core.squad import load_squad
 from app.core.windows import WindowSettings
 
 EXIT_BAD_INPUT = 2
@@ -60,6 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     add_model_arguments(ask)
     add_window_arguments(ask)
+
+    evaluate = commands.add_parser("eval", help="exact match and F1 on a SQuAD v1.1 or v2.0 file")
+    evaluate.add_argument("dataset", type=Path, help="SQuAD JSON, plain or .gz")
+    evaluate.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    evaluate.add_argument(
+        "--output-dir", type=Path, help="write predictions.json, nbest_predictions.json, null_odds.json"
+    )
+    evaluate.add_argument("--batch-size", type=int, default=32, help="windows per model call")
+    add_model_arguments(evaluate)
     return parser
 
 
@@ -118,6 +130,43 @@ def run_ask(arguments: argparse.Namespace) -> int:
     return 0
 
 
+class ProgressLine:
+    """A one-line progress bar with an ETA on standard error."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.started = time.perf_counter()
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - self.last < 0.5 and done < total:
+            return
+        self.last = now
+        elapsed = now - self.started
+        eta = elapsed / done * (total - done) if done else 0.0
+        bar = "#" * int(30 * done / total)
+        end = "\n" if done >= total else ""
+        print(
+            f"\r{self.label} [{bar:<30}] {done}/{total} windows, {elapsed:.0f}s, ETA {eta:.0f}s",
+            end=end,
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def run_eval(arguments: argparse.Namespace) -> int:
+    dataset = load_squad(arguments.dataset)
+    engine = open_engine(arguments)
+    run = run_engine(engine, dataset, arguments.limit, arguments.batch_size, ProgressLine("eval"))
+    unanswerable_aware = dataset.has_unanswerable
+    result = evaluation_metrics(run, unanswerable_aware)
+    if arguments.output_dir is not None:
+        write_outputs(run, arguments.output_dir, unanswerable_aware)
+    print(json.dumps(result))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.ERROR, format="%(message)s")
@@ -127,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_gui(argv)
     arguments = build_parser().parse_args(argv)
     try:
-        return {"ask": run_ask}[arguments.command](arguments)
+        return {"ask": run_ask, "eval": run_eval}[arguments.command](arguments)
     except ReadingAssistantError as error:
         print(f"reading-assistant: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

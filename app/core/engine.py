@@ -7,6 +7,7 @@ Like the Hugging Face pipeline it has three stages: ``preprocess`` (tokens and w
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,6 +20,7 @@ from app.core.model_folder import ModelConfig, ModelFolder
 from app.core.runtime import OnnxQAModel
 from app.core.windows import TextTokenizer, TokenizedText, WindowPlan, WindowSettings
 
+DOCUMENT_CACHE_SIZE = 4
 ProgressCallback = Callable[[int, int], None]
 StopCheck = Callable[[], bool]
 
@@ -53,6 +55,8 @@ class QAEngine:
         self.config: ModelConfig = folder.config
         self.settings = settings or WindowSettings(self.config.seq_len, self.config.query_len, self.config.doc_stride)
         self.tokenizer = TextTokenizer.from_file(folder.tokenizer_path)
+        # A reader asks several questions about one document: tokenize it once.
+        self._documents: OrderedDict[str, TokenizedText] = OrderedDict()
         self.model = OnnxQAModel(folder.onnx_path, device=device, threads=threads)
         fixed = self.model.signature.fixed_length
         if fixed is not None and fixed != self.settings.seq_len:
@@ -77,9 +81,17 @@ class QAEngine:
     # -- preprocess ---------------------------------------------------------------------------
 
     def tokenize_document(self, text: str) -> TokenizedText:
+        """Tokens of a document; the last few documents are kept, so asking again is instant."""
+        if text in self._documents:
+            self._documents.move_to_end(text)
+            return self._documents[text]
         if not text.strip():
             raise InputError("the document is empty")
-        return self.tokenizer.tokenize(text)
+        tokens = self.tokenizer.tokenize(text)
+        self._documents[text] = tokens
+        if len(self._documents) > DOCUMENT_CACHE_SIZE:
+            self._documents.popitem(last=False)
+        return tokens
 
     def plan(self, document: TokenizedText, question: str) -> WindowPlan:
         question = question.strip()

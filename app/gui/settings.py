@@ -1,0 +1,83 @@
+"""User settings, stored in an INI file in the platform's config folder (platformdirs + QSettings)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from platformdirs import user_config_dir
+from PySide6.QtCore import QByteArray, QSettings
+
+from app.core.model_folder import bundled_model_dir
+
+MAX_RECENT = 10
+
+
+def settings_path() -> Path:
+    """``READING_ASSISTANT_CONFIG_DIR`` overrides the folder (tests use it)."""
+    folder = os.environ.get("READING_ASSISTANT_CONFIG_DIR") or user_config_dir("reading-assistant", appauthor=False)
+    return Path(folder) / "settings.ini"
+
+
+@dataclass
+class EngineSettings:
+    """What the settings dialog edits; every field has a sensible default."""
+
+    model_dir: str = ""  # empty: the bundled model
+    device: str = "auto"
+    top_k: int = 5
+    max_answer_len: int = 30
+    doc_stride: int = 128
+
+    def resolved_model_dir(self) -> Path:
+        return Path(self.model_dir) if self.model_dir else bundled_model_dir()
+
+
+class Store:
+    """Typed access to the settings file."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or settings_path()
+        self._qsettings = QSettings(str(self.path), QSettings.Format.IniFormat)
+
+    def engine_settings(self) -> EngineSettings:
+        defaults = EngineSettings()
+        values = {}
+        for f in fields(EngineSettings):
+            default = getattr(defaults, f.name)
+            raw = self._qsettings.value(f"engine/{f.name}", default)
+            try:
+                values[f.name] = type(default)(raw)
+            except (TypeError, ValueError):
+                values[f.name] = default
+        return EngineSettings(**values)
+
+    def save_engine_settings(self, settings: EngineSettings) -> None:
+        for f in fields(EngineSettings):
+            self._qsettings.setValue(f"engine/{f.name}", getattr(settings, f.name))
+        self._qsettings.sync()
+
+    def recent_files(self) -> list[str]:
+        value = self._qsettings.value("recent/files", [])
+        if isinstance(value, str):  # QSettings gives a lone string for a one-item list
+            value = [value]
+        return [str(v) for v in value or []]
+
+    def add_recent_file(self, path: Path) -> list[str]:
+        entry = str(path.resolve())
+        files = [entry] + [f for f in self.recent_files() if f != entry]
+        self._qsettings.setValue("recent/files", files[:MAX_RECENT])
+        self._qsettings.sync()
+        return files[:MAX_RECENT]
+
+    def clear_recent_files(self) -> None:
+        self._qsettings.setValue("recent/files", [])
+
+    def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
+        return self._qsettings.value("window/geometry"), self._qsettings.value("window/splitter")
+
+    def save_window_state(self, geometry: QByteArray, splitter: QByteArray) -> None:
+        self._qsettings.setValue("window/geometry", geometry)
+        self._qsettings.setValue("window/splitter", splitter)
+        self._qsettings.sync()

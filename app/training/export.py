@@ -1,0 +1,91 @@
+"""Export a fine-tuned checkpoint to ONNX with optimum and quantize it to int8.
+
+``python -m app.training.export --run-dir RUN --fp32-dir DIR --int8-dir models/NAME``
+reads the training run's checkpoint (or its ``final`` model), writes the fp32 ONNX export to
+``--fp32-dir`` (kept out of the repository, for the int8-versus-fp32 check) and the int8 model,
+its ``tokenizer.json`` and ``reading_assistant.json`` to ``--int8-dir``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import torch
+from optimum.onnxruntime import ORTModelForQuestionAnswering, ORTQuantizer
+from optimum.onnxruntime.configuration import AutoQuantizationConfig
+from transformers import AutoModelForQuestionAnswering
+
+from app.core.model_folder import CONFIG_NAME, TOKENIZER_NAME, ModelConfig
+
+INT8_NAME = "model.onnx"
+
+
+def load_trained(run_dir: Path, base_model: Path) -> torch.nn.Module:
+    """The run's final model, or the weights of its latest checkpoint."""
+    final = run_dir / "final"
+    if (final / "config.json").exists():
+        return AutoModelForQuestionAnswering.from_pretrained(final)
+    model = AutoModelForQuestionAnswering.from_pretrained(base_model)
+    state = torch.load(run_dir / "checkpoint.pt", weights_only=False, map_location="cpu")
+    model.load_state_dict(state["model"])
+    print(f"using the checkpoint at step {state['step']}")
+    return model
+
+
+def export(run_dir: Path, fp32_dir: Path, int8_dir: Path, name: str) -> None:
+    config = json.loads((run_dir / "train_config.json").read_text())
+    base = Path(config["base_model"])
+    model = load_trained(run_dir, base).eval()
+    with tempfile.TemporaryDirectory() as scratch:
+        model.save_pretrained(scratch)
+        shutil.copy(base / TOKENIZER_NAME, Path(scratch) / TOKENIZER_NAME)
+        for extra in ("vocab.txt", "tokenizer_config.json", "special_tokens_map.json"):
+            if (base / extra).exists():
+                shutil.copy(base / extra, Path(scratch) / extra)
+        ort_model = ORTModelForQuestionAnswering.from_pretrained(scratch, export=True)
+        ort_model.save_pretrained(fp32_dir)
+    shutil.copy(base / TOKENIZER_NAME, fp32_dir / TOKENIZER_NAME)
+
+    # Dynamic quantization: int8 weights, activations quantized on the fly; no calibration data.
+    quantizer = ORTQuantizer.from_pretrained(fp32_dir)
+    qconfig = AutoQuantizationConfig.avx512_vnni(is_static=False, per_channel=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        quantizer.quantize(save_dir=scratch, quantization_config=qconfig)
+        int8_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copy(next(Path(scratch).glob("*quantized.onnx")), int8_dir / INT8_NAME)
+    shutil.copy(base / TOKENIZER_NAME, int8_dir / TOKENIZER_NAME)
+
+    model_config = ModelConfig(
+        name=name,
+        onnx_file=INT8_NAME,
+        seq_len=config["seq_len"],
+        query_len=config["query_len"],
+        doc_stride=config["doc_stride"],
+    )
+    existing = int8_dir / CONFIG_NAME
+    if existing.exists():
+        # Keep the calibrated temperature and threshold of an earlier export of the same model.
+        kept = json.loads(existing.read_text())
+        model_config = replace(model_config, temperature=kept["temperature"], null_threshold=kept["null_threshold"])
+    existing.write_text(json.dumps(asdict(model_config), indent=2) + "\n")
+    (fp32_dir / CONFIG_NAME).write_text(json.dumps(asdict(replace(model_config, onnx_file="model.onnx")), indent=2))
+    print(f"fp32: {fp32_dir}\nint8: {int8_dir / INT8_NAME} ({(int8_dir / INT8_NAME).stat().st_size / 2**20:.1f} MB)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run-dir", type=Path, required=True)
+    parser.add_argument("--fp32-dir", type=Path, required=True)
+    parser.add_argument("--int8-dir", type=Path, required=True)
+    parser.add_argument("--name", default="minilm-squad-int8")
+    arguments = parser.parse_args(argv)
+    export(arguments.run_dir, arguments.fp32_dir, arguments.int8_dir, arguments.name)
+
+
+if __name__ == "__main__":
+    main()
