@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from app.bench import DEFAULT_DEV, run_bench
 from app.core.documents import Document, load_document, read_stdin
 from app.core.engine import AskOptions, Prediction, QAEngine
 from app.core.errors import ReadingAssistantError
@@ -72,6 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--batch-size", type=int, default=32, help="windows per model call")
     add_model_arguments(evaluate)
+
+    bench = commands.add_parser("bench", help="speed, long-document and accuracy figures (printed, not asserted)")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument("--dev", type=Path, default=DEFAULT_DEV, help="SQuAD dev-v1.1 file for the texts and questions")
+    bench.add_argument("--article-questions", type=int, default=100, help="whole-article questions (0: skip)")
+    bench.add_argument("--book-questions", type=int, default=0, help="book-length questions in both modes (0: skip)")
+    bench.add_argument("--early-windows", type=int, default=16, help="windows read in the ranked early-answer mode")
+    add_model_arguments(bench)
     return parser
 
 
@@ -91,7 +100,9 @@ def format_prediction(prediction: Prediction, document: Document) -> str:
             "Best guesses:"
         )
     for rank, answer in enumerate(prediction.answers, 1):
-        lines.append(f"{rank}. {100 * answer.score:5.1f}%  {answer.text}")
+        location = document.location(answer.start)
+        where = f"  ({location})" if location else ""
+        lines.append(f"{rank}. {100 * answer.score:5.1f}%  {answer.text}{where}")
         lines.append(f"          {snippet(document.text, answer.start, answer.end)}")
     return "\n".join(lines)
 
@@ -167,6 +178,21 @@ def run_eval(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def run_bench_command(arguments: argparse.Namespace) -> int:
+    engine = open_engine(arguments)
+    report = run_bench(
+        engine,
+        model_dir(arguments),
+        arguments.dev,
+        arguments.article_questions,
+        arguments.book_questions,
+        arguments.early_windows,
+        log=lambda message: print(message, file=sys.stderr, flush=True),
+    )
+    print(json.dumps(report) if arguments.json else json.dumps(report, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.ERROR, format="%(message)s")
@@ -176,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_gui(argv)
     arguments = build_parser().parse_args(argv)
     try:
-        return {"ask": run_ask, "eval": run_eval}[arguments.command](arguments)
+        commands = {"ask": run_ask, "eval": run_eval, "bench": run_bench_command}
+        return commands[arguments.command](arguments)
     except ReadingAssistantError as error:
         print(f"reading-assistant: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

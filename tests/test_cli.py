@@ -87,10 +87,10 @@ def test_window_options_change_the_window_count(document, tiny_bert):
     ("make", "question", "message"),
     [
         (lambda d: d / "missing.txt", "Where?", "no such file"),
-        (lambda d: _write(d / "empty.txt", b"  \n"), "Where?", "empty"),
+        (lambda d: _write(d / "blank.txt", b"  \n"), "Where?", "has no text"),
         (lambda d: _write(d / "doc.txt", TEXT.encode()), "   ", "question is empty"),
         (lambda d: _write(d / "blob.txt", b"\x00\x01\x02binary"), "Where?", "binary"),
-        (lambda d: _write(d / "latin.txt", "caf\xe9".encode("latin-1") * 3), "Where?", "UTF-8"),
+        (lambda d: _write(d / "odd.txt", b"\xff\xfeA"), "Where?", "UTF-16"),
         (lambda d: _write(d / "sheet.xlsx", b"PK\x03\x04"), "Where?", "unsupported"),
         (lambda d: d, "Where?", "folder"),
     ],

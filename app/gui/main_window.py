@@ -380,8 +380,7 @@ class MainWindow(QMainWindow):
         self._running.pop("ask", None)
         self._set_busy(False)
         self.prediction = prediction
-        locate = getattr(self.document, "location", None)
-        self.answers.show_prediction(prediction, self.document.text, locate)
+        self.answers.show_prediction(prediction, self.document.text, self.document.location)
         self.document_view.highlight(prediction.answers)
         if prediction.answers:
             self.answers.select(0)

@@ -1,0 +1,10 @@
+"""Reading files (text, Markdown, HTML, PDF, Word, EPUB) into the text the engine answers from.
+
+Each loader returns a ``Document`` whose ``sections`` map character offsets to pages or chapters.
+"""
+
+from app.core.documents.document import Document, Section
+from app.core.documents.loading import load_document, read_stdin, supported_suffixes
+from app.core.documents.plain_text import decode_text
+
+__all__ = ["Document", "Section", "decode_text", "load_document", "read_stdin", "supported_suffixes"]

@@ -1,0 +1,73 @@
+"""A document's text with its source map, and the builder the loaders assemble both with."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+PARAGRAPH_BREAK = "\n\n"
+LINE_BREAK = "\n"
+MAX_LABEL_CHARS = 80
+
+
+@dataclass(frozen=True)
+class Section:
+    """Where a page, chapter or heading begins in ``Document.text``."""
+
+    start: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document's text; answer offsets index ``text`` exactly, ``sections`` say where they are."""
+
+    text: str
+    name: str
+    format: str
+    sections: tuple[Section, ...] = ()
+
+    def __post_init__(self) -> None:
+        starts = [section.start for section in self.sections]
+        if starts != sorted(starts):
+            raise ValueError("sections must be sorted by start")
+
+    def location(self, offset: int) -> str | None:
+        """The label of the section holding ``offset``, or None when no section starts at or before it."""
+        index = bisect_right(self.sections, offset, key=lambda section: section.start) - 1
+        return self.sections[index].label if index >= 0 else None
+
+
+def short_label(text: str) -> str:
+    """One line of at most ``MAX_LABEL_CHARS``: a heading can be a whole paragraph in a badly made file."""
+    label = " ".join(text.split())
+    return label if len(label) <= MAX_LABEL_CHARS else label[: MAX_LABEL_CHARS - 1].rstrip() + "…"
+
+
+class TextBuilder:
+    """Joins blocks of text with line or paragraph breaks and records where sections begin."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._length = 0
+        self._sections: list[Section] = []
+
+    def add(self, block: str, gap: str = PARAGRAPH_BREAK, section: str | None = None) -> None:
+        """Append ``block`` after ``gap``; ``section`` labels the section that begins with it.
+
+        A block with no text is dropped with its label, so an empty page or chapter gets no section.
+        """
+        if not block.strip():
+            return
+        if self._parts:
+            self._append(gap)
+        if section is not None:
+            self._sections.append(Section(self._length, short_label(section)))
+        self._append(block)
+
+    def document(self, name: str, format: str) -> Document:
+        return Document(text="".join(self._parts), name=name, format=format, sections=tuple(self._sections))
+
+    def _append(self, text: str) -> None:
+        self._parts.append(text)
+        self._length += len(text)

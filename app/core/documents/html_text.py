@@ -1,0 +1,114 @@
+"""HTML to the text a reader sees: blocks become line breaks, whitespace collapses, headings become sections."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from app.core.documents.document import LINE_BREAK, PARAGRAPH_BREAK, Document, TextBuilder
+from app.core.documents.plain_text import decode_text
+
+HIDDEN = frozenset({"head", "title", "script", "style", "template", "noscript"})
+HEAD_CONTENT = frozenset({"title", "script", "style", "template", "noscript", "meta", "link", "base"})
+BLOCK_GAPS = {
+    **dict.fromkeys(
+        ("p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "ul", "ol", "dl", "hr", "figure"),
+        PARAGRAPH_BREAK,
+    ),
+    **dict.fromkeys(
+        ("section", "article", "header", "footer", "main", "nav", "aside", "address", "details", "form", "fieldset"),
+        PARAGRAPH_BREAK,
+    ),
+    **dict.fromkeys(("br", "div", "li", "dt", "dd", "tr", "caption", "figcaption", "summary", "center"), LINE_BREAK),
+}
+SECTION_HEADINGS = frozenset({"h1", "h2", "h3"})
+TABLE_CELLS = frozenset({"td", "th"})
+# Tags that never have an end tag, so they must not open a hidden region.
+VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
+HTML_SPACE = re.compile(r"[ \t\n\r\f\xa0]+")
+CELL_SEPARATOR = "\t"
+
+
+def load_html(data: bytes, name: str) -> Document:
+    return html_to_document(decode_text(data, name), name)
+
+
+def html_to_document(markup: str, name: str) -> Document:
+    """The visible text of ``markup``, with a section for each h1 to h3 heading."""
+    parser = _VisibleText()
+    parser.feed(markup)
+    parser.close()
+    return parser.builder.document(name, "html")
+
+
+class _VisibleText(HTMLParser):
+    """Collects the text of one block at a time and hands finished blocks to a ``TextBuilder``."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.builder = TextBuilder()
+        self._block: list[str] = []
+        self._gap = ""
+        self._hidden: list[str] = []
+        self._in_pre = False
+        self._heading = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body" or (self._hidden == ["head"] and tag not in HEAD_CONTENT):
+            # As in a browser, the body, or anything that cannot be in the head, ends a head left open.
+            self._hidden.clear()
+        if self._hidden or tag in HIDDEN:
+            if tag not in VOID:
+                self._hidden.append(tag)
+            return
+        if tag in TABLE_CELLS and "".join(self._block).strip():
+            self._block.append(CELL_SEPARATOR)
+        self._boundary(tag)
+        if tag in SECTION_HEADINGS:
+            self._heading = tag
+        elif tag == "pre":
+            self._in_pre = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._hidden:
+            if tag in self._hidden:
+                # Also closes hidden tags left open inside it, as a browser would.
+                del self._hidden[len(self._hidden) - 1 - self._hidden[::-1].index(tag) :]
+            return
+        if tag == self._heading:
+            self._flush(section=True)
+            self._heading = ""
+        self._boundary(tag)
+        if tag == "pre":
+            self._in_pre = False
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self._block.append(data if self._in_pre else HTML_SPACE.sub(" ", data))
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
+
+    def _boundary(self, tag: str) -> None:
+        gap = BLOCK_GAPS.get(tag)
+        if gap is None:
+            return
+        if self._heading:
+            # A line break inside a heading keeps the heading one block, so it is one section label.
+            self._block.append(" ")
+            return
+        self._flush()
+        self._gap = max(self._gap, gap, key=len)
+
+    def _flush(self, section: bool = False) -> None:
+        raw = "".join(self._block)
+        self._block.clear()
+        if self._in_pre:
+            # As in a browser, the line break right after <pre> is not part of the text.
+            text = raw.removeprefix("\n").rstrip()
+        else:
+            text = re.sub(" ?\t ?", CELL_SEPARATOR, re.sub("  +", " ", raw)).strip(" \t")
+        if text:
+            self.builder.add(text, self._gap, section=text if section else None)
+            self._gap = ""

@@ -1,0 +1,82 @@
+"""Opening a file or standard input as a Document; every problem becomes one InputError naming the file."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from app.core.documents.document import Document
+from app.core.documents.epub import load_epub
+from app.core.documents.html_text import load_html
+from app.core.documents.pdf import load_pdf
+from app.core.documents.plain_text import decode_text, load_markdown, load_text
+from app.core.documents.word import load_docx
+from app.core.errors import InputError
+
+MAX_BYTES = 200 * 1024 * 1024
+STDIN_NAME = "standard input"
+Loader = Callable[[bytes, str], Document]
+# A file without a suffix ("README") is read as plain text.
+LOADERS: dict[str, Loader] = {
+    "": load_text,
+    ".txt": load_text,
+    ".text": load_text,
+    ".md": load_markdown,
+    ".markdown": load_markdown,
+    ".html": load_html,
+    ".htm": load_html,
+    ".xhtml": load_html,
+    ".pdf": load_pdf,
+    ".docx": load_docx,
+    ".epub": load_epub,
+}
+
+log = logging.getLogger(__name__)
+
+
+def supported_suffixes() -> tuple[str, ...]:
+    return tuple(suffix for suffix in LOADERS if suffix)
+
+
+def load_document(path: Path | str) -> Document:
+    """Read a supported file; every problem becomes an InputError with one plain sentence."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    loader = LOADERS.get(suffix)
+    if loader is None:
+        raise InputError(f"{path.name}: unsupported file type {suffix} (supported: {', '.join(supported_suffixes())})")
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise InputError(f"{path.name} is larger than {MAX_BYTES // 2**20} MB, the most this app reads")
+        data = path.read_bytes()
+    except FileNotFoundError as error:
+        raise InputError(f"no such file: {path}") from error
+    except IsADirectoryError as error:
+        raise InputError(f"{path} is a folder, not a file") from error
+    except OSError as error:
+        raise InputError(f"cannot read {path}: {error.strerror or error}") from error
+    try:
+        document = loader(data, path.name)
+    except InputError:
+        raise
+    except Exception as error:
+        # Parsers meet arbitrary bytes and their libraries raise anything on a malformed file; the person
+        # using the app gets one sentence, the details go to the log.
+        log.debug("reading %s failed", path, exc_info=True)
+        raise InputError(f"{path.name} cannot be read: the file may be damaged") from error
+    return with_text(document)
+
+
+def read_stdin() -> Document:
+    data = sys.stdin.buffer.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise InputError(f"{STDIN_NAME} is larger than {MAX_BYTES // 2**20} MB, the most this app reads")
+    return with_text(Document(text=decode_text(data, STDIN_NAME), name=STDIN_NAME, format="text"))
+
+
+def with_text(document: Document) -> Document:
+    if not document.text.strip():
+        raise InputError(f"{document.name} has no text")
+    return document

@@ -1,0 +1,70 @@
+"""PDF: the text layer page by page through pdfium, with page layout undone and a section per page."""
+
+from __future__ import annotations
+
+import re
+
+import pypdfium2 as pdfium
+
+from app.core.documents.document import PARAGRAPH_BREAK, Document, TextBuilder
+from app.core.documents.pdf_layout import Line, continues_paragraph, drop_running_lines, paragraphs, usual_gap
+from app.core.errors import InputError
+
+LINE = re.compile(r"[^\r\n]+")
+# pdfium marks a hyphen it took for a line-end hyphenation with U+FFFE (older builds: U+0002) and has
+# already joined the two lines; the mark, and any invisible soft hyphen, is not part of the text.
+HYPHEN_MARKS = str.maketrans("", "", "\ufffe\x02\xad")
+
+
+def load_pdf(data: bytes, name: str) -> Document:
+    pages = drop_running_lines(read_pages(data, name))
+    usual = usual_gap(pages)
+    builder = TextBuilder()
+    previous = ""
+    for number, page in enumerate(pages, 1):
+        for index, paragraph in enumerate(paragraphs(page, usual)):
+            # A sentence cut by a page break is one sentence again; the page's section still begins here.
+            gap = " " if index == 0 and previous and continues_paragraph(previous, paragraph) else PARAGRAPH_BREAK
+            builder.add(paragraph, gap, section=f"page {number}" if index == 0 else None)
+            previous = paragraph
+    return builder.document(name, "pdf")
+
+
+def read_pages(data: bytes, name: str) -> list[list[Line]]:
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as error:
+        if error.err_code == pdfium.raw.FPDF_ERR_PASSWORD:
+            raise InputError(f"{name} is password-protected; remove the password and open it again") from error
+        raise InputError(f"{name} is not a valid PDF file (it may be damaged)") from error
+    try:
+        pages = [page_lines(pdf, index) for index in range(len(pdf))]
+    finally:
+        pdf.close()
+    # A PDF without pages has no text at all, which load_document reports in its own words.
+    if pages and not any(pages):
+        raise InputError(f"{name} has no text layer: it looks like a scanned PDF, which needs OCR first")
+    return pages
+
+
+def page_lines(pdf: pdfium.PdfDocument, index: int) -> list[Line]:
+    page = pdf[index]
+    text_page = page.get_textpage()
+    try:
+        text = text_page.get_text_range()
+        lines = []
+        for match in LINE.finditer(text):
+            raw = match.group()
+            line_text = raw.translate(HYPHEN_MARKS).strip()
+            if not line_text:
+                continue
+            # Each character of the text is one of pdfium's characters, so offsets are its indexes.
+            first = match.start() + len(raw) - len(raw.lstrip())
+            last = match.start() + len(raw.rstrip()) - 1
+            _, _, _, top = text_page.get_charbox(first, loose=True)
+            _, bottom, _, last_top = text_page.get_charbox(last, loose=True)
+            lines.append(Line(line_text, top, bottom, last_top - bottom))
+        return lines
+    finally:
+        text_page.close()
+        page.close()
