@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from app.bench import DEFAULT_DEV, run_bench
+from app.bench import BOOK_WORDS, DEFAULT_DEV, run_bench
 from app.core.documents import Document, load_document, read_stdin
 from app.core.engine import AskOptions, Prediction, QAEngine
 from app.core.errors import ReadingAssistantError
@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--article-questions", type=int, default=100, help="whole-article questions (0: skip)")
     bench.add_argument("--book-questions", type=int, default=0, help="book-length questions in both modes (0: skip)")
     bench.add_argument("--early-windows", type=int, default=16, help="windows read in the ranked early-answer mode")
+    bench.add_argument("--book-words", type=int, default=BOOK_WORDS, help="length of the book-length document")
     add_model_arguments(bench)
     return parser
 
@@ -188,6 +189,7 @@ def run_bench_command(arguments: argparse.Namespace) -> int:
         arguments.book_questions,
         arguments.early_windows,
         log=lambda message: print(message, file=sys.stderr, flush=True),
+        book_words=arguments.book_words,
     )
     print(json.dumps(report) if arguments.json else json.dumps(report, indent=2))
     return 0

@@ -17,12 +17,14 @@ import numpy as np
 from app.core.decoding import Answer, SpanCollector
 from app.core.errors import Cancelled, InputError
 from app.core.model_folder import ModelConfig, ModelFolder
+from app.core.ranking import TermIndex, reading_order
 from app.core.runtime import OnnxQAModel
 from app.core.windows import TextTokenizer, TokenizedText, WindowPlan, WindowSettings
 
 DOCUMENT_CACHE_SIZE = 4
 ProgressCallback = Callable[[int, int], None]
 StopCheck = Callable[[], bool]
+PartialCallback = Callable[["Prediction"], None]
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,10 @@ class AskOptions:
     top_k: int = 5
     max_answer_len: int = 30
     batch_size: int = 8
+    # Read the windows most relevant to the question first (BM25), streaming answers as they come.
+    ranked: bool = False
+    # Stop after this many windows (0: read them all); with ``ranked``, the early-answer mode.
+    max_windows: int = 0
 
 
 class QAEngine:
@@ -55,8 +61,9 @@ class QAEngine:
         self.config: ModelConfig = folder.config
         self.settings = settings or WindowSettings(self.config.seq_len, self.config.query_len, self.config.doc_stride)
         self.tokenizer = TextTokenizer.from_file(folder.tokenizer_path)
-        # A reader asks several questions about one document: tokenize it once.
+        # A reader asks several questions about one document: tokenize and index it once.
         self._documents: OrderedDict[str, TokenizedText] = OrderedDict()
+        self._indexes: dict[int, TermIndex] = {}
         self.model = OnnxQAModel(folder.onnx_path, device=device, threads=threads)
         fixed = self.model.signature.fixed_length
         if fixed is not None and fixed != self.settings.seq_len:
@@ -90,8 +97,18 @@ class QAEngine:
         tokens = self.tokenizer.tokenize(text)
         self._documents[text] = tokens
         if len(self._documents) > DOCUMENT_CACHE_SIZE:
-            self._documents.popitem(last=False)
+            _, dropped = self._documents.popitem(last=False)
+            self._indexes.pop(id(dropped), None)
         return tokens
+
+    def term_index(self, tokens: TokenizedText) -> TermIndex:
+        """The document's term index, kept as long as its tokens are cached."""
+        index = self._indexes.get(id(tokens))
+        if index is None:
+            index = TermIndex(tokens)
+            if any(cached is tokens for cached in self._documents.values()):
+                self._indexes[id(tokens)] = index
+        return index
 
     def plan(self, document: TokenizedText, question: str) -> WindowPlan:
         question = question.strip()
@@ -152,14 +169,22 @@ class QAEngine:
         options: AskOptions | None = None,
         on_progress: ProgressCallback | None = None,
         should_stop: StopCheck | None = None,
+        on_partial: PartialCallback | None = None,
     ) -> Prediction:
-        """Answer one question about one document."""
+        """Answer one question about one document.
+
+        ``on_partial`` receives the best answers so far after every batch; if the reader stops,
+        the last of them stands (the call raises Cancelled).
+        """
         started = time.perf_counter()
         options = options or self.default_options()
         tokens = document if isinstance(document, TokenizedText) else self.tokenize_document(document)
         plan = self.plan(tokens, question)
+        order = reading_order(self.term_index(tokens), plan) if options.ranked else list(range(len(plan)))
+        if options.max_windows:
+            order = order[: options.max_windows]
         collector = SpanCollector(max_answer_len=options.max_answer_len)
-        work = [(plan, i) for i in range(len(plan))]
+        work = [(plan, i) for i in order]
         done = 0
         for chunk, start, end in self.forward(work, options.batch_size, should_stop):
             for (p, index), s, e in zip(chunk, start, end, strict=True):
@@ -167,6 +192,9 @@ class QAEngine:
             done += len(chunk)
             if on_progress is not None:
                 on_progress(done, len(work))
+            if on_partial is not None and done < len(work):
+                partial = self.postprocess(question, tokens.text, collector, options.top_k)
+                on_partial(replace(partial, seconds=time.perf_counter() - started))
         prediction = self.postprocess(question, tokens.text, collector, options.top_k)
         return replace(prediction, seconds=time.perf_counter() - started)
 

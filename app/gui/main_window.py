@@ -351,9 +351,12 @@ class MainWindow(QMainWindow):
         self.question.remember(question)
         self.answers.clear()
         self.document_view.highlight([])
-        options = AskOptions(top_k=self.settings.top_k, max_answer_len=self.settings.max_answer_len)
+        # The most relevant passages are read first, so a long book shows answers within a second.
+        options = AskOptions(top_k=self.settings.top_k, max_answer_len=self.settings.max_answer_len, ranked=True)
+        self.prediction = None
         task = AskTask(self._next_job(), self.engine, self.document.text, question, options)
         task.signals.progress.connect(self._ask_progress)
+        task.signals.partial.connect(self._ask_partial)
         task.signals.finished.connect(self._ask_finished)
         task.signals.failed.connect(self._ask_failed)
         task.signals.cancelled.connect(self._ask_cancelled)
@@ -362,30 +365,54 @@ class MainWindow(QMainWindow):
         self._start("ask", task)
 
     def cancel(self) -> None:
-        """Stop the running question; it ends within one batch, and its result is ignored."""
+        """Stop the running question within one batch; answers found so far stay on screen."""
         task = self._running.pop("ask", None)
         if task is not None:
             task.stop_requested.set()
             self._set_busy(False)
-            self.statusBar().showMessage("Cancelled.", 3000)
+            if self.prediction is not None:
+                self.statusBar().showMessage(
+                    f"Stopped early: the answers come from the {self.prediction.windows} most relevant windows read.",
+                    8000,
+                )
+            else:
+                self.statusBar().showMessage("Cancelled.", 3000)
 
     def _ask_progress(self, job: int, done: int, total: int) -> None:
         if self._current("ask", job):
             self.progress.setMaximum(total)
             self.progress.setValue(done)
 
+    def _ask_partial(self, job: int, prediction: Prediction) -> None:
+        if self._current("ask", job):
+            first = self.prediction is None
+            self._show_prediction(prediction, reveal=first)
+            if first:
+                seconds = time.perf_counter() - self._started
+                self.time_label.setText(f"First answers in {seconds:.2f} s, reading on…")
+
     def _ask_finished(self, job: int, prediction: Prediction) -> None:
         if not self._current("ask", job):
             return
         self._running.pop("ask", None)
         self._set_busy(False)
+        self._show_prediction(prediction, reveal=True)
+        seconds = time.perf_counter() - self._started
+        self.time_label.setText(f"Answered in {seconds:.2f} s ({prediction.windows} windows)")
+
+    def _show_prediction(self, prediction: Prediction, reveal: bool) -> None:
+        """List and highlight the answers; ``reveal`` scrolls to and selects the best one."""
+        selected = self.answers.list.currentRow()
         self.prediction = prediction
         self.answers.show_prediction(prediction, self.document.text, self.document.location)
         self.document_view.highlight(prediction.answers)
-        if prediction.answers:
+        if prediction.answers and reveal:
             self.answers.select(0)
-        seconds = time.perf_counter() - self._started
-        self.time_label.setText(f"Answered in {seconds:.2f} s ({prediction.windows} windows)")
+        elif prediction.answers and selected >= 0:
+            # Keep the reader's place: re-select without scrolling the document again.
+            self.answers.list.blockSignals(True)
+            self.answers.select(selected)
+            self.answers.list.blockSignals(False)
 
     def _ask_failed(self, job: int, message: str) -> None:
         if self._current("ask", job):

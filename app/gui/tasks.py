@@ -20,6 +20,7 @@ from app.core.windows import WindowSettings
 
 class TaskSignals(QObject):
     progress = Signal(int, int, int)  # job, done, total
+    partial = Signal(int, object)  # job, best answers so far
     finished = Signal(int, object)  # job, result
     failed = Signal(int, str)  # job, message
     cancelled = Signal(int)
@@ -84,4 +85,5 @@ class AskTask(Task):
             self.options,
             on_progress=lambda done, total: self.signals.progress.emit(self.job, done, total),
             should_stop=self.stop_requested.is_set,
+            on_partial=lambda prediction: self.signals.partial.emit(self.job, prediction),
         )

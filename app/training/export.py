@@ -59,6 +59,8 @@ def export(run_dir: Path, fp32_dir: Path, int8_dir: Path, name: str) -> None:
         int8_dir.mkdir(parents=True, exist_ok=True)
         shutil.copy(next(Path(scratch).glob("*quantized.onnx")), int8_dir / INT8_NAME)
     shutil.copy(base / TOKENIZER_NAME, int8_dir / TOKENIZER_NAME)
+    # The transformers config lets optimum (and the benchmark's baseline) open the int8 model too.
+    shutil.copy(fp32_dir / "config.json", int8_dir / "config.json")
 
     model_config = ModelConfig(
         name=name,

@@ -24,7 +24,7 @@ import torch
 from tqdm import tqdm
 from transformers import AutoModelForQuestionAnswering
 
-from app.core.squad import load_squad
+from app.core.squad import SquadArticle, load_squad
 from app.core.windows import TextTokenizer, WindowPlan, WindowSettings
 
 BUCKET = 64  # windows are padded to a multiple of this: few shapes, so memory stays flat
@@ -59,25 +59,44 @@ class Feature:
     end: int
 
 
-def build_features(config: TrainConfig, tokenizer: TextTokenizer) -> list[Feature]:
+@dataclass(frozen=True)
+class Example:
+    article: int
+    paragraph: int
+    question: str
+    char_start: int
+    char_end: int
+    negative: bool
+
+
+def split_examples(config: TrainConfig, articles: tuple[SquadArticle, ...]) -> tuple[list[Example], list[Example]]:
+    """(training examples with their negatives, held-out questions) in a fixed, seeded order.
+
+    Held-out questions are the shuffled ones beyond ``max_questions``: calibration uses them.
+    """
     rng = random.Random(config.seed)
-    settings = WindowSettings(config.seq_len, config.query_len, config.doc_stride)
-    articles = load_squad(Path(config.train_file)).articles
-    examples: list[tuple[int, int, str, int, int, bool]] = []  # article, paragraph, question, span, negative
-    for a, article in enumerate(articles):
-        for p, paragraph in enumerate(article.paragraphs):
-            for qa in paragraph.questions:
-                answer = qa.answers[0]
-                examples.append((a, p, qa.question, answer.start, answer.start + len(answer.text), False))
+    examples = [
+        Example(a, p, qa.question, qa.answers[0].start, qa.answers[0].start + len(qa.answers[0].text), False)
+        for a, article in enumerate(articles)
+        for p, paragraph in enumerate(article.paragraphs)
+        for qa in paragraph.questions
+    ]
     rng.shuffle(examples)
+    held_out = examples[config.max_questions :] if config.max_questions else []
     if config.max_questions:
         examples = examples[: config.max_questions]
     negatives = []
-    for a, p, question, _, _, _ in examples[: int(len(examples) * config.negative_ratio)]:
-        others = [i for i in range(len(articles[a].paragraphs)) if i != p]
+    for example in examples[: int(len(examples) * config.negative_ratio)]:
+        others = [i for i in range(len(articles[example.article].paragraphs)) if i != example.paragraph]
         if others:
-            negatives.append((a, rng.choice(others), question, 0, 0, True))
-    examples += negatives
+            negatives.append(Example(example.article, rng.choice(others), example.question, 0, 0, True))
+    return examples + negatives, held_out
+
+
+def build_features(config: TrainConfig, tokenizer: TextTokenizer) -> list[Feature]:
+    settings = WindowSettings(config.seq_len, config.query_len, config.doc_stride)
+    articles = load_squad(Path(config.train_file)).articles
+    examples, _ = split_examples(config, articles)
 
     contexts = {
         (a, p): paragraph.context
@@ -86,16 +105,17 @@ def build_features(config: TrainConfig, tokenizer: TextTokenizer) -> list[Featur
     }
     keys = sorted(contexts)
     tokenized_contexts = dict(zip(keys, tokenizer.tokenize_many([contexts[k] for k in keys]), strict=True))
-    tokenized_questions = tokenizer.tokenize_many([e[2] for e in examples])
+    tokenized_questions = tokenizer.tokenize_many([e.question for e in examples])
     features = []
-    for (a, p, _, char_start, char_end, negative), question in zip(examples, tokenized_questions, strict=True):
-        plan = WindowPlan.build(tokenized_contexts[(a, p)], question, tokenizer.template, settings)
+    for example, question in zip(examples, tokenized_questions, strict=True):
+        document = tokenized_contexts[(example.article, example.paragraph)]
+        plan = WindowPlan.build(document, question, tokenizer.template, settings)
         for index in range(len(plan)):
             inputs = plan.encode([index])
-            if negative:
+            if example.negative:
                 start = end = plan.null_index
             else:
-                start, end = plan.answer_positions(index, char_start, char_end)
+                start, end = plan.answer_positions(index, example.char_start, example.char_end)
             features.append(
                 Feature(
                     inputs["input_ids"][0].astype(np.int32), inputs["token_type_ids"][0].astype(np.int8), start, end

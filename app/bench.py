@@ -1,0 +1,225 @@
+"""``reading-assistant bench``: speed, long-document and accuracy figures, printed and never asserted.
+
+Everything is measured in one run on one model file:
+- milliseconds per full 384-token window at batch sizes 1, 8 and 32, and windows per second;
+- a book-length document (dev-v1.1 articles joined until about 150,000 words): time to the first
+  answer in ranked mode, and the time to read every window;
+- whole-article SQuAD: dev-v1.1 questions asked against their entire article, F1 and time when
+  reading everything versus ranked early answers (and the same on the book);
+- peak memory, and the Hugging Face question-answering pipeline on the same ONNX file.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.core.engine import AskOptions, Prediction, QAEngine
+from app.core.squad import SquadArticle, SquadQuestion, load_squad, score_question
+
+BOOK_WORDS = 150_000
+DEFAULT_DEV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "squad" / "dev-v1.1.json.gz"
+
+
+@dataclass(frozen=True)
+class Case:
+    """A question about a long document, with its gold answers."""
+
+    text: str
+    question: SquadQuestion
+
+
+def article_text(article: SquadArticle) -> str:
+    return "\n\n".join(p.context for p in article.paragraphs)
+
+
+def book_text(articles: tuple[SquadArticle, ...], book_words: int = BOOK_WORDS) -> tuple[str, int]:
+    """Articles joined, as chapters, until the book has about ``book_words`` words."""
+    chapters, words = [], 0
+    for article in articles:
+        chapters.append(f"{article.title.replace('_', ' ')}\n\n{article_text(article)}")
+        words += len(chapters[-1].split())
+        if words >= book_words:
+            break
+    return "\n\n\n".join(chapters), len(chapters)
+
+
+def sample_questions(articles: tuple[SquadArticle, ...], count: int, seed: int = 7) -> list[tuple[int, SquadQuestion]]:
+    pool = [(a, q) for a, article in enumerate(articles) for p in article.paragraphs for q in p.questions]
+    return random.Random(seed).sample(pool, min(count, len(pool)))
+
+
+def ms_per_window(engine: QAEngine, text: str, batch_sizes: tuple[int, ...], windows: int) -> dict[int, float]:
+    """Milliseconds per full-length window, timed over ``windows`` windows at each batch size."""
+    plan = engine.plan(engine.tokenize_document(text), "What is this text about?")
+    full = [(plan, i) for i in range(len(plan)) if plan.window_length(i) == engine.settings.seq_len][:windows]
+    result = {}
+    for batch in batch_sizes:
+        for _ in engine.forward(full[:batch], batch):  # warm-up at this shape
+            pass
+        started = time.perf_counter()
+        for _ in engine.forward(full, batch):
+            pass
+        result[batch] = 1000 * (time.perf_counter() - started) / len(full)
+    return result
+
+
+def timed_ask(engine: QAEngine, text: str, question: str, options: AskOptions) -> tuple[Prediction, float]:
+    """The prediction and the time until the first answers were available."""
+    first: list[float] = []
+    started = time.perf_counter()
+    prediction = engine.ask(text, question, options, on_partial=lambda _: first.append(time.perf_counter()))
+    return prediction, (first[0] if first else time.perf_counter()) - started
+
+
+def accuracy(engine: QAEngine, cases: list[Case], options: AskOptions) -> dict[str, float]:
+    f1s, seconds, first = [], [], []
+    for case in cases:
+        prediction, first_seconds = timed_ask(engine, case.text, case.question.question, options)
+        best = prediction.answers[0].text if prediction.answers else ""
+        f1s.append(score_question(best, case.question)[1])
+        seconds.append(prediction.seconds)
+        first.append(first_seconds)
+    return {
+        "f1": 100 * float(np.mean(f1s)),
+        "mean_seconds": float(np.mean(seconds)),
+        "mean_first_answer_seconds": float(np.mean(first)),
+        "questions": len(cases),
+    }
+
+
+def baseline_pipeline(model_dir: Path, text: str, question: str, engine: QAEngine) -> dict[str, float] | str:
+    """Hugging Face's question-answering pipeline over optimum's ONNX Runtime model, same file."""
+    try:
+        from optimum.onnxruntime import ORTModelForQuestionAnswering
+        from transformers import PreTrainedTokenizerFast, pipeline
+    except ImportError:
+        return "not measured: install the train extra (optimum-onnx, transformers) for the baseline"
+    if not (model_dir / "config.json").exists():
+        return "not measured: optimum needs the model's transformers config.json beside the ONNX file"
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_file=str(engine.folder.tokenizer_path),
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        pad_token="[PAD]",
+        unk_token="[UNK]",
+        mask_token="[MASK]",
+    )
+    model = ORTModelForQuestionAnswering.from_pretrained(model_dir, file_name=engine.folder.onnx_path.name)
+    qa = pipeline("question-answering", model=model, tokenizer=tokenizer)
+    settings = engine.settings
+    # The pipeline's doc_stride is the overlap between windows; ours is the step between them.
+    overlap = settings.seq_len - settings.query_len - 3 - settings.doc_stride
+    windows = len(
+        tokenizer(
+            question,
+            text,
+            truncation="only_second",
+            max_length=settings.seq_len,
+            stride=overlap,
+            return_overflowing_tokens=True,
+        )["input_ids"]
+    )
+    started = time.perf_counter()
+    qa(
+        question=question,
+        context=text,
+        max_seq_len=settings.seq_len,
+        doc_stride=overlap,
+        max_question_len=settings.query_len,
+        max_answer_len=30,
+    )
+    seconds = time.perf_counter() - started
+    return {"windows": windows, "seconds": seconds, "windows_per_second": windows / seconds}
+
+
+def run_bench(
+    engine: QAEngine,
+    model_dir: Path,
+    dev_path: Path,
+    article_questions: int,
+    book_questions: int,
+    early_windows: int,
+    log: Callable[[str], None],
+    book_words: int = BOOK_WORDS,
+) -> dict:
+    dataset = load_squad(dev_path)
+    articles = dataset.articles
+    book, chapters = book_text(articles, book_words)
+    report: dict = {
+        "model": engine.name,
+        "device": engine.device_name,
+        "seq_len": engine.settings.seq_len,
+        "doc_stride": engine.settings.doc_stride,
+    }
+
+    log("timing batches…")
+    per_window = ms_per_window(engine, book, (1, 8, 32), windows=64)
+    report["ms_per_window"] = {str(k): round(v, 2) for k, v in per_window.items()}
+    report["windows_per_second"] = round(1000 / min(per_window.values()), 2)
+
+    log("preparing the book…")
+    started = time.perf_counter()
+    tokens = engine.tokenize_document(book)
+    engine.term_index(tokens)
+    report["book"] = {
+        "words": len(book.split()),
+        "chapters": chapters,
+        "tokens": len(tokens),
+        "prepare_seconds": round(time.perf_counter() - started, 3),
+    }
+    question = next(q for _, q in sample_questions(articles[:chapters], 1))
+    report["book"]["windows"] = len(engine.plan(tokens, question.question))
+
+    early = AskOptions(ranked=True, max_windows=early_windows)
+    everything = AskOptions()
+    log("book: ranked first answer…")
+    # The first answers a reader sees come after the first batch of the most relevant windows.
+    first_batch = AskOptions(ranked=True, max_windows=AskOptions().batch_size)
+    first = engine.ask(book, question.question, first_batch).seconds
+    log("book: reading every window…")
+    full_prediction = engine.ask(book, question.question, everything)
+    report["first_answer_seconds"] = round(first, 3)
+    report["total_seconds"] = round(full_prediction.seconds, 3)
+    report["book"]["engine_windows_per_second"] = round(full_prediction.windows / full_prediction.seconds, 2)
+
+    log("baseline: Hugging Face pipeline on the book…")
+    baseline = baseline_pipeline(model_dir, book, question.question, engine)
+    report["baseline"] = baseline
+    if isinstance(baseline, dict):
+        ours = full_prediction.windows / full_prediction.seconds
+        report["baseline_windows_per_second"] = round(baseline["windows_per_second"], 2)
+        report["speedup_vs_baseline"] = round(ours / baseline["windows_per_second"], 2)
+        report["answer_speedup_vs_baseline"] = round(baseline["seconds"] / first, 1)
+
+    if article_questions:
+        log(f"whole-article SQuAD: {article_questions} questions, two modes…")
+        cases = [Case(article_text(articles[a]), q) for a, q in sample_questions(articles, article_questions)]
+        report["whole_article"] = {
+            "read_everything": accuracy(engine, cases, everything),
+            f"ranked_first_{early_windows}_windows": accuracy(engine, cases, early),
+        }
+    if book_questions:
+        log(f"book: {book_questions} questions, two modes…")
+        cases = [Case(book, q) for _, q in sample_questions(articles[:chapters], book_questions, seed=11)]
+        report["book_accuracy"] = {
+            "read_everything": accuracy(engine, cases, everything),
+            f"ranked_first_{early_windows}_windows": accuracy(engine, cases, early),
+        }
+    report["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    return report
+
+
+def peak_rss_mb() -> float:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return float("nan")
+    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return usage / 2**20 if sys.platform == "darwin" else usage / 1024

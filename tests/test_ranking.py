@@ -1,0 +1,123 @@
+"""Ranked reading of long documents: BM25 over windows, early answers, streaming, and the bench."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.core.engine import AskOptions, QAEngine
+from app.core.errors import Cancelled
+from app.core.ranking import TermIndex, bm25_scores, reading_order
+from app.core.windows import TextTokenizer, TokenizedText, WindowPlan, WindowSettings
+
+DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad" / "dev-v1.1.json.gz"
+FILLER = "The quick brown fox jumps over the lazy dog near the river bank. " * 30
+NEEDLE = "Marie Curie was a physicist and chemist who conducted research on radioactivity. "
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=20), min_size=1, max_size=400))
+def test_term_index_finds_every_position(ids):
+    document = TokenizedText("", np.asarray(ids, dtype=np.int64), np.zeros((len(ids), 2), dtype=np.int64))
+    index = TermIndex(document)
+    for token_id in range(22):
+        expected = [i for i, t in enumerate(ids) if t == token_id]
+        assert index.positions(token_id).tolist() == expected
+
+
+def test_the_window_holding_the_question_words_ranks_first(shared_wordpiece):
+    tokenizer = TextTokenizer(shared_wordpiece)
+    text = FILLER * 3 + NEEDLE + FILLER * 3
+    document = tokenizer.tokenize(text)
+    plan = WindowPlan.build(
+        document, tokenizer.tokenize("What did Marie Curie research?"), tokenizer.template, WindowSettings(64, 16, 32)
+    )
+    scores = bm25_scores(TermIndex(document), plan)
+    best = reading_order(TermIndex(document), plan)[0]
+    needle = text.index("Marie Curie")
+    start, end = plan.char_span(best, plan.doc_offset, plan.doc_offset + int(plan.lengths[best]) - 1)
+    assert start <= needle < end
+    assert scores[best] > np.median(scores)
+
+
+def test_ranked_reading_matches_reading_in_order(tiny_bert):
+    engine = QAEngine.load(tiny_bert, settings=WindowSettings(64, 16, 32))
+    text = FILLER * 2 + NEEDLE + FILLER * 2
+    in_order = engine.ask(text, "What did Marie Curie research?", AskOptions())
+    ranked = engine.ask(text, "What did Marie Curie research?", AskOptions(ranked=True))
+    assert ranked.windows == in_order.windows
+    assert [(a.start, a.end) for a in ranked.answers] == [(a.start, a.end) for a in in_order.answers]
+    np.testing.assert_allclose([a.score for a in ranked.answers], [a.score for a in in_order.answers], atol=1e-5)
+
+
+def test_early_answer_mode_reads_only_the_best_windows_and_streams(tiny_bert):
+    engine = QAEngine.load(tiny_bert, settings=WindowSettings(64, 16, 32))
+    text = FILLER * 4 + NEEDLE + FILLER * 4
+    partials = []
+    options = AskOptions(ranked=True, max_windows=6, batch_size=2)
+    prediction = engine.ask(text, "What did Marie Curie research?", options, on_partial=partials.append)
+    assert prediction.windows == 6
+    assert [p.windows for p in partials] == [2, 4]
+    assert all(p.answers for p in partials)
+
+
+def test_stopping_a_ranked_read_keeps_the_partial_answers(tiny_bert):
+    engine = QAEngine.load(tiny_bert, settings=WindowSettings(64, 16, 32))
+    partials = []
+    with pytest.raises(Cancelled):
+        engine.ask(
+            FILLER * 6,
+            "Where is the fox?",
+            AskOptions(ranked=True, batch_size=2),
+            on_partial=partials.append,
+            should_stop=lambda: len(partials) >= 2,
+        )
+    assert len(partials) == 2 and partials[-1].answers
+
+
+def test_the_term_index_is_cached_with_the_document(tiny_bert):
+    engine = QAEngine.load(tiny_bert)
+    tokens = engine.tokenize_document(FILLER)
+    assert engine.tokenize_document(FILLER) is tokens
+    assert engine.term_index(tokens) is engine.term_index(tokens)
+
+
+@pytest.mark.skipif(not DEV.exists(), reason="needs ../shared/data/squad/dev-v1.1.json.gz")
+def test_bench_prints_its_figures(tiny_bert):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "bench",
+            "--json",
+            "--model",
+            str(tiny_bert),
+            "--article-questions",
+            "2",
+            "--book-questions",
+            "1",
+            "--early-windows",
+            "4",
+            "--book-words",
+            "20000",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report["ms_per_window"]) == {"1", "8", "32"}
+    assert report["book"]["words"] >= 20_000 and report["book"]["windows"] > 100
+    assert 0 < report["first_answer_seconds"] < report["total_seconds"]
+    assert report["peak_rss_mb"] > 0
+    assert {"read_everything", "ranked_first_4_windows"} <= set(report["whole_article"])
+    assert "baseline" in report
