@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from app.core.errors import InputError
 from app.core.windows import TextTokenizer, WindowPlan, WindowSettings, span_starts
+from tests.tiny_models import byte_level_tokenizer, sentencepiece_tokenizer
 
 HARD_TEXTS = {
     "accents": "Café naïve façade résumé — déjà vu.",
@@ -48,6 +49,38 @@ def test_offsets_index_the_original_text(tokenizer, name):
     for start, end in tokens.offsets:
         piece = text[start:end]
         assert piece == piece.strip()
+
+
+@pytest.mark.parametrize("make", [sentencepiece_tokenizer, byte_level_tokenizer], ids=["sentencepiece", "bpe"])
+def test_other_tokenizer_families_get_their_own_template_and_offsets(make):
+    raw = make()
+    tokenizer = TextTokenizer(raw)
+    template = tokenizer.template
+    if raw.token_to_id("[CLS]") is not None:  # ALBERT-style
+        assert template.prefix_ids == (raw.token_to_id("[CLS]"),)
+        assert (template.question_type, template.document_type) == (0, 1)
+    else:  # RoBERTa-style: <s> A </s></s> B </s>, one segment type
+        assert template.middle_ids == (raw.token_to_id("</s>"),) * 2
+        assert template.pad_id == raw.token_to_id("<pad>")
+    for text in HARD_TEXTS.values():
+        document = tokenizer.tokenize(text)
+        plan = WindowPlan.build(document, tokenizer.tokenize("who?"), template, WindowSettings(32, 4, 8))
+        for index in range(len(plan)):
+            for first in range(int(plan.lengths[index])):
+                start, end = plan.char_span(index, plan.doc_offset + first, plan.doc_offset + first)
+                assert 0 <= start <= end <= len(text)
+                if start == end:
+                    continue  # a zero-width byte-level token: never an answer (see decoding)
+                # Pieces of one character (NFKD marks, UTF-8 bytes) share its offsets, so the
+                # character maps back to all of them: the token is among them.
+                low, high = plan.answer_positions(index, start, end)
+                if (low, high) == (plan.null_index, plan.null_index):
+                    # Only when the character's pieces run past this window's edge.
+                    tokens = document.char_span_to_tokens(start, end)
+                    window = range(int(plan.starts[index]), int(plan.starts[index] + plan.lengths[index]))
+                    assert tokens[0] not in window or tokens[1] not in window
+                else:
+                    assert low <= plan.doc_offset + first <= high
 
 
 @pytest.mark.parametrize("name", sorted(HARD_TEXTS))

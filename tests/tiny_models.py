@@ -56,6 +56,25 @@ def byte_level_tokenizer() -> Tokenizer:
     return tokenizer
 
 
+def sentencepiece_tokenizer() -> Tokenizer:
+    """ALBERT-style: a Unigram model behind a Metaspace pre-tokenizer, [CLS]/[SEP] template."""
+    tokenizer = Tokenizer(models.Unigram())
+    tokenizer.normalizer = normalizers.Sequence([normalizers.NFKD(), normalizers.Lowercase()])
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
+    tokenizer.decoder = decoders.Metaspace()
+    trainer = trainers.UnigramTrainer(
+        vocab_size=300, special_tokens=["<pad>", "<unk>", "[CLS]", "[SEP]"], unk_token="<unk>"
+    )
+    tokenizer.train_from_iterator(CORPUS, trainer)
+    cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
+    )
+    return tokenizer
+
+
 def export_bert(
     folder: Path,
     *,

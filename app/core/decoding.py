@@ -49,8 +49,11 @@ class SpanCollector:
         s, e = np.meshgrid(starts, ends, indexing="ij")
         valid = (e >= s) & (e - s < self.max_answer_len)
         scores = doc_start[s] + doc_end[e]
+        text = plan.document.text
         for si, ei, score in zip(s[valid], e[valid], scores[valid], strict=True):
-            chars = plan.char_span(index, first + int(si), first + int(ei))
+            chars = _trimmed(text, *plan.char_span(index, first + int(si), first + int(ei)))
+            if chars is None:
+                continue
             old = self.spans.get(chars)
             self.spans[chars] = float(score) if old is None else float(np.logaddexp(old, score))
         self._prune()
@@ -78,3 +81,13 @@ class SpanCollector:
             for ((start, end), logit), p in zip(ranked[:top_k], probabilities, strict=False)
         ]
         return answers, float(probabilities[-1]), self.null_logit - ranked[0][1]
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The span without white space at its edges (byte-level BPE and SentencePiece tokens carry
+    the space before a word); None if nothing is left, as for a zero-width token."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end) if end > start else None

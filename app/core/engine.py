@@ -6,6 +6,7 @@ Like the Hugging Face pipeline it has three stages: ``preprocess`` (tokens and w
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -64,6 +65,8 @@ class QAEngine:
         # A reader asks several questions about one document: tokenize and index it once.
         self._documents: OrderedDict[str, TokenizedText] = OrderedDict()
         self._indexes: dict[int, TermIndex] = {}
+        # The window may start a new question while the old one finishes its batch.
+        self._cache_lock = threading.Lock()
         self.model = OnnxQAModel(folder.onnx_path, device=device, threads=threads)
         fixed = self.model.signature.fixed_length
         if fixed is not None and fixed != self.settings.seq_len:
@@ -89,25 +92,29 @@ class QAEngine:
 
     def tokenize_document(self, text: str) -> TokenizedText:
         """Tokens of a document; the last few documents are kept, so asking again is instant."""
-        if text in self._documents:
-            self._documents.move_to_end(text)
-            return self._documents[text]
+        with self._cache_lock:
+            if text in self._documents:
+                self._documents.move_to_end(text)
+                return self._documents[text]
         if not text.strip():
             raise InputError("the document is empty")
         tokens = self.tokenizer.tokenize(text)
-        self._documents[text] = tokens
-        if len(self._documents) > DOCUMENT_CACHE_SIZE:
-            _, dropped = self._documents.popitem(last=False)
-            self._indexes.pop(id(dropped), None)
+        with self._cache_lock:
+            self._documents[text] = tokens
+            if len(self._documents) > DOCUMENT_CACHE_SIZE:
+                _, dropped = self._documents.popitem(last=False)
+                self._indexes.pop(id(dropped), None)
         return tokens
 
     def term_index(self, tokens: TokenizedText) -> TermIndex:
         """The document's term index, kept as long as its tokens are cached."""
-        index = self._indexes.get(id(tokens))
+        with self._cache_lock:
+            index = self._indexes.get(id(tokens))
         if index is None:
             index = TermIndex(tokens)
-            if any(cached is tokens for cached in self._documents.values()):
-                self._indexes[id(tokens)] = index
+            with self._cache_lock:
+                if any(cached is tokens for cached in self._documents.values()):
+                    self._indexes[id(tokens)] = index
         return index
 
     def plan(self, document: TokenizedText, question: str) -> WindowPlan:

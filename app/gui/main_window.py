@@ -29,7 +29,7 @@ from app.gui.answers_panel import AnswersPanel
 from app.gui.document_view import DocumentView
 from app.gui.settings import EngineSettings, Store
 from app.gui.settings_dialog import SettingsDialog
-from app.gui.tasks import AskTask, LoadDocumentTask, LoadEngineTask, Task
+from app.gui.tasks import AskTask, LoadDocumentTask, LoadEngineTask, PrepareTask, Task
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 EMPTY_STATE = "Drop a document here, open one, or paste text"
@@ -257,8 +257,13 @@ class MainWindow(QMainWindow):
         self.model_label.setToolTip(str(engine.folder.path))
         for warning in engine.model.warnings:
             self.statusBar().showMessage(warning, 10000)
+        self._prepare_document()
         if self._pending_question:
             self.ask()
+
+    def _prepare_document(self) -> None:
+        if self.engine is not None and self.document is not None:
+            self._start("prepare", PrepareTask(self._next_job(), self.engine, self.document.text))
 
     def _engine_failed(self, job: int, message: str) -> None:
         if not self._current("engine", job):
@@ -314,6 +319,7 @@ class MainWindow(QMainWindow):
         self.document_view.show_text(document.text)
         self.pages.setCurrentWidget(self.document_view)
         self.setWindowTitle(f"{document.name} — Reading Assistant")
+        self._prepare_document()
         words = len(document.text.split())
         self.statusBar().showMessage(f"{document.name}: {words:,} words", 5000)
         self.question.setFocus()

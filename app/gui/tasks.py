@@ -73,6 +73,17 @@ class LoadDocumentTask(Task):
         return load_document(self.path)
 
 
+class PrepareTask(Task):
+    """Tokenize and index a document ahead of the first question (the engine caches both)."""
+
+    def __init__(self, job: int, engine: QAEngine, text: str) -> None:
+        super().__init__(job)
+        self.engine, self.text = engine, text
+
+    def work(self) -> None:
+        self.engine.term_index(self.engine.tokenize_document(self.text))
+
+
 class AskTask(Task):
     def __init__(self, job: int, engine: QAEngine, text: str, question: str, options: AskOptions) -> None:
         super().__init__(job)
