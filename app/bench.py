@@ -165,14 +165,16 @@ def run_bench(
     report["windows_per_second"] = round(1000 / min(per_window.values()), 2)
 
     log("preparing the book…")
+    # Timed on the tokenizer itself: the engine already cached the book while timing batches.
     started = time.perf_counter()
+    engine.term_index(engine.tokenizer.tokenize(book))
+    prepare_seconds = time.perf_counter() - started
     tokens = engine.tokenize_document(book)
-    engine.term_index(tokens)
     report["book"] = {
         "words": len(book.split()),
         "chapters": chapters,
         "tokens": len(tokens),
-        "prepare_seconds": round(time.perf_counter() - started, 3),
+        "prepare_seconds": round(prepare_seconds, 3),
     }
     question = next(q for _, q in sample_questions(articles[:chapters], 1))
     report["book"]["windows"] = len(engine.plan(tokens, question.question))
@@ -189,6 +191,8 @@ def run_bench(
     report["total_seconds"] = round(full_prediction.seconds, 3)
     report["book"]["engine_windows_per_second"] = round(full_prediction.windows / full_prediction.seconds, 2)
 
+    # Our engine's peak memory, taken before the baseline imports torch and transformers.
+    report["peak_rss_mb"] = round(peak_rss_mb(), 1)
     log("baseline: Hugging Face pipeline on the book…")
     baseline = baseline_pipeline(model_dir, book, question.question, engine)
     report["baseline"] = baseline
@@ -212,7 +216,7 @@ def run_bench(
             "read_everything": accuracy(engine, cases, everything),
             f"ranked_first_{early_windows}_windows": accuracy(engine, cases, early),
         }
-    report["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    report["peak_rss_mb_with_baseline"] = round(peak_rss_mb(), 1)
     return report
 
 

@@ -19,9 +19,13 @@ def evidence_sentence(text: str, start: int, end: int, limit: int = 300) -> tupl
     match = _SENTENCE_END.search(text, end, window_end)
     if match:
         right = match.start()
-    # Keep long "sentences" (tables, lists) readable around the answer.
-    left = max(left, start - limit // 2)
-    right = min(right, end + limit // 2)
+    # Keep long "sentences" (tables, lists) readable around the answer, cut at word boundaries.
+    if left < start - limit // 2:
+        cut = text.find(" ", start - limit // 2, start)
+        left = cut + 1 if cut >= 0 else start - limit // 2
+    if right > end + limit // 2:
+        cut = text.rfind(" ", end, end + limit // 2)
+        right = cut if cut >= 0 else end + limit // 2
     while left < start and text[left].isspace():
         left += 1
     while right > end and text[right - 1].isspace():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QResizeEvent
@@ -40,9 +41,9 @@ class AnswerCard(QWidget):
 def evidence_html(text: str, answer: Answer) -> str:
     """The evidence sentence with the answer in bold."""
     left, right = evidence_sentence(text, answer.start, answer.end)
-    before = html.escape(" ".join(text[left : answer.start].split()))
-    after = html.escape(" ".join(text[answer.end : right].split()))
-    return f"{before} <b>{html.escape(answer.text)}</b> {after}".strip()
+    before = html.escape(re.sub(r"\s+", " ", text[left : answer.start]))
+    after = html.escape(re.sub(r"\s+", " ", text[answer.end : right]))
+    return f"{before}<b>{html.escape(answer.text)}</b>{after}"
 
 
 class AnswersPanel(QWidget):

@@ -1,0 +1,53 @@
+"""The model that ships in models/ answers plain questions correctly, through the ask command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from app.core.engine import QAEngine
+from app.core.model_folder import bundled_model_dir
+
+CURIE = (
+    "Marie Curie was a physicist and chemist who conducted pioneering research on radioactivity. "
+    "She was born in Warsaw in 1867 and moved to Paris in 1891. In 1903 she shared the Nobel Prize "
+    "in Physics with Pierre Curie and Henri Becquerel, and in 1911 she won the Nobel Prize in Chemistry."
+)
+
+
+@pytest.fixture(scope="module")
+def engine() -> QAEngine:
+    return QAEngine.load(bundled_model_dir(), device="cpu")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Where was Marie Curie born?", "Warsaw"),
+        ("When did she move to Paris?", "1891"),
+        ("Which prize did she win in 1911?", "Chemistry"),
+    ],
+)
+def test_bundled_model_answers_plain_questions(engine, question, expected):
+    prediction = engine.ask(CURIE, question)
+    assert expected in prediction.answers[0].text
+    assert prediction.has_answer
+
+
+def test_ask_uses_the_bundled_model_by_default(tmp_path):
+    document = tmp_path / "curie.txt"
+    document.write_text(CURIE, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "ask", str(document), "Where was Marie Curie born?", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["model"] == "minilm-squad-int8"
+    assert payload["answers"][0]["text"] == "Warsaw"
+    assert payload["answers"][0]["score"] > payload["no_answer_score"]

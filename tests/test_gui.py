@@ -1,0 +1,283 @@
+"""The window with real widgets, real Qt events and the real engine on the bundled model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QThreadPool, QTimer, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.core.model_folder import bundled_model_dir
+from app.gui.main import parse_arguments
+from app.gui.main_window import MainWindow
+from app.gui.settings import EngineSettings, Store
+
+CURIE = (
+    "Marie Curie was a physicist and chemist who conducted pioneering research on radioactivity. "
+    "She was the first woman to win a Nobel Prize, and the only person to win it in two sciences. "
+    "Curie was born in Warsaw, in what was then the Kingdom of Poland, in 1867. "
+    "She moved to Paris in 1891 to study at the University of Paris. \r\n\r\n"
+    "In 1903 she shared the Nobel Prize in Physics 📚 with Pierre Curie and Henri Becquerel.\n"
+)
+LONG = (CURIE.replace("\r\n", "\n") + "Unrelated filler about gardens, rivers and weather. " * 40 + "\n") * 12
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    folder = bundled_model_dir()
+    assert (folder / "reading_assistant.json").is_file(), f"the bundled model is missing from {folder}"
+    return folder
+
+
+@pytest.fixture()
+def store(tmp_path, model_dir) -> Store:
+    store = Store(tmp_path / "settings.ini")
+    store.save_engine_settings(EngineSettings(model_dir=str(model_dir)))
+    return store
+
+
+@pytest.fixture()
+def window(qtbot, store):
+    window = MainWindow(store=store, pool=QThreadPool())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.engine is not None, timeout=30000)
+    yield window
+    window.cancel()
+    window.pool.waitForDone(30000)
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def drop_file(window: MainWindow, path: Path) -> None:
+    """A real drag-enter and drop, as a file manager sends them."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    point = window.rect().center()
+    enter = QDragEnterEvent(
+        point, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(
+        QPointF(point), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(window, drop)
+
+
+def ask(qtbot, window: MainWindow, question: str) -> None:
+    window.question.clear()
+    qtbot.keyClicks(window.question, question)
+    qtbot.keyClick(window.question, Qt.Key.Key_Return)
+
+
+def wait_for_answers(qtbot, window: MainWindow, question: str | None = None, timeout: int = 60000) -> None:
+    """Until the question (by default the one in the box) has its final answers, not best-so-far ones."""
+    question = question or window.question.text().strip()
+    qtbot.waitUntil(
+        lambda: (
+            "ask" not in window._running and window.prediction is not None and window.prediction.question == question
+        ),
+        timeout=timeout,
+    )
+
+
+def test_starts_on_the_empty_state_with_the_model_in_the_status_bar(window):
+    assert window.pages.currentWidget() is window.empty_state
+    assert "CPU" in window.model_label.text()
+
+
+def test_drop_a_file_ask_and_see_highlights(qtbot, window, tmp_path):
+    drop_file(window, write(tmp_path, "curie.txt", CURIE))
+    qtbot.waitUntil(lambda: window.document is not None, timeout=10000)
+    assert window.pages.currentWidget() is window.document_view
+    ask(qtbot, window, "Where was Curie born?")
+    wait_for_answers(qtbot, window)
+    prediction = window.prediction
+    assert prediction.answers and window.answers.list.count() == len(prediction.answers)
+    assert "Warsaw" in prediction.answers[0].text
+    # The highlights are exactly the answers' character spans, even after \r\n and an emoji.
+    assert sorted(window.document_view.highlighted_ranges()) == sorted((a.start, a.end) for a in prediction.answers)
+    # The best answer is selected in the document.
+    cursor = window.document_view.textCursor()
+    assert cursor.selectedText() == prediction.answers[0].text
+    assert "windows" in window.time_label.text()
+
+
+def test_answers_are_stepped_with_f3_and_clicks(qtbot, window, tmp_path):
+    window.open_file(write(tmp_path, "curie.txt", CURIE))
+    qtbot.waitUntil(lambda: window.document is not None, timeout=10000)
+    ask(qtbot, window, "Who shared the Nobel Prize in Physics?")
+    wait_for_answers(qtbot, window)
+    answers = window.prediction.answers
+    assert len(answers) >= 2
+    qtbot.keyClick(window, Qt.Key.Key_F3)
+    assert window.answers.list.currentRow() == 1
+    assert window.document_view.textCursor().selectedText() == answers[1].text
+    qtbot.keyClick(window, Qt.Key.Key_F3, Qt.KeyboardModifier.ShiftModifier)
+    assert window.answers.list.currentRow() == 0
+    rect = window.answers.list.visualItemRect(window.answers.list.item(2))
+    qtbot.mouseClick(window.answers.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.document_view.textCursor().selectedText() == answers[2].text
+
+
+def test_cancel_stops_within_a_batch_and_the_event_loop_keeps_turning(qtbot, window, tmp_path):
+    window.open_file(write(tmp_path, "long.txt", LONG))
+    qtbot.waitUntil(lambda: window.document is not None, timeout=10000)
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(10)
+    ask(qtbot, window, "Where was Curie born?")
+    task = window._running["ask"]
+    qtbot.waitUntil(lambda: window.progress.value() > 0, timeout=30000)
+    assert window.progress.isVisible() and window.progress.maximum() > window.progress.value()
+    assert len(ticks) >= 3  # the window was drawing and handling timers while the model ran
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert not window.progress.isVisible() and not window.cancel_button.isEnabled()
+    shown = window.prediction
+    late = []
+    task.signals.progress.connect(lambda job, done, total: late.append(done))
+    window.pool.waitForDone(30000)
+    qtbot.wait(50)
+    timer.stop()
+    assert len(late) <= 1  # at most the batch that was running when Esc was pressed
+    assert window.prediction is shown  # nothing arrived after the cancel
+    # The best answers found before stopping stay on screen.
+    if shown is not None:
+        assert shown.windows < window.progress.maximum()
+        assert window.answers.list.count() == len(shown.answers)
+
+
+def test_long_document_streams_answers_before_reading_everything(qtbot, window, tmp_path):
+    window.open_file(write(tmp_path, "long.txt", LONG))
+    qtbot.waitUntil(lambda: window.document is not None, timeout=10000)
+    partials = []
+    ask(qtbot, window, "Where was Curie born?")
+    window._running["ask"].signals.partial.connect(lambda job, prediction: partials.append(prediction))
+    qtbot.waitUntil(lambda: "Answered" in window.time_label.text(), timeout=120000)
+    assert partials, "no best-so-far answers were shown while reading"
+    assert partials[0].windows < window.prediction.windows
+    assert window.prediction.windows == window.progress.maximum()
+
+
+def test_asking_again_cancels_the_old_question(qtbot, window, tmp_path):
+    window.open_file(write(tmp_path, "long.txt", LONG))
+    qtbot.waitUntil(lambda: window.document is not None, timeout=10000)
+    ask(qtbot, window, "What did Curie research?")
+    first = window._running["ask"]
+    ask(qtbot, window, "Where was Curie born?")
+    assert first.stop_requested.is_set()
+    wait_for_answers(qtbot, window)
+    assert window.prediction.question == "Where was Curie born?"
+
+
+def test_unanswerable_question_says_so_and_offers_guesses(qtbot, tmp_path, model_dir):
+    # A copy of the bundled model whose threshold makes 'no answer' win, to show that state.
+    strict = tmp_path / "strict"
+    shutil.copytree(model_dir, strict)
+    config = json.loads((strict / "reading_assistant.json").read_text())
+    config["null_threshold"] = -1e9
+    (strict / "reading_assistant.json").write_text(json.dumps(config))
+    store = Store(tmp_path / "settings.ini")
+    store.save_engine_settings(EngineSettings(model_dir=str(strict)))
+    window = MainWindow(store=store, pool=QThreadPool())
+    qtbot.addWidget(window)
+    window.open_file(write(tmp_path, "curie.txt", CURIE), question="What is the capital of Peru?")
+    wait_for_answers(qtbot, window, "What is the capital of Peru?")
+    assert not window.answers.banner.isHidden()
+    assert "does not seem to answer" in window.answers.banner.text()
+    assert window.answers.list.count() > 0
+    window.pool.waitForDone(30000)
+
+
+def test_bad_file_shows_an_error_dialog_and_keeps_the_document(qtbot, window, tmp_path):
+    window.open_file(write(tmp_path, "curie.txt", CURIE))
+    qtbot.waitUntil(lambda: window.document is not None, timeout=10000)
+    bad = tmp_path / "data.txt"
+    bad.write_bytes(b"\x00\x01\x02\x03" * 100)
+    drop_file(window, bad)
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "errorDialog") is not None, timeout=10000)
+    dialog = window.findChild(QMessageBox, "errorDialog")
+    assert "binary" in dialog.text()
+    assert window.document.name == "curie.txt"  # nothing was lost
+    dialog.close()
+
+
+def test_paste_from_clipboard_and_question_history(qtbot, window):
+    QGuiApplication.clipboard().setText(CURIE)
+    window.document_view.setFocus()
+    window.paste_action.trigger()
+    assert window.document is not None and window.document.text == CURIE
+    window.question.setFocus()
+    QGuiApplication.clipboard().setText("Where was Curie born?")
+    qtbot.keyClick(window.question, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert window.question.text() == "Where was Curie born?"
+    assert window.document.text == CURIE  # pasting into the question box leaves the document alone
+    qtbot.keyClick(window.question, Qt.Key.Key_Return)
+    wait_for_answers(qtbot, window)
+    ask(qtbot, window, "When did she move to Paris?")
+    wait_for_answers(qtbot, window)
+    window.question.clear()
+    qtbot.keyClick(window.question, Qt.Key.Key_Up)
+    assert window.question.text() == "When did she move to Paris?"
+    qtbot.keyClick(window.question, Qt.Key.Key_Up)
+    assert window.question.text() == "Where was Curie born?"
+    qtbot.keyClick(window.question, Qt.Key.Key_Down)
+    assert window.question.text() == "When did she move to Paris?"
+
+
+def test_recent_files_geometry_and_splitter_are_restored(qtbot, store, tmp_path):
+    window = MainWindow(store=store, pool=QThreadPool())
+    qtbot.addWidget(window)
+    window.show()
+    path = write(tmp_path, "curie.txt", CURIE)
+    window.open_file(path)
+    qtbot.waitUntil(lambda: window.document is not None, timeout=10000)
+    window.resize(700, 500)  # inside the offscreen screen (800x600), which clamps geometry
+    window.splitter.setSizes([300, 600])
+    sizes = window.splitter.sizes()
+    window.close()
+    window.pool.waitForDone(30000)
+
+    again = MainWindow(store=store, pool=QThreadPool())
+    qtbot.addWidget(again)
+    again.show()
+    assert (again.size().width(), again.size().height()) == (700, 500)
+    assert again.splitter.sizes() == sizes
+    assert [a.toolTip() for a in again.recent_menu.actions()] == [str(path.resolve())]
+    again.recent_menu.actions()[0].trigger()
+    qtbot.waitUntil(lambda: again.document is not None, timeout=10000)
+    assert again.document.name == "curie.txt"
+    again.pool.waitForDone(30000)
+
+
+def test_command_line_opens_a_file_and_asks(qtbot, store, tmp_path):
+    path = write(tmp_path, "curie.txt", CURIE)
+    arguments = parse_arguments([str(path), "--question", "Where was Curie born?"])
+    window = MainWindow(store=store, pool=QThreadPool())
+    qtbot.addWidget(window)
+    window.open_file(arguments.file, question=arguments.question)
+    wait_for_answers(qtbot, window, arguments.question)
+    assert window.question.text() == "Where was Curie born?"
+    assert "Warsaw" in window.prediction.answers[0].text
+    window.pool.waitForDone(30000)
+
+
+def test_drop_target_ignores_things_that_are_not_files_or_text(window):
+    mime = QMimeData()
+    mime.setData("application/x-unknown", b"\x00")
+    enter = QDragEnterEvent(
+        QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    enter.ignore()
+    QApplication.sendEvent(window, enter)
+    assert not enter.isAccepted()
