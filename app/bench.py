@@ -24,7 +24,7 @@ from app.core.engine import AskOptions, Prediction, QAEngine
 from app.core.squad import SquadArticle, SquadQuestion, load_squad, score_question
 
 BOOK_WORDS = 150_000
-DEFAULT_DEV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "squad" / "dev-v1.1.json.gz"
+DEFAULT_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad" / "dev-v1.1.json.gz"
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,8 @@ CORPUS = [
 ] * 20
 
 
-def wordpiece_tokenizer() -> Tokenizer:
-    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tokenizer.decoder = decoders.WordPiece()
-    trainer = trainers.WordPieceTrainer(vocab_size=400, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
-    tokenizer.train_from_iterator(CORPUS, trainer)
+def with_bert_pair_template(tokenizer: Tokenizer) -> Tokenizer:
+    """BERT's and ALBERT's pair layout: [CLS] A [SEP] B [SEP], the second segment typed 1."""
     cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     tokenizer.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",
@@ -38,6 +33,16 @@ def wordpiece_tokenizer() -> Tokenizer:
         special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
     )
     return tokenizer
+
+
+def wordpiece_tokenizer() -> Tokenizer:
+    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.decoder = decoders.WordPiece()
+    trainer = trainers.WordPieceTrainer(vocab_size=400, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
+    tokenizer.train_from_iterator(CORPUS, trainer)
+    return with_bert_pair_template(tokenizer)
 
 
 def byte_level_tokenizer() -> Tokenizer:
@@ -66,13 +71,7 @@ def sentencepiece_tokenizer() -> Tokenizer:
         vocab_size=300, special_tokens=["<pad>", "<unk>", "[CLS]", "[SEP]"], unk_token="<unk>"
     )
     tokenizer.train_from_iterator(CORPUS, trainer)
-    cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
-    tokenizer.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-        special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
-    )
-    return tokenizer
+    return with_bert_pair_template(tokenizer)
 
 
 def export_bert(

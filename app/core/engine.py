@@ -85,8 +85,8 @@ class QAEngine:
     def device_name(self) -> str:
         return self.model.device_name
 
-    def default_options(self, **overrides: int) -> AskOptions:
-        return AskOptions(max_answer_len=self.config.max_answer_len, **overrides)
+    def default_options(self) -> AskOptions:
+        return AskOptions(max_answer_len=self.config.max_answer_len)
 
     # -- preprocess ---------------------------------------------------------------------------
 

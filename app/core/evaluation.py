@@ -50,14 +50,21 @@ def expected_calibration_error(confidences: np.ndarray, correct: np.ndarray, bin
     return float(error)
 
 
+def best_span(prediction: Prediction) -> str:
+    return prediction.answers[0].text if prediction.answers else ""
+
+
+def final_answer(prediction: Prediction, unanswerable_aware: bool) -> str:
+    """The answer as scored: on v2.0 data, the empty answer when the null odds win."""
+    return best_span(prediction) if (prediction.has_answer or not unanswerable_aware) else ""
+
+
 def metrics(run: EvaluationRun, unanswerable_aware: bool) -> dict[str, float]:
     """Official metrics; for v2.0 data the empty answer is predicted when the null odds win."""
-    span = {q.id: (p.answers[0].text if p.answers else "") for q, p in zip(run.questions, run.predictions, strict=True)}
-    final = {
-        q.id: (span[q.id] if (p.has_answer or not unanswerable_aware) else "")
-        for q, p in zip(run.questions, run.predictions, strict=True)
-    }
-    null_odds = {q.id: p.null_odds for q, p in zip(run.questions, run.predictions, strict=True)}
+    pairs = list(zip(run.questions, run.predictions, strict=True))
+    span = {q.id: best_span(p) for q, p in pairs}
+    final = {q.id: final_answer(p, unanswerable_aware) for q, p in pairs}
+    null_odds = {q.id: p.null_odds for q, p in pairs}
     result = squad_metrics(final, run.questions, null_odds if unanswerable_aware else None, span)
     confidences = np.array([p.answers[0].score if p.answers else 0.0 for p in run.predictions])
     correct = np.array([score_question(span[q.id], q)[0] for q in run.questions])
@@ -70,8 +77,7 @@ def write_outputs(run: EvaluationRun, folder: Path, unanswerable_aware: bool) ->
     folder.mkdir(parents=True, exist_ok=True)
     predictions, nbest, null_odds = {}, {}, {}
     for question, prediction in zip(run.questions, run.predictions, strict=True):
-        best = prediction.answers[0].text if prediction.answers else ""
-        predictions[question.id] = best if (prediction.has_answer or not unanswerable_aware) else ""
+        predictions[question.id] = final_answer(prediction, unanswerable_aware)
         nbest[question.id] = [
             {"text": a.text, "probability": a.score, "start_char": a.start, "end_char": a.end, "logit": a.logit}
             for a in prediction.answers

@@ -149,9 +149,6 @@ class TextTokenizer:
         encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
         return [_tokenized(text, encoding) for text, encoding in zip(texts, encodings, strict=True)]
 
-    def token_to_id(self, token: str) -> int | None:
-        return self._tokenizer.token_to_id(token)
-
 
 def _tokenized(text: str, encoding: Encoding) -> TokenizedText:
     ids = np.asarray(encoding.ids, dtype=np.int64)

@@ -71,9 +71,6 @@ class Store:
         self._qsettings.sync()
         return files[:MAX_RECENT]
 
-    def clear_recent_files(self) -> None:
-        self._qsettings.setValue("recent/files", [])
-
     def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
         return self._qsettings.value("window/geometry"), self._qsettings.value("window/splitter")
 
