@@ -2,8 +2,14 @@
 
 ``python -m app.training.calibrate --run-dir RUN --model DIR [--questions 3000]`` answers
 train-v1.1 questions that training never saw (see ``split_examples``), finds the temperature that
-minimises the log loss of the top answer's confidence against its exact match, and stores it in
-the model folder's ``reading_assistant.json``. Dev data is never used here.
+minimises the log loss of the top answer's confidence against its token F1, and stores it in the
+model folder's ``reading_assistant.json``. Dev data is never used here.
+
+Why F1 and not exact match: a train question has one reference answer, while a reader (and the
+dev sets, with about three references) accepts any of several ways to mark the same answer.
+Exact match against one reference counts many right answers as wrong, so a temperature fitted
+to it leaves the model under-confident; token F1 gives partial credit for a differently marked
+span and is the closer stand-in for "a person would accept this".
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import numpy as np
 from app.core.engine import AskOptions, QAEngine
 from app.core.evaluation import N_BEST, expected_calibration_error
 from app.core.model_folder import CONFIG_NAME
-from app.core.squad import exact_match, load_squad
+from app.core.squad import exact_match, f1_score, load_squad
 from app.training.train import TrainConfig, split_examples
 
 TEMPERATURES = np.round(np.arange(0.3, 4.0001, 0.05), 2)
@@ -31,9 +37,9 @@ def top_confidence(logits: np.ndarray, temperature: float) -> np.ndarray:
     return weights[:, 0] / weights.sum(axis=1)
 
 
-def log_loss(confidence: np.ndarray, correct: np.ndarray) -> float:
+def log_loss(confidence: np.ndarray, target: np.ndarray) -> float:
     confidence = np.clip(confidence, 1e-6, 1 - 1e-6)
-    return float(-np.mean(correct * np.log(confidence) + (1 - correct) * np.log(1 - confidence)))
+    return float(-np.mean(target * np.log(confidence) + (1 - target) * np.log(1 - confidence)))
 
 
 def calibrate(run_dir: Path, model_dir: Path, count: int) -> dict[str, float]:
@@ -50,22 +56,27 @@ def calibrate(run_dir: Path, model_dir: Path, count: int) -> dict[str, float]:
 
     # Raw logits of each question's n-best spans and its no-answer score, padded with NaN.
     logits = np.full((len(predictions), N_BEST + 1), np.nan)
-    correct = np.zeros(len(predictions))
+    exact = np.zeros(len(predictions))
+    credit = np.zeros(len(predictions))
     for row, (example, prediction, context) in enumerate(zip(held_out, predictions, contexts, strict=True)):
         spans = [a.logit for a in prediction.answers]
         logits[row, : len(spans)] = spans
         logits[row, -1] = prediction.null_odds + spans[0]
         gold = context[example.char_start : example.char_end]
-        correct[row] = exact_match(prediction.answers[0].text, gold)
+        exact[row] = exact_match(prediction.answers[0].text, gold)
+        credit[row] = f1_score(prediction.answers[0].text, gold)
 
-    losses = [log_loss(top_confidence(logits, t), correct) for t in TEMPERATURES]
+    losses = [log_loss(top_confidence(logits, t), credit) for t in TEMPERATURES]
     best = float(TEMPERATURES[int(np.argmin(losses))])
     report = {
         "questions": len(held_out),
-        "exact_match": float(correct.mean() * 100),
-        "ece_before": expected_calibration_error(top_confidence(logits, 1.0), correct),
+        "exact_match": float(exact.mean() * 100),
+        "f1": float(credit.mean() * 100),
         "temperature": best,
-        "ece_after": expected_calibration_error(top_confidence(logits, best), correct),
+        "mean_confidence_before": float(top_confidence(logits, 1.0).mean()),
+        "mean_confidence_after": float(top_confidence(logits, best).mean()),
+        "f1_ece_before": expected_calibration_error(top_confidence(logits, 1.0), credit),
+        "f1_ece_after": expected_calibration_error(top_confidence(logits, best), credit),
     }
     config_path = model_dir / CONFIG_NAME
     stored = json.loads(config_path.read_text())

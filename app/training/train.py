@@ -35,7 +35,8 @@ class TrainConfig:
     base_model: str
     train_file: str
     output_dir: str
-    seed: int = 13
+    seed: int = 13  # the question shuffle: which questions train and which are held out
+    order_seed: int = 13  # the batch order: a continuation run changes it to read the data in a new order
     max_questions: int = 0  # 0: all of them
     negative_ratio: float = 0.2
     epochs: float = 1.0
@@ -175,7 +176,7 @@ def train(config: TrainConfig) -> Path:
     tokenizer = TextTokenizer.from_file(base / "tokenizer.json")
     started = time.time()
     features = build_features(config, tokenizer)
-    batches = make_batches(features, config.batch_size, config.seed, config.epochs)
+    batches = make_batches(features, config.batch_size, config.order_seed, config.epochs)
     print(f"{len(features)} windows, {len(batches)} batches, built in {time.time() - started:.0f}s", flush=True)
 
     model = AutoModelForQuestionAnswering.from_pretrained(base)
