@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QThreadPool, QTimer, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -57,14 +57,21 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
+def drag_enter(point: QPointF, mime: QMimeData) -> QDragEnterEvent:
+    """A drag-enter event; Qt 6.12 takes a QPointF and deprecates the QPoint form that older Qt needs."""
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    try:
+        return QDragEnterEvent(point, *args)
+    except TypeError:
+        return QDragEnterEvent(point.toPoint(), *args)
+
+
 def drop_file(window: MainWindow, path: Path) -> None:
     """A real drag-enter and drop, as a file manager sends them."""
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     point = window.rect().center()
-    enter = QDragEnterEvent(
-        point, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    )
+    enter = drag_enter(QPointF(point), mime)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
     drop = QDropEvent(
@@ -275,9 +282,7 @@ def test_command_line_opens_a_file_and_asks(qtbot, store, tmp_path):
 def test_drop_target_ignores_things_that_are_not_files_or_text(window):
     mime = QMimeData()
     mime.setData("application/x-unknown", b"\x00")
-    enter = QDragEnterEvent(
-        QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    )
+    enter = drag_enter(QPointF(5, 5), mime)
     enter.ignore()
     QApplication.sendEvent(window, enter)
     assert not enter.isAccepted()
