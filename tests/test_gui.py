@@ -116,7 +116,7 @@ def test_drop_a_file_ask_and_see_highlights(qtbot, window, tmp_path):
     # The best answer is selected in the document.
     cursor = window.document_view.textCursor()
     assert cursor.selectedText() == prediction.answers[0].text
-    assert "windows" in window.time_label.text()
+    assert f"({prediction.windows} window" in window.time_label.text()
 
 
 def test_answers_are_stepped_with_f3_and_clicks(qtbot, window, tmp_path):

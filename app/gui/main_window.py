@@ -404,7 +404,8 @@ class MainWindow(QMainWindow):
         self._set_busy(False)
         self._show_prediction(prediction, reveal=True)
         seconds = time.perf_counter() - self._started
-        self.time_label.setText(f"Answered in {seconds:.2f} s ({prediction.windows} windows)")
+        windows = "1 window" if prediction.windows == 1 else f"{prediction.windows:,} windows"
+        self.time_label.setText(f"Answered in {seconds:.2f} s ({windows})")
 
     def _show_prediction(self, prediction: Prediction, reveal: bool) -> None:
         """List and highlight the answers; ``reveal`` scrolls to and selects the best one."""
