@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.core.model_folder import bundled_model_dir
 from app.gui.main import parse_arguments
-from app.gui.main_window import MainWindow
+from app.gui.main_window import MainWindow, window_count
 from app.gui.settings import EngineSettings, Store
 
 CURIE = (
@@ -116,7 +116,13 @@ def test_drop_a_file_ask_and_see_highlights(qtbot, window, tmp_path):
     # The best answer is selected in the document.
     cursor = window.document_view.textCursor()
     assert cursor.selectedText() == prediction.answers[0].text
-    assert f"({prediction.windows} window" in window.time_label.text()
+    assert f"({window_count(prediction.windows)})" in window.time_label.text()
+
+
+def test_window_counts_read_as_words():
+    assert window_count(1) == "1 window"
+    assert window_count(16) == "16 windows"
+    assert window_count(1569) == "1,569 windows"
 
 
 def test_answers_are_stepped_with_f3_and_clicks(qtbot, window, tmp_path):
@@ -162,6 +168,9 @@ def test_cancel_stops_within_a_batch_and_the_event_loop_keeps_turning(qtbot, win
     if shown is not None:
         assert shown.windows < window.progress.maximum()
         assert window.answers.list.count() == len(shown.answers)
+        assert f"from {window_count(shown.windows)} read" in window.statusBar().currentMessage()
+    else:
+        assert window.statusBar().currentMessage() == "Cancelled."
 
 
 def test_long_document_streams_answers_before_reading_everything(qtbot, window, tmp_path):

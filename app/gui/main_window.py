@@ -35,6 +35,11 @@ RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 EMPTY_STATE = "Drop a document here, open one, or paste text"
 
 
+def window_count(count: int) -> str:
+    """'1 window', '16 windows', '1,569 windows'."""
+    return "1 window" if count == 1 else f"{count:,} windows"
+
+
 def app_icon() -> QIcon:
     return QIcon(str(RESOURCES / "icons" / "reading-assistant.svg"))
 
@@ -378,7 +383,8 @@ class MainWindow(QMainWindow):
             self._set_busy(False)
             if self.prediction is not None:
                 self.statusBar().showMessage(
-                    f"Stopped early: the answers come from the {self.prediction.windows} most relevant windows read.",
+                    f"Stopped early: the answers come from {window_count(self.prediction.windows)} read, "
+                    "the most relevant first.",
                     8000,
                 )
             else:
@@ -404,8 +410,7 @@ class MainWindow(QMainWindow):
         self._set_busy(False)
         self._show_prediction(prediction, reveal=True)
         seconds = time.perf_counter() - self._started
-        windows = "1 window" if prediction.windows == 1 else f"{prediction.windows:,} windows"
-        self.time_label.setText(f"Answered in {seconds:.2f} s ({windows})")
+        self.time_label.setText(f"Answered in {seconds:.2f} s ({window_count(prediction.windows)})")
 
     def _show_prediction(self, prediction: Prediction, reveal: bool) -> None:
         """List and highlight the answers; ``reveal`` scrolls to and selects the best one."""
