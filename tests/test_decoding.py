@@ -117,3 +117,16 @@ def test_temperature_softens_confidence(plan):
     sharp.add(plan, 0, *logits)
     soft.add(plan, 0, *logits)
     assert soft.result(TEXT, 1, temperature=3.0)[0][0].score < sharp.result(TEXT, 1)[0][0].score
+
+
+def test_a_window_prior_shifts_its_spans_but_not_no_answer(plan):
+    logits = logits_for(plan, {("1903", "1903"): 6.0}, null=2.0)
+    plain, doubted = SpanCollector(), SpanCollector()
+    plain.add(plan, 0, *logits)
+    doubted.add(plan, 0, *logits, prior=-3.0)
+    (best, *_), _, plain_odds = plain.result(TEXT, 1)
+    (doubted_best, *_), _, doubted_odds = doubted.result(TEXT, 1)
+    assert doubted_best.text == best.text == "1903"
+    assert doubted_best.logit == pytest.approx(best.logit - 3.0)
+    assert doubted.null_logit == plain.null_logit
+    assert doubted_odds == pytest.approx(plain_odds + 3.0)

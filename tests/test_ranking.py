@@ -12,9 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.bench import article_text
 from app.core.engine import AskOptions, QAEngine
 from app.core.errors import Cancelled
-from app.core.ranking import TermIndex, bm25_scores, reading_order
+from app.core.model_folder import bundled_model_dir
+from app.core.ranking import RELEVANCE_WEIGHT, TermIndex, bm25_scores, reading_order, relevance_priors
+from app.core.squad import load_squad
 from app.core.windows import TextTokenizer, TokenizedText, WindowPlan, WindowSettings
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad" / "dev-v1.1.json.gz"
@@ -40,11 +43,35 @@ def test_the_window_holding_the_question_words_ranks_first(shared_wordpiece):
         document, tokenizer.tokenize("What did Marie Curie research?"), tokenizer.template, WindowSettings(64, 16, 32)
     )
     scores = bm25_scores(TermIndex(document), plan)
-    best = reading_order(TermIndex(document), plan)[0]
+    best = reading_order(scores)[0]
     needle = text.index("Marie Curie")
     start, end = plan.char_span(best, plan.doc_offset, plan.doc_offset + int(plan.lengths[best]) - 1)
     assert start <= needle < end
     assert scores[best] > np.median(scores)
+
+
+def test_relevance_priors_run_from_zero_for_the_best_window_to_minus_the_weight():
+    np.testing.assert_allclose(relevance_priors(np.array([0.0, 2.0, 4.0]), 4.0), [-4.0, -2.0, 0.0])
+    np.testing.assert_allclose(relevance_priors(np.array([3.0])), [0.0])
+    # A question sharing no term with the document: every window is equally (ir)relevant.
+    np.testing.assert_allclose(relevance_priors(np.zeros(3)), [0.0, 0.0, 0.0])
+
+
+@pytest.mark.skipif(not DEV.exists(), reason="needs ../shared/data/squad/dev-v1.1.json.gz")
+def test_a_confident_distractor_in_an_unrelated_article_does_not_outvote_the_matching_one():
+    # Two dev-v1.1 articles joined (118 windows), as chapters of a book. A date in the museum
+    # article draws the bundled model more than the right one in the oil-crisis article, unless
+    # each span also counts how well its window matches the question.
+    articles = {a.title: a for a in load_squad(DEV).articles}
+    chapters = [articles["1973_oil_crisis"], articles["Victoria_and_Albert_Museum"]]
+    book = "\n\n\n".join(article_text(a) for a in chapters)
+    question = "By which year did full sized American cars shrink to be smaller?"
+    engine = QAEngine.load(bundled_model_dir(), device="cpu")
+    fused = engine.ask(book, question, AskOptions(batch_size=32))
+    logits_only = engine.ask(book, question, AskOptions(batch_size=32, relevance_weight=0.0))
+    assert AskOptions().relevance_weight == RELEVANCE_WEIGHT > 0
+    assert fused.answers[0].text == "1979"
+    assert logits_only.answers[0].text != "1979"
 
 
 def test_ranked_reading_matches_reading_in_order(tiny_bert):

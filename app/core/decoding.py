@@ -32,8 +32,11 @@ class SpanCollector:
     null_logit: float = float("inf")
     windows_read: int = 0
 
-    def add(self, plan: WindowPlan, index: int, start_logits: np.ndarray, end_logits: np.ndarray) -> None:
-        """Take one window's logits (1-D, over its positions) into account."""
+    def add(
+        self, plan: WindowPlan, index: int, start_logits: np.ndarray, end_logits: np.ndarray, prior: float = 0.0
+    ) -> None:
+        """Take one window's logits (1-D, over its positions) into account; ``prior`` is added to
+        the logit of every span of this window (its relevance to the question), not to 'no answer'."""
         self.windows_read += 1
         null = plan.null_index
         self.null_logit = min(self.null_logit, float(start_logits[null] + end_logits[null]))
@@ -48,7 +51,7 @@ class SpanCollector:
         starts = starts[np.isfinite(allowed_start[starts])]
         s, e = np.meshgrid(starts, ends, indexing="ij")
         valid = (e >= s) & (e - s < self.max_answer_len)
-        scores = doc_start[s] + doc_end[e]
+        scores = doc_start[s] + doc_end[e] + prior
         text = plan.document.text
         for si, ei, score in zip(s[valid], e[valid], scores[valid], strict=True):
             chars = _trimmed(text, *plan.char_span(index, first + int(si), first + int(ei)))

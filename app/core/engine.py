@@ -18,7 +18,7 @@ import numpy as np
 from app.core.decoding import Answer, SpanCollector
 from app.core.errors import Cancelled, InputError
 from app.core.model_folder import ModelConfig, ModelFolder
-from app.core.ranking import TermIndex, reading_order
+from app.core.ranking import RELEVANCE_WEIGHT, TermIndex, bm25_scores, reading_order, relevance_priors
 from app.core.runtime import OnnxQAModel
 from app.core.windows import TextTokenizer, TokenizedText, WindowPlan, WindowSettings
 
@@ -48,6 +48,8 @@ class AskOptions:
     ranked: bool = False
     # Stop after this many windows (0: read them all); with ``ranked``, the early-answer mode.
     max_windows: int = 0
+    # Weight of each window's BM25 relevance in its spans' scores (0: spans compete on logits alone).
+    relevance_weight: float = RELEVANCE_WEIGHT
 
 
 class QAEngine:
@@ -187,7 +189,9 @@ class QAEngine:
         options = options or self.default_options()
         tokens = document if isinstance(document, TokenizedText) else self.tokenize_document(document)
         plan = self.plan(tokens, question)
-        order = reading_order(self.term_index(tokens), plan) if options.ranked else list(range(len(plan)))
+        relevance = bm25_scores(self.term_index(tokens), plan)
+        priors = relevance_priors(relevance, options.relevance_weight)
+        order = reading_order(relevance) if options.ranked else list(range(len(plan)))
         if options.max_windows:
             order = order[: options.max_windows]
         collector = SpanCollector(max_answer_len=options.max_answer_len)
@@ -195,7 +199,7 @@ class QAEngine:
         done = 0
         for chunk, start, end in self.forward(work, options.batch_size, should_stop):
             for (p, index), s, e in zip(chunk, start, end, strict=True):
-                collector.add(p, index, s, e)
+                collector.add(p, index, s, e, float(priors[index]))
             done += len(chunk)
             if on_progress is not None:
                 on_progress(done, len(work))
@@ -215,13 +219,18 @@ class QAEngine:
         options = options or self.default_options()
         plans = [self.plan(tokens, question) for tokens, question in pairs]
         collectors = [SpanCollector(max_answer_len=options.max_answer_len) for _ in plans]
+        priors = [
+            relevance_priors(bm25_scores(TermIndex(tokens), plan), options.relevance_weight)
+            for (tokens, _), plan in zip(pairs, plans, strict=True)
+        ]
         owner = {id(plan): n for n, plan in enumerate(plans)}
         # Windows of similar length share a batch, so little of each batch is padding.
         work = sorted(((p, i) for p in plans for i in range(len(p))), key=lambda w: w[0].window_length(w[1]))
         done = 0
         for chunk, start, end in self.forward(work, options.batch_size):
             for (plan, index), s, e in zip(chunk, start, end, strict=True):
-                collectors[owner[id(plan)]].add(plan, index, s, e)
+                n = owner[id(plan)]
+                collectors[n].add(plan, index, s, e, float(priors[n][index]))
             done += len(chunk)
             if on_progress is not None:
                 on_progress(done, len(work))
