@@ -7,11 +7,12 @@ import json
 import logging
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from app.bench import BOOK_WORDS, DEFAULT_DEV, run_bench
 from app.core.documents import Document, load_document, read_stdin
-from app.core.engine import AskOptions, Prediction, QAEngine
+from app.core.engine import Prediction, QAEngine
 from app.core.errors import ReadingAssistantError
 from app.core.evaluation import metrics as evaluation_metrics
 from app.core.evaluation import run_engine, write_outputs
@@ -71,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--output-dir", type=Path, help="write predictions.json, nbest_predictions.json, null_odds.json"
     )
-    evaluate.add_argument("--batch-size", type=int, default=32, help="windows per model call")
+    evaluate.add_argument("--batch-size", type=int, help="windows per model call (default: the model's own)")
     add_model_arguments(evaluate)
 
     bench = commands.add_parser("bench", help="speed, long-document and accuracy figures (printed, not asserted)")
@@ -129,7 +130,7 @@ def run_ask(arguments: argparse.Namespace) -> int:
     document = read_stdin() if arguments.file == "-" else load_document(Path(arguments.file))
     engine = open_engine(arguments)
     started = time.perf_counter()
-    options = AskOptions(top_k=arguments.top_k, max_answer_len=arguments.max_answer_len)
+    options = replace(engine.default_options(), top_k=arguments.top_k, max_answer_len=arguments.max_answer_len)
     prediction = engine.ask(document.text, arguments.question, options)
     for warning in engine.model.warnings:
         print(f"warning: {warning}", file=sys.stderr)

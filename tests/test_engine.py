@@ -166,9 +166,10 @@ def test_model_config_is_used(tiny_bert, tmp_path):
     folder = tmp_path / "configured"
     shutil.copytree(tiny_bert, folder)
     (folder / "reading_assistant.json").write_text(
-        '{"name": "tiny", "seq_len": 128, "query_len": 16, "doc_stride": 64, "null_threshold": 1e9}'
+        '{"name": "tiny", "seq_len": 128, "query_len": 16, "doc_stride": 64, "null_threshold": 1e9, "batch_size": 1}'
     )
     engine = QAEngine.load(Path(folder))
     assert engine.name == "tiny"
     assert engine.settings == WindowSettings(128, 16, 64)
+    assert engine.default_options().batch_size == 1
     assert engine.ask(DOCUMENT, QUESTION).has_answer

@@ -86,12 +86,12 @@ def test_ranked_reading_matches_reading_in_order(tiny_bert):
 
 def test_early_answer_mode_reads_only_the_best_windows_and_streams(tiny_bert):
     engine = QAEngine.load(tiny_bert, settings=WindowSettings(64, 16, 32))
-    text = FILLER * 4 + NEEDLE + FILLER * 4
+    text = FILLER * 8 + NEEDLE + FILLER * 8
     partials = []
-    options = AskOptions(ranked=True, max_windows=6, batch_size=2)
+    options = AskOptions(ranked=True, max_windows=20, batch_size=3)
     prediction = engine.ask(text, "What did Marie Curie research?", options, on_partial=partials.append)
-    assert prediction.windows == 6
-    assert [p.windows for p in partials] == [2, 4]
+    assert prediction.windows == 20
+    assert [p.windows for p in partials] == [9, 18]  # the first batches past 8 and 16 windows
     assert all(p.answers for p in partials)
 
 
@@ -100,7 +100,7 @@ def test_stopping_a_ranked_read_keeps_the_partial_answers(tiny_bert):
     partials = []
     with pytest.raises(Cancelled):
         engine.ask(
-            FILLER * 6,
+            FILLER * 12,
             "Where is the fox?",
             AskOptions(ranked=True, batch_size=2),
             on_partial=partials.append,

@@ -23,6 +23,9 @@ from app.core.runtime import OnnxQAModel
 from app.core.windows import TextTokenizer, TokenizedText, WindowPlan, WindowSettings
 
 DOCUMENT_CACHE_SIZE = 4
+# Best-so-far answers are streamed every this many windows, whatever the batch size: often enough
+# to feel live, rarely enough not to redraw a book at every window.
+PARTIAL_WINDOWS = 8
 ProgressCallback = Callable[[int, int], None]
 StopCheck = Callable[[], bool]
 PartialCallback = Callable[["Prediction"], None]
@@ -43,7 +46,7 @@ class Prediction:
 class AskOptions:
     top_k: int = 5
     max_answer_len: int = 30
-    batch_size: int = 8
+    batch_size: int = ModelConfig.batch_size
     # Read the windows most relevant to the question first (BM25), streaming answers as they come.
     ranked: bool = False
     # Stop after this many windows (0: read them all); with ``ranked``, the early-answer mode.
@@ -88,7 +91,7 @@ class QAEngine:
         return self.model.device_name
 
     def default_options(self) -> AskOptions:
-        return AskOptions(max_answer_len=self.config.max_answer_len)
+        return AskOptions(max_answer_len=self.config.max_answer_len, batch_size=self.config.batch_size)
 
     # -- preprocess ---------------------------------------------------------------------------
 
@@ -182,7 +185,7 @@ class QAEngine:
     ) -> Prediction:
         """Answer one question about one document.
 
-        ``on_partial`` receives the best answers so far after every batch; if the reader stops,
+        ``on_partial`` receives the best answers so far every ``PARTIAL_WINDOWS`` windows; if the reader stops,
         the last of them stands (the call raises Cancelled).
         """
         started = time.perf_counter()
@@ -203,7 +206,8 @@ class QAEngine:
             done += len(chunk)
             if on_progress is not None:
                 on_progress(done, len(work))
-            if on_partial is not None and done < len(work):
+            streamed = done // PARTIAL_WINDOWS > (done - len(chunk)) // PARTIAL_WINDOWS
+            if on_partial is not None and streamed and done < len(work):
                 partial = self.postprocess(question, tokens.text, collector, options.top_k)
                 on_partial(replace(partial, seconds=time.perf_counter() - started))
         prediction = self.postprocess(question, tokens.text, collector, options.top_k)

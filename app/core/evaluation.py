@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from app.core.engine import AskOptions, Prediction, ProgressCallback, QAEngine
+from app.core.engine import Prediction, ProgressCallback, QAEngine
 from app.core.squad import SquadDataset, SquadQuestion, score_question, squad_metrics
 
 N_BEST = 20
@@ -24,7 +24,7 @@ def run_engine(
     engine: QAEngine,
     dataset: SquadDataset,
     limit: int = 0,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> EvaluationRun:
     """Answer every question of the data set (or the first ``limit``), paragraph = document."""
@@ -33,7 +33,7 @@ def run_engine(
         pairs = pairs[:limit]
     contexts = list(dict.fromkeys(p.context for p, _ in pairs))
     tokens = dict(zip(contexts, engine.tokenizer.tokenize_many(contexts), strict=True))
-    options = AskOptions(top_k=N_BEST, max_answer_len=engine.config.max_answer_len, batch_size=batch_size)
+    options = replace(engine.default_options(), top_k=N_BEST, batch_size=batch_size or engine.config.batch_size)
     predictions = engine.ask_many([(tokens[p.context], q.question) for p, q in pairs], options, on_progress)
     return EvaluationRun([q for _, q in pairs], predictions)
 

@@ -27,6 +27,10 @@ class ModelConfig:
     temperature: float = 1.0
     # No answer when (null logit - best span logit) is above this (SQuAD 2.0 convention).
     null_threshold: float = 0.0
+    # Windows per model call. A dynamically quantized int8 model measures its activations' range
+    # over the whole batch, so a window's answer would depend on its batch-mates: such models read
+    # one window per call (batch 1 scored F1 +0.76 over batch 32 on 2,000 dev questions).
+    batch_size: int = 8
 
 
 @dataclass(frozen=True)

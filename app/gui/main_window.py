@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QThreadPool
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.documents import Document, supported_suffixes
-from app.core.engine import AskOptions, Prediction, QAEngine
+from app.core.engine import Prediction, QAEngine
 from app.gui.answers_panel import AnswersPanel
 from app.gui.document_view import DocumentView
 from app.gui.settings import EngineSettings, Store
@@ -363,7 +364,12 @@ class MainWindow(QMainWindow):
         self.answers.clear()
         self.document_view.highlight([])
         # The most relevant passages are read first, so a long book shows answers within a second.
-        options = AskOptions(top_k=self.settings.top_k, max_answer_len=self.settings.max_answer_len, ranked=True)
+        options = replace(
+            self.engine.default_options(),
+            top_k=self.settings.top_k,
+            max_answer_len=self.settings.max_answer_len,
+            ranked=True,
+        )
         self.prediction = None
         task = AskTask(self._next_job(), self.engine, self.document.text, question, options)
         task.signals.progress.connect(self._ask_progress)

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from app.core.engine import AskOptions, QAEngine
+from app.core.engine import QAEngine
 from app.core.evaluation import N_BEST, expected_calibration_error
 from app.core.model_folder import CONFIG_NAME
 from app.core.squad import exact_match, f1_score, load_squad
@@ -51,7 +52,7 @@ def calibrate(run_dir: Path, model_dir: Path, count: int) -> dict[str, float]:
     contexts = [articles[e.article].paragraphs[e.paragraph].context for e in held_out]
     unique = list(dict.fromkeys(contexts))
     tokens = dict(zip(unique, engine.tokenizer.tokenize_many(unique), strict=True))
-    options = AskOptions(top_k=N_BEST, max_answer_len=engine.config.max_answer_len, batch_size=32)
+    options = replace(engine.default_options(), top_k=N_BEST)
     predictions = engine.ask_many([(tokens[c], e.question) for c, e in zip(contexts, held_out, strict=True)], options)
 
     # Raw logits of each question's n-best spans and its no-answer score, padded with NaN.

@@ -88,6 +88,7 @@ def export(run_dir: Path, fp32_dir: Path, int8_dir: Path, name: str) -> None:
         seq_len=config["seq_len"],
         query_len=config["query_len"],
         doc_stride=config["doc_stride"],
+        batch_size=1,  # dynamic quantization: see ModelConfig.batch_size
     )
     existing = int8_dir / CONFIG_NAME
     if existing.exists():
@@ -95,7 +96,8 @@ def export(run_dir: Path, fp32_dir: Path, int8_dir: Path, name: str) -> None:
         kept = json.loads(existing.read_text())
         model_config = replace(model_config, temperature=kept["temperature"], null_threshold=kept["null_threshold"])
     existing.write_text(json.dumps(asdict(model_config), indent=2) + "\n")
-    (fp32_dir / CONFIG_NAME).write_text(json.dumps(asdict(replace(model_config, onnx_file="model.onnx")), indent=2))
+    fp32_config = replace(model_config, onnx_file="model.onnx", batch_size=ModelConfig.batch_size)
+    (fp32_dir / CONFIG_NAME).write_text(json.dumps(asdict(fp32_config), indent=2))
     print(f"fp32: {fp32_dir}\nint8: {int8_dir / INT8_NAME} ({(int8_dir / INT8_NAME).stat().st_size / 2**20:.1f} MB)")
 
 
