@@ -223,8 +223,10 @@ class QAEngine:
         options = options or self.default_options()
         plans = [self.plan(tokens, question) for tokens, question in pairs]
         collectors = [SpanCollector(max_answer_len=options.max_answer_len) for _ in plans]
+        # Several questions often share a document: index each document once.
+        indexes = {id(tokens): TermIndex(tokens) for tokens, _ in pairs}
         priors = [
-            relevance_priors(bm25_scores(TermIndex(tokens), plan), options.relevance_weight)
+            relevance_priors(bm25_scores(indexes[id(tokens)], plan), options.relevance_weight)
             for (tokens, _), plan in zip(pairs, plans, strict=True)
         ]
         owner = {id(plan): n for n, plan in enumerate(plans)}
