@@ -5,7 +5,9 @@ Every window is built by :mod:`app.core.windows`, exactly as the engine builds i
 window that does not hold the answer is labelled with the no-answer position. Negative examples
 pair a question with another paragraph of its article, all labelled no-answer, so the model learns
 to say that a text does not answer a question. Checkpoints are written every few minutes, and a
-run started again with the same output folder resumes from the last one.
+run started again with the same output folder resumes from the last one. It trains on a CUDA GPU
+where there is one (bf16 autocast there too), else on the CPU; ``--max-minutes`` shortens the
+learning-rate schedule, once the speed is known, so that the run ends within a lease of machine time.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from app.core.squad import SquadArticle, load_squad
 from app.core.windows import TextTokenizer, WindowPlan, WindowSettings
 
 BUCKET = 64  # windows are padded to a multiple of this: few shapes, so memory stays flat
+PACE_FROM = 50  # steps before the speed is timed for max_minutes: the first ones set up kernels and caches
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,11 @@ class TrainConfig:
     checkpoint_minutes: float = 10.0
     threads: int = 0  # 0: all cores
     bf16: bool = True
+    device: str = "auto"  # auto: CUDA where there is a GPU, else the CPU
+    # The word-embedding table stays as the base model has it: a continuation started from the int8
+    # model keeps its dequantized table exactly, and only the other ~11M weights need carrying back.
+    freeze_word_embeddings: bool = False
+    max_minutes: float = 0.0  # 0: no limit; else the schedule ends early enough to finish in time
 
 
 @dataclass(frozen=True)
@@ -163,7 +171,19 @@ def collate(features: list[Feature], pad_id: int) -> dict[str, torch.Tensor]:
     }
 
 
+def training_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def affordable_steps(step: int, planned: int, seconds_per_step: float, seconds_left: float) -> int:
+    """How many steps the run can take in all, at the measured speed, without passing its deadline."""
+    return max(step + 1, min(planned, step + int(seconds_left / seconds_per_step)))
+
+
 def train(config: TrainConfig) -> Path:
+    started = time.time()
     output = Path(config.output_dir)
     checkpoint_path = output / "checkpoint.pt"
     output.mkdir(parents=True, exist_ok=True)
@@ -172,39 +192,41 @@ def train(config: TrainConfig) -> Path:
     if config.threads:
         torch.set_num_threads(config.threads)
 
+    device = training_device(config.device)
     base = Path(config.base_model)
     tokenizer = TextTokenizer.from_file(base / "tokenizer.json")
-    started = time.time()
     features = build_features(config, tokenizer)
     batches = make_batches(features, config.batch_size, config.order_seed, config.epochs)
     print(f"{len(features)} windows, {len(batches)} batches, built in {time.time() - started:.0f}s", flush=True)
 
-    model = AutoModelForQuestionAnswering.from_pretrained(base)
+    # float(): a base folder saved in half precision would otherwise train in it.
+    model = AutoModelForQuestionAnswering.from_pretrained(base).float().to(device)
+    model.get_input_embeddings().weight.requires_grad_(not config.freeze_word_embeddings)
+    trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     no_decay = ("bias", "LayerNorm.weight", "LayerNorm.bias")
     groups = [
-        {
-            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
-            "weight_decay": config.weight_decay,
-        },
-        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
+        {"params": [p for n, p in trained if not n.endswith(no_decay)], "weight_decay": config.weight_decay},
+        {"params": [p for n, p in trained if n.endswith(no_decay)], "weight_decay": 0.0},
     ]
-    optimizer = torch.optim.AdamW(groups, lr=config.learning_rate)
+    optimizer = torch.optim.AdamW(groups, lr=config.learning_rate, fused=device.type == "cuda")
     warmup = max(1, int(len(batches) * config.warmup_fraction))
+    total = len(batches)  # shrinks if max_minutes cannot fit them all
 
     def lr_factor(step: int) -> float:
         if step < warmup:
             return (step + 1) / warmup
-        return max(0.0, (len(batches) - step) / max(1, len(batches) - warmup))
+        return max(0.0, (total - step) / max(1, total - warmup))
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
     step = 0
     if checkpoint_path.exists():
-        state = torch.load(checkpoint_path, weights_only=False)
+        state = torch.load(checkpoint_path, weights_only=False, map_location=device)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-        torch.set_rng_state(state["torch_rng"])
+        torch.set_rng_state(state["torch_rng"].cpu())
         step = state["step"]
+        total = state.get("total", total)
         print(f"resumed from step {step}", flush=True)
 
     def save_checkpoint() -> None:
@@ -214,32 +236,45 @@ def train(config: TrainConfig) -> Path:
             "scheduler": scheduler.state_dict(),
             "torch_rng": torch.get_rng_state(),
             "step": step,
+            "total": total,
         }
         partial = checkpoint_path.with_suffix(".tmp")
         torch.save(state, partial)
         os.replace(partial, checkpoint_path)
 
     model.train()
-    last_save = time.time()
-    running = 0.0
-    progress = tqdm(total=len(batches), initial=step, desc="training", unit="batch", smoothing=0.05)
+    last_save = pace_started = time.time()
+    first_step = step
+    running = torch.zeros((), device=device)  # read back every few steps: a GPU then runs ahead of Python
+    progress = tqdm(total=total, initial=step, desc="training", unit="batch", smoothing=0.05, mininterval=5)
     with (output / "train_log.jsonl").open("a") as log:
-        while step < len(batches):
+        while step < total:
             batch = collate([features[i] for i in batches[step]], tokenizer.template.pad_id)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
+            batch = {name: tensor.to(device, non_blocking=True) for name, tensor in batch.items()}
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
                 loss = model(**batch).loss
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            torch.nn.utils.clip_grad_norm_([p for _, p in trained], 1.0)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             step += 1
-            running = 0.98 * running + 0.02 * loss.item() if step > 1 else loss.item()
+            running = 0.98 * running + 0.02 * loss.detach() if step > first_step + 1 else loss.detach()
             progress.update(1)
-            progress.set_postfix(loss=f"{running:.3f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
             if step % 50 == 0:
-                log.write(json.dumps({"step": step, "loss": running, "time": time.time()}) + "\n")
+                mean_loss = running.item()
+                progress.set_postfix(loss=f"{mean_loss:.3f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
+                log.write(json.dumps({"step": step, "loss": mean_loss, "time": time.time()}) + "\n")
                 log.flush()
+            if step - first_step == PACE_FROM:
+                pace_started = time.time()
+            if config.max_minutes and step - first_step >= 2 * PACE_FROM and step % 100 == 0:
+                seconds_per_step = (time.time() - pace_started) / (step - first_step - PACE_FROM)
+                seconds_left = started + config.max_minutes * 60 - time.time()
+                fits = affordable_steps(step, total, seconds_per_step, seconds_left)
+                if fits < total:
+                    total = progress.total = fits
+                    log.write(json.dumps({"step": step, "schedule_shortened_to": total}) + "\n")
             if time.time() - last_save > config.checkpoint_minutes * 60:
                 save_checkpoint()
                 last_save = time.time()
