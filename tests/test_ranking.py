@@ -58,20 +58,21 @@ def test_relevance_priors_run_from_zero_for_the_best_window_to_minus_the_weight(
 
 
 @pytest.mark.skipif(not DEV.exists(), reason="needs ../shared/data/squad/dev-v1.1.json.gz")
-def test_a_confident_distractor_in_an_unrelated_article_does_not_outvote_the_matching_one():
-    # Two dev-v1.1 articles joined (118 windows), as chapters of a book. A date in the museum
-    # article draws the bundled model more than the right one in the oil-crisis article, unless
-    # each span also counts how well its window matches the question.
+def test_a_confident_distractor_elsewhere_in_the_book_does_not_outvote_the_matching_passage():
+    # Two dev-v1.1 articles joined (118 windows), as chapters of a book. On logits alone the bundled
+    # model answers with a name from a passage far from the one that says who proclaimed the
+    # embargo; counting how well each span's window matches the question keeps that passage ahead.
     articles = {a.title: a for a in load_squad(DEV).articles}
     chapters = [articles["1973_oil_crisis"], articles["Victoria_and_Albert_Museum"]]
     book = "\n\n\n".join(article_text(a) for a in chapters)
-    question = "By which year did full sized American cars shrink to be smaller?"
+    question = "Who proclaimed the oil embargo?"
+    right = "Organization of Arab Petroleum Exporting Countries"
     engine = QAEngine.load(bundled_model_dir(), device="cpu")
     fused = engine.ask(book, question, AskOptions(batch_size=32))
     logits_only = engine.ask(book, question, AskOptions(batch_size=32, relevance_weight=0.0))
     assert AskOptions().relevance_weight == RELEVANCE_WEIGHT > 0
-    assert fused.answers[0].text == "1979"
-    assert logits_only.answers[0].text != "1979"
+    assert right in fused.answers[0].text
+    assert right not in logits_only.answers[0].text
 
 
 def test_ranked_reading_matches_reading_in_order(tiny_bert):
