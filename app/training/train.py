@@ -203,6 +203,7 @@ def train(config: TrainConfig) -> Path:
     model = AutoModelForQuestionAnswering.from_pretrained(base).float().to(device)
     model.get_input_embeddings().weight.requires_grad_(not config.freeze_word_embeddings)
     trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    trained_parameters = [p for _, p in trained]
     no_decay = ("bias", "LayerNorm.weight", "LayerNorm.bias")
     groups = [
         {"params": [p for n, p in trained if not n.endswith(no_decay)], "weight_decay": config.weight_decay},
@@ -254,7 +255,7 @@ def train(config: TrainConfig) -> Path:
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
                 loss = model(**batch).loss
             loss.backward()
-            torch.nn.utils.clip_grad_norm_([p for _, p in trained], 1.0)
+            torch.nn.utils.clip_grad_norm_(trained_parameters, 1.0)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
