@@ -16,10 +16,9 @@ from app.core.engine import Prediction, QAEngine
 from app.core.errors import ReadingAssistantError
 from app.core.evaluation import metrics as evaluation_metrics
 from app.core.evaluation import run_engine, write_outputs
-from app.core.model_folder import bundled_model_dir
+from app.core.model_folder import ModelFolder, bundled_model_dir
 from app.core.runtime import DEVICES
 from app.core.squad import load_squad
-from app.core.windows import WindowSettings
 
 EXIT_BAD_INPUT = 2
 COMMANDS = ("ask", "eval", "bench")
@@ -31,11 +30,11 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_window_arguments(parser: argparse.ArgumentParser) -> None:
-    defaults = WindowSettings()
-    parser.add_argument("--seq-len", type=int, default=defaults.seq_len, help="tokens per window")
-    parser.add_argument("--query-len", type=int, default=defaults.query_len, help="question tokens kept")
-    parser.add_argument("--doc-stride", type=int, default=defaults.doc_stride, help="tokens between windows")
-    parser.add_argument("--max-answer-len", type=int, default=30, help="longest answer in tokens")
+    """Each option left out takes the model's own value from its reading_assistant.json."""
+    parser.add_argument("--seq-len", type=int, help="tokens per window")
+    parser.add_argument("--query-len", type=int, help="question tokens kept")
+    parser.add_argument("--doc-stride", type=int, help="tokens between the starts of two windows")
+    parser.add_argument("--max-answer-len", type=int, help="longest answer in tokens")
 
 
 def model_dir(arguments: argparse.Namespace) -> Path:
@@ -48,10 +47,11 @@ def model_dir(arguments: argparse.Namespace) -> Path:
 
 
 def open_engine(arguments: argparse.Namespace) -> QAEngine:
-    settings = None
-    if hasattr(arguments, "seq_len"):
-        settings = WindowSettings(arguments.seq_len, arguments.query_len, arguments.doc_stride)
-    return QAEngine.load(model_dir(arguments), device=arguments.device, settings=settings)
+    folder = ModelFolder.open(model_dir(arguments))
+    settings = folder.config.window_settings()
+    given = {name: getattr(arguments, name, None) for name in ("seq_len", "query_len", "doc_stride")}
+    settings = replace(settings, **{name: value for name, value in given.items() if value is not None})
+    return QAEngine(folder, device=arguments.device, settings=settings)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,7 +130,9 @@ def run_ask(arguments: argparse.Namespace) -> int:
     document = read_stdin() if arguments.file == "-" else load_document(Path(arguments.file))
     engine = open_engine(arguments)
     started = time.perf_counter()
-    options = replace(engine.default_options(), top_k=arguments.top_k, max_answer_len=arguments.max_answer_len)
+    options = replace(engine.default_options(), top_k=arguments.top_k)
+    if arguments.max_answer_len is not None:
+        options = replace(options, max_answer_len=arguments.max_answer_len)
     prediction = engine.ask(document.text, arguments.question, options)
     for warning in engine.model.warnings:
         print(f"warning: {warning}", file=sys.stderr)

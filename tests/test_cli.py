@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -81,6 +82,24 @@ def test_window_options_change_the_window_count(document, tiny_bert):
         assert result.returncode == 0, result.stderr
         counts.append(json.loads(result.stdout)["windows"])
     assert counts[1] > counts[0]
+
+
+def test_window_layout_is_the_models_own_unless_given(document, tiny_bert, tmp_path, capsys):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_bert, model)
+    config_path = model / "reading_assistant.json"
+    config = json.loads(config_path.read_text()) if config_path.exists() else {}
+    config.update(seq_len=64, query_len=16, doc_stride=16)
+    config_path.write_text(json.dumps(config))
+
+    def windows(*options: str) -> int:
+        assert cli.main(["ask", str(document), "Where?", "--json", "--model", str(model), *options]) == 0
+        return json.loads(capsys.readouterr().out)["windows"]
+
+    own, wider = windows(), windows("--doc-stride", "40")
+    config["doc_stride"] = 40
+    config_path.write_text(json.dumps(config))
+    assert own > wider == windows()
 
 
 @pytest.mark.parametrize(

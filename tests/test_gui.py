@@ -15,6 +15,8 @@ from app.core.model_folder import bundled_model_dir
 from app.gui.main import parse_arguments
 from app.gui.main_window import MainWindow, window_count
 from app.gui.settings import EngineSettings, Store
+from app.gui.settings_dialog import SettingsDialog
+from app.gui.tasks import LoadEngineTask
 
 CURIE = (
     "Marie Curie was a physicist and chemist who conducted pioneering research on radioactivity. "
@@ -295,3 +297,15 @@ def test_drop_target_ignores_things_that_are_not_files_or_text(window):
     enter.ignore()
     QApplication.sendEvent(window, enter)
     assert not enter.isAccepted()
+
+
+def test_window_stride_is_the_models_own_unless_the_reader_sets_one(qtbot, model_dir):
+    dialog = SettingsDialog(EngineSettings(), None)
+    qtbot.addWidget(dialog)
+    assert dialog.doc_stride.text() == "Model's own"
+    assert dialog.result_settings().doc_stride == 0
+    own = json.loads((model_dir / "reading_assistant.json").read_text())["doc_stride"]
+    assert LoadEngineTask(1, model_dir, "cpu", 0).work().settings.doc_stride == own
+    dialog.doc_stride.setValue(64)
+    chosen = dialog.result_settings().doc_stride
+    assert LoadEngineTask(2, model_dir, "cpu", chosen).work().settings.doc_stride == 64

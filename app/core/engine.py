@@ -65,7 +65,7 @@ class QAEngine:
     ) -> None:
         self.folder = folder
         self.config: ModelConfig = folder.config
-        self.settings = settings or WindowSettings(self.config.seq_len, self.config.query_len, self.config.doc_stride)
+        self.settings = settings or self.config.window_settings()
         self.tokenizer = TextTokenizer.from_file(folder.tokenizer_path)
         # A reader asks several questions about one document: tokenize and index it once.
         self._documents: OrderedDict[str, TokenizedText] = OrderedDict()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from app.core.errors import ModelError
+from app.core.windows import WindowSettings
 
 CONFIG_NAME = "reading_assistant.json"
 TOKENIZER_NAME = "tokenizer.json"
@@ -31,6 +32,9 @@ class ModelConfig:
     # over the whole batch, so a window's answer would depend on its batch-mates: such models read
     # one window per call (the stage-4 model on full dev-v1.1: F1 79.08 at batch 1, 78.87 at batch 32).
     batch_size: int = 8
+
+    def window_settings(self) -> WindowSettings:
+        return WindowSettings(self.seq_len, self.query_len, self.doc_stride)
 
 
 @dataclass(frozen=True)

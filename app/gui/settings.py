@@ -28,7 +28,7 @@ class EngineSettings:
     device: str = "auto"
     top_k: int = 5
     max_answer_len: int = 30
-    doc_stride: int = 128
+    doc_stride: int = 0  # 0: the model's own, from its reading_assistant.json
 
     def resolved_model_dir(self) -> Path:
         return Path(self.model_dir) if self.model_dir else bundled_model_dir()

@@ -49,7 +49,8 @@ class SettingsDialog(QDialog):
         form.addRow("&Answers shown:", self.top_k)
         self.max_answer_len = self._spin(1, 100, settings.max_answer_len, "Longest answer, in tokens")
         form.addRow("Longest &answer (tokens):", self.max_answer_len)
-        self.doc_stride = self._spin(16, 256, settings.doc_stride, "Tokens between the starts of two windows")
+        self.doc_stride = self._spin(0, 256, settings.doc_stride, "Tokens between the starts of two windows")
+        self.doc_stride.setSpecialValueText("Model's own")
         form.addRow("Window &stride (tokens):", self.doc_stride)
 
         buttons = QDialogButtonBox(

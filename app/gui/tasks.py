@@ -7,6 +7,7 @@ GUI thread. A task carries a job number so the window can ignore a stale result.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, Signal
@@ -15,7 +16,6 @@ from app.core.documents import Document, load_document
 from app.core.engine import AskOptions, Prediction, QAEngine
 from app.core.errors import Cancelled, ReadingAssistantError
 from app.core.model_folder import ModelFolder
-from app.core.windows import WindowSettings
 
 
 class TaskSignals(QObject):
@@ -60,7 +60,9 @@ class LoadEngineTask(Task):
 
     def work(self) -> QAEngine:
         folder = ModelFolder.open(self.model_dir)
-        settings = WindowSettings(folder.config.seq_len, folder.config.query_len, self.doc_stride)
+        settings = folder.config.window_settings()
+        if self.doc_stride:
+            settings = replace(settings, doc_stride=self.doc_stride)
         return QAEngine(folder, device=self.device, settings=settings)
 
 

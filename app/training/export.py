@@ -92,9 +92,11 @@ def export(run_dir: Path, fp32_dir: Path, int8_dir: Path, name: str) -> None:
     )
     existing = int8_dir / CONFIG_NAME
     if existing.exists():
-        # Keep the calibrated temperature and threshold of an earlier export of the same model.
+        # Keep what was measured on an earlier export of the same model: the calibrated temperature,
+        # the no-answer threshold and the reading stride (training windows use their own).
         kept = json.loads(existing.read_text())
-        model_config = replace(model_config, temperature=kept["temperature"], null_threshold=kept["null_threshold"])
+        measured = ("temperature", "null_threshold", "doc_stride")
+        model_config = replace(model_config, **{key: kept[key] for key in measured if key in kept})
     existing.write_text(json.dumps(asdict(model_config), indent=2) + "\n")
     fp32_config = replace(model_config, onnx_file="model.onnx", batch_size=ModelConfig.batch_size)
     (fp32_dir / CONFIG_NAME).write_text(json.dumps(asdict(fp32_config), indent=2))
