@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from app.core.model_folder import bundled_model_dir
 from app.gui.main import parse_arguments
@@ -303,6 +303,8 @@ def test_window_stride_is_the_models_own_unless_the_reader_sets_one(qtbot, model
     dialog = SettingsDialog(EngineSettings(), None)
     qtbot.addWidget(dialog)
     assert dialog.doc_stride.text() == "Model's own"
+    labels = {label.text(): label.buddy() for label in dialog.findChildren(QLabel)}
+    assert labels["&Model folder:"] is dialog.model_dir  # Alt+M reaches the folder box
     assert dialog.result_settings().doc_stride == 0
     own = json.loads((model_dir / "reading_assistant.json").read_text())["doc_stride"]
     assert LoadEngineTask(1, model_dir, "cpu", 0).work().settings.doc_stride == own

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -32,12 +33,18 @@ class SettingsDialog(QDialog):
 
         self.model_dir = QLineEdit(settings.model_dir)
         self.model_dir.setPlaceholderText(f"Bundled model ({bundled_model_dir().name})")
+        self.model_dir.setMinimumWidth(
+            self.model_dir.fontMetrics().horizontalAdvance(self.model_dir.placeholderText()) + 24
+        )
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_dir, 1)
         model_row.addWidget(browse)
-        form.addRow("&Model folder:", model_row)
+        # A row holding a layout gets no buddy for its label, so Alt+M needs one set by hand.
+        model_label = QLabel("&Model folder:")
+        model_label.setBuddy(self.model_dir)
+        form.addRow(model_label, model_row)
 
         self.device = QComboBox()
         for label, value in DEVICES:
