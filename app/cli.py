@@ -63,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question")
     ask.add_argument("--top-k", type=int, default=5, help="how many answers to list (default: 5)")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument(
+        "--max-windows",
+        type=int,
+        default=0,
+        help="read only the N windows that best match the question, the early answers of a long book "
+        "(default: every window)",
+    )
     add_model_arguments(ask)
     add_window_arguments(ask)
 
@@ -130,6 +137,8 @@ def prediction_json(prediction: Prediction, engine: QAEngine) -> dict:
 def run_ask(arguments: argparse.Namespace) -> int:
     if arguments.top_k < 1:
         raise ReadingAssistantError("--top-k must be at least 1")
+    if arguments.max_windows < 0:
+        raise ReadingAssistantError("--max-windows must be 0 (every window) or more")
     if not arguments.question.strip():
         raise ReadingAssistantError("the question is empty")
     document = read_stdin() if arguments.file == "-" else load_document(Path(arguments.file))
@@ -138,6 +147,8 @@ def run_ask(arguments: argparse.Namespace) -> int:
     options = replace(engine.default_options(), top_k=arguments.top_k)
     if arguments.max_answer_len is not None:
         options = replace(options, max_answer_len=arguments.max_answer_len)
+    if arguments.max_windows:
+        options = replace(options, ranked=True, max_windows=arguments.max_windows)
     prediction = engine.ask(document.text, arguments.question, options)
     for warning in engine.model.warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -102,6 +102,25 @@ def test_window_layout_is_the_models_own_unless_given(document, tiny_bert, tmp_p
     assert own > wider == windows()
 
 
+def test_max_windows_reads_only_the_best_matching_windows(tmp_path, tiny_bert, capsys):
+    filler = "Gardens, rivers and weather fill this page without naming anyone at all. " * 60
+    book = tmp_path / "book.txt"
+    book.write_text(filler + "Marie Curie was born in Warsaw. " + filler, encoding="utf-8")
+    common = ["ask", str(book), "Where was Marie Curie born?", "--json", "--model", str(tiny_bert)]
+
+    assert cli.main(common) == 0
+    everything = json.loads(capsys.readouterr().out)
+    assert cli.main([*common, "--max-windows", "2"]) == 0
+    early = json.loads(capsys.readouterr().out)
+    assert everything["windows"] > 2 == early["windows"]
+    text = book.read_text(encoding="utf-8")
+    for answer in early["answers"]:
+        assert text[answer["start"] : answer["end"]] == answer["text"]
+        # The two windows that share the question's words both hold the one sentence naming Curie.
+        assert abs(answer["start"] - text.index("Marie Curie")) < 2000
+    assert cli.main([*common, "--max-windows", "-1"]) == 2
+
+
 @pytest.mark.parametrize(
     ("make", "question", "message"),
     [
