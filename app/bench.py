@@ -70,21 +70,14 @@ def ms_per_window(engine: QAEngine, text: str, batch_sizes: tuple[int, ...], win
     return result
 
 
-def timed_ask(engine: QAEngine, text: str, question: str, options: AskOptions) -> tuple[Prediction, float]:
-    """The prediction and the time until the first answers were available."""
-    first: list[float] = []
-    started = time.perf_counter()
-    prediction = engine.ask(text, question, options, on_partial=lambda _: first.append(time.perf_counter()))
-    return prediction, (first[0] if first else time.perf_counter()) - started
-
-
 def accuracy(engine: QAEngine, cases: list[Case], options: AskOptions) -> dict[str, float]:
     f1s, seconds, first = [], [], []
     for case in cases:
-        prediction, first_seconds = timed_ask(engine, case.text, case.question.question, options)
+        seen = streamed_predictions(engine, case, options)
+        prediction = seen[max(seen)]
         f1s.append(best_f1(prediction, case.question))
         seconds.append(prediction.seconds)
-        first.append(first_seconds)
+        first.append(seen[min(seen)].seconds)
     return {
         "f1": 100 * float(np.mean(f1s)),
         "mean_seconds": float(np.mean(seconds)),
