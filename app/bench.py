@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.core.engine import PARTIAL_WINDOWS, AskOptions, Prediction, QAEngine
-from app.core.squad import SquadArticle, SquadQuestion, load_squad, score_question
+from reading_assistant.core.engine import PARTIAL_WINDOWS, AskOptions, Prediction, QAEngine
+from reading_assistant.core.squad import SquadArticle, SquadQuestion, load_squad, score_question
 
 BOOK_WORDS = 150_000
 DEFAULT_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad" / "dev-v1.1.json.gz"

@@ -4,24 +4,52 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
-from app.bench import BOOK_WORDS, DEFAULT_DEV, run_bench
-from app.core.documents import Document, load_document, read_stdin
-from app.core.engine import Prediction, QAEngine
-from app.core.errors import ReadingAssistantError
-from app.core.evaluation import metrics as evaluation_metrics
-from app.core.evaluation import run_engine, write_outputs
-from app.core.model_folder import ModelFolder, bundled_model_dir
-from app.core.runtime import DEVICES
-from app.core.squad import load_squad
+from reading_assistant import __version__
+from reading_assistant.bench import BOOK_WORDS, DEFAULT_DEV, run_bench
+from reading_assistant.core.documents import Document, load_document, read_stdin
+from reading_assistant.core.engine import Prediction, QAEngine
+from reading_assistant.core.errors import ReadingAssistantError
+from reading_assistant.core.evaluation import metrics as evaluation_metrics
+from reading_assistant.core.evaluation import run_engine, write_outputs
+from reading_assistant.core.logs import log, setup_logging
+from reading_assistant.core.model_folder import ModelFolder
+from reading_assistant.core.paths import bundled_model_dir
+from reading_assistant.core.runtime import DEVICES
+from reading_assistant.core.squad import load_squad
 
 EXIT_BAD_INPUT = 2
+EXIT_UNEXPECTED = 1
 COMMANDS = ("ask", "eval", "bench")
+USAGE = """reading-assistant [FILE] [--question TEXT] [-v]    open the window, on FILE if given
+       reading-assistant ask FILE QUESTION [options]     answer on the command line
+       reading-assistant eval DATASET [options]          exact match and F1 on SQuAD
+       reading-assistant bench [options]                 speed and accuracy figures
+       reading-assistant --version"""
+
+
+def common_options() -> argparse.ArgumentParser:
+    """Options every form of the command takes."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", help="log everything to standard error too")
+    common.add_argument("--version", action="version", version=f"reading-assistant {__version__}")
+    return common
+
+
+def window_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reading-assistant",
+        usage=USAGE,
+        description="Without a command, open the Reading Assistant window.",
+        parents=[common_options()],
+    )
+    parser.add_argument("file", nargs="?", type=Path, help="a document to open in the window")
+    parser.add_argument("--question", help="a question to ask once the document is open")
+    return parser
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,10 +83,17 @@ def open_engine(arguments: argparse.Namespace) -> QAEngine:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="reading-assistant", description="Ask questions about a document, offline.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    common = common_options()
+    parser = argparse.ArgumentParser(
+        prog="reading-assistant",
+        usage=USAGE,
+        description="Ask questions about a document, offline. Without a command, the window opens "
+        "(on FILE if given; --question asks once it is open).",
+        parents=[common],
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{ask,eval,bench}")
 
-    ask = commands.add_parser("ask", help="answer a question about a file")
+    ask = commands.add_parser("ask", help="answer a question about a file", parents=[common])
     ask.add_argument("file", help="the document (a path, or - for standard input)")
     ask.add_argument("question", help="the question")
     ask.add_argument("--top-k", type=int, default=5, help="how many answers to list (default: 5)")
@@ -73,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_arguments(ask)
     add_window_arguments(ask)
 
-    evaluate = commands.add_parser("eval", help="exact match and F1 on a SQuAD v1.1 or v2.0 file")
+    evaluate = commands.add_parser("eval", help="exact match and F1 on a SQuAD v1.1 or v2.0 file", parents=[common])
     evaluate.add_argument("dataset", type=Path, help="SQuAD JSON, plain or .gz")
     evaluate.add_argument("--limit", type=int, default=0, help="only the first N questions")
     evaluate.add_argument(
@@ -82,7 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--batch-size", type=int, help="windows per model call (default: the model's own)")
     add_model_arguments(evaluate)
 
-    bench = commands.add_parser("bench", help="speed, long-document and accuracy figures (printed, not asserted)")
+    bench = commands.add_parser(
+        "bench", help="speed, long-document and accuracy figures (printed, not asserted)", parents=[common]
+    )
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--dev", type=Path, default=DEFAULT_DEV, help="SQuAD dev-v1.1 file for the texts and questions")
     bench.add_argument("--article-questions", type=int, default=100, help="whole-article questions (0: skip)")
@@ -216,20 +253,36 @@ def run_bench_command(arguments: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    logging.basicConfig(level=logging.ERROR, format="%(message)s")
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
-        from app.gui.main import run_gui  # Qt is imported only when the window is wanted
-
-        return run_gui(argv)
+    if not any(word in COMMANDS for word in argv[:1]) and not any(word in ("-h", "--help") for word in argv):
+        return gui_main(argv)
     arguments = build_parser().parse_args(argv)
+    log_file = setup_logging(arguments.verbose)
+    log.info("command: %s", arguments.command)
     try:
         commands = {"ask": run_ask, "eval": run_eval, "bench": run_bench_command}
         return commands[arguments.command](arguments)
     except ReadingAssistantError as error:
+        log.info("refused: %s", error)
         print(f"reading-assistant: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # a bug: one line for the reader, the traceback for the bug report
+        log.exception("unexpected error")
+        where = f" (details in {log_file})" if log_file else ""
+        print(f"reading-assistant: unexpected error: {error}{where}", file=sys.stderr)
+        return EXIT_UNEXPECTED
+
+
+def gui_main(argv: list[str] | None = None) -> int:
+    """The window: ``reading-assistant [FILE] [--question TEXT]``; the gui-script entry point."""
+    argv = sys.argv[1:] if argv is None else argv
+    arguments = window_parser().parse_args(argv)
+    setup_logging(arguments.verbose)
+    log.info("command: window")
+    from reading_assistant.gui.main import run_gui  # Qt is imported only when the window is wanted
+
+    return run_gui(arguments.file, arguments.question)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import QApplication
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.gui.main_window import MainWindow  # noqa: E402
-from app.gui.settings import Store  # noqa: E402
+from reading_assistant.gui.main_window import MainWindow  # noqa: E402
+from reading_assistant.gui.settings import Store  # noqa: E402
 
 DOCUMENT = """The Nobel Prize
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,11 @@ import pytest
 from tests.tiny_models import export_bert, export_distilbert, wordpiece_tokenizer
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The app writes only to its own per-user folders; in tests those live in a throwaway folder, so a
+# test run neither reads a developer's settings nor leaves logs in their home.
+_USER_FOLDERS = Path(tempfile.mkdtemp(prefix="reading-assistant-tests-"))
+for _variable in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
+    os.environ[_variable] = str(_USER_FOLDERS / _variable.lower())
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import pytest
 
-from app.core.engine import QAEngine
-from app.core.model_folder import bundled_model_dir
+from reading_assistant.core.engine import QAEngine
+from reading_assistant.core.paths import bundled_model_dir
 
 CURIE = (
     "Marie Curie was a physicist and chemist who conducted pioneering research on radioactivity. "
@@ -42,7 +42,7 @@ def test_ask_uses_the_bundled_model_by_default(tmp_path):
     document = tmp_path / "curie.txt"
     document.write_text(CURIE, encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "app", "ask", str(document), "Where was Marie Curie born?", "--json"],
+        [sys.executable, "-m", "reading_assistant", "ask", str(document), "Where was Marie Curie born?", "--json"],
         capture_output=True,
         text=True,
         timeout=120,

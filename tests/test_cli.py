@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app import cli
+from reading_assistant import cli
 
 TEXT = (
     "Café Curie — the physicist 📚 won the Nobel Prize in 1903.\n"
@@ -20,7 +20,7 @@ TEXT = (
 
 def ask(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "app", "ask", *args],
+        [sys.executable, "-m", "reading_assistant", "ask", *args],
         input=stdin,
         capture_output=True,
         text=True,

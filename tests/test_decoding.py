@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.core.decoding import SpanCollector
-from app.core.windows import TextTokenizer, WindowPlan, WindowSettings
+from reading_assistant.core.decoding import SpanCollector
+from reading_assistant.core.windows import TextTokenizer, WindowPlan, WindowSettings
 
 TEXT = "Marie Curie won the Nobel Prize in 1903 and again in 1911. She was born in Warsaw."
 

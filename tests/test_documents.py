@@ -8,9 +8,23 @@ import zipfile
 
 import pytest
 
-from app.core.documents import Document, Section, decode_text, load_document, loading, read_stdin, supported_suffixes
-from app.core.documents.pdf_layout import Line, continues_paragraph, drop_running_lines, join_lines, paragraphs
-from app.core.errors import InputError
+from reading_assistant.core.documents import (
+    Document,
+    Section,
+    decode_text,
+    load_document,
+    loading,
+    read_stdin,
+    supported_suffixes,
+)
+from reading_assistant.core.documents.pdf_layout import (
+    Line,
+    continues_paragraph,
+    drop_running_lines,
+    join_lines,
+    paragraphs,
+)
+from reading_assistant.core.errors import InputError
 from tests import documents_samples as samples
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from app.core import runtime
-from app.core.engine import AskOptions, QAEngine
-from app.core.errors import Cancelled, InputError, ModelError
-from app.core.windows import WindowSettings
+from reading_assistant.core import runtime
+from reading_assistant.core.engine import AskOptions, QAEngine
+from reading_assistant.core.errors import Cancelled, InputError, ModelError
+from reading_assistant.core.windows import WindowSettings
 
 DOCUMENT = (
     "Marie Curie was a physicist and chemist who conducted research on radioactivity. "

@@ -11,12 +11,12 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
-from app.core.model_folder import bundled_model_dir
-from app.gui.main import parse_arguments
-from app.gui.main_window import MainWindow, window_count
-from app.gui.settings import EngineSettings, Store
-from app.gui.settings_dialog import SettingsDialog
-from app.gui.tasks import LoadEngineTask
+from reading_assistant.cli import window_parser
+from reading_assistant.core.paths import bundled_model_dir
+from reading_assistant.gui.main_window import MainWindow, window_count
+from reading_assistant.gui.settings import EngineSettings, Store
+from reading_assistant.gui.settings_dialog import SettingsDialog
+from reading_assistant.gui.tasks import LoadEngineTask
 
 CURIE = (
     "Marie Curie was a physicist and chemist who conducted pioneering research on radioactivity. "
@@ -280,7 +280,7 @@ def test_recent_files_geometry_and_splitter_are_restored(qtbot, store, tmp_path)
 
 def test_command_line_opens_a_file_and_asks(qtbot, store, tmp_path):
     path = write(tmp_path, "curie.txt", CURIE)
-    arguments = parse_arguments([str(path), "--question", "Where was Curie born?"])
+    arguments = window_parser().parse_args([str(path), "--question", "Where was Curie born?"])
     window = MainWindow(store=store, pool=QThreadPool())
     qtbot.addWidget(window)
     window.open_file(arguments.file, question=arguments.question)

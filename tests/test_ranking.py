@@ -12,13 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.bench import article_text
-from app.core.engine import AskOptions, QAEngine
-from app.core.errors import Cancelled
-from app.core.model_folder import bundled_model_dir
-from app.core.ranking import RELEVANCE_WEIGHT, TermIndex, bm25_scores, reading_order, relevance_priors
-from app.core.squad import load_squad
-from app.core.windows import TextTokenizer, TokenizedText, WindowPlan, WindowSettings
+from reading_assistant.bench import article_text
+from reading_assistant.core.engine import AskOptions, QAEngine
+from reading_assistant.core.errors import Cancelled
+from reading_assistant.core.paths import bundled_model_dir
+from reading_assistant.core.ranking import RELEVANCE_WEIGHT, TermIndex, bm25_scores, reading_order, relevance_priors
+from reading_assistant.core.squad import load_squad
+from reading_assistant.core.windows import TextTokenizer, TokenizedText, WindowPlan, WindowSettings
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad" / "dev-v1.1.json.gz"
 FILLER = "The quick brown fox jumps over the lazy dog near the river bank. " * 30
@@ -123,7 +123,7 @@ def test_bench_prints_its_figures(tiny_bert):
         [
             sys.executable,
             "-m",
-            "app",
+            "reading_assistant",
             "bench",
             "--json",
             "--model",

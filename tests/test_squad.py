@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from app.core.errors import InputError
-from app.core.evaluation import expected_calibration_error
-from app.core.squad import (
+from reading_assistant.core.errors import InputError
+from reading_assistant.core.evaluation import expected_calibration_error
+from reading_assistant.core.squad import (
     GoldAnswer,
     SquadQuestion,
     exact_match,
@@ -149,7 +149,7 @@ def test_eval_command_prints_metrics_and_writes_bertqaspec_files(tmp_path, tiny_
         json.dump(raw, handle)
     out = tmp_path / "out"
     result = subprocess.run(
-        [sys.executable, "-m", "app", "eval", str(path), "--model", str(tiny_bert), "--output-dir", str(out)],
+        [sys.executable, "-m", "reading_assistant", "eval", str(path), "--model", str(tiny_bert), "--output-dir", str(out)],
         capture_output=True,
         text=True,
         timeout=120,

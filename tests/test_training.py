@@ -1,6 +1,6 @@
 """The training run's time budget: how many steps its learning-rate schedule keeps (no model is trained)."""
 
-from app.training.train import affordable_steps
+from reading_assistant.training.train import affordable_steps
 
 
 def test_every_planned_step_is_kept_when_they_fit() -> None:

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core.errors import InputError
-from app.core.windows import TextTokenizer, WindowPlan, WindowSettings, span_starts
+from reading_assistant.core.errors import InputError
+from reading_assistant.core.windows import TextTokenizer, WindowPlan, WindowSettings, span_starts
 from tests.tiny_models import byte_level_tokenizer, sentencepiece_tokenizer
 
 HARD_TEXTS = {

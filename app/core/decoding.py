@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.core.windows import WindowPlan
+from reading_assistant.core.windows import WindowPlan
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ Like the Hugging Face pipeline it has three stages: ``preprocess`` (tokens and w
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -15,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from app.core.decoding import Answer, SpanCollector
-from app.core.errors import Cancelled, InputError
-from app.core.model_folder import ModelConfig, ModelFolder
-from app.core.ranking import RELEVANCE_WEIGHT, TermIndex, bm25_scores, reading_order, relevance_priors
-from app.core.runtime import OnnxQAModel
-from app.core.windows import TextTokenizer, TokenizedText, WindowPlan, WindowSettings
+from reading_assistant.core.decoding import Answer, SpanCollector
+from reading_assistant.core.errors import Cancelled, InputError
+from reading_assistant.core.model_folder import ModelConfig, ModelFolder
+from reading_assistant.core.ranking import RELEVANCE_WEIGHT, TermIndex, bm25_scores, reading_order, relevance_priors
+from reading_assistant.core.runtime import OnnxQAModel
+from reading_assistant.core.windows import TextTokenizer, TokenizedText, WindowPlan, WindowSettings
 
 DOCUMENT_CACHE_SIZE = 4
 # Best-so-far answers are streamed every this many windows, whatever the batch size: often enough
@@ -29,6 +30,7 @@ PARTIAL_WINDOWS = 8
 ProgressCallback = Callable[[int, int], None]
 StopCheck = Callable[[], bool]
 PartialCallback = Callable[["Prediction"], None]
+log = logging.getLogger("reading_assistant.engine")
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class QAEngine:
         settings: WindowSettings | None = None,
         threads: int | None = None,
     ) -> None:
+        started = time.perf_counter()
         self.folder = folder
         self.config: ModelConfig = folder.config
         self.settings = settings or self.config.window_settings()
@@ -77,6 +80,14 @@ class QAEngine:
         if fixed is not None and fixed != self.settings.seq_len:
             # A model exported for one length (OpenVINO's 1x384) takes exactly that many tokens.
             self.settings = replace(self.settings, seq_len=fixed)
+        log.info(
+            "model %s (%s) on %s, %s, loaded in %.2f s",
+            self.name,
+            folder.onnx_path,
+            self.device_name,
+            self.settings,
+            time.perf_counter() - started,
+        )
 
     @classmethod
     def load(cls, model_dir: Path, device: str = "auto", settings: WindowSettings | None = None) -> QAEngine:
@@ -211,7 +222,16 @@ class QAEngine:
                 partial = self.postprocess(question, tokens.text, collector, options.top_k)
                 on_partial(replace(partial, seconds=time.perf_counter() - started))
         prediction = self.postprocess(question, tokens.text, collector, options.top_k)
-        return replace(prediction, seconds=time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        log.info(
+            "answered in %.2f s from %d of %d windows (%s), no-answer %.2f",
+            seconds,
+            done,
+            len(plan),
+            "ranked" if options.ranked else "in order",
+            prediction.no_answer_score,
+        )
+        return replace(prediction, seconds=seconds)
 
     def ask_many(
         self,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.core.engine import Prediction, ProgressCallback, QAEngine
-from app.core.squad import SquadDataset, SquadQuestion, score_question, squad_metrics
+from reading_assistant.core.engine import Prediction, ProgressCallback, QAEngine
+from reading_assistant.core.squad import SquadDataset, SquadQuestion, score_question, squad_metrics
 
 N_BEST = 20
 

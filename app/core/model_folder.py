@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from app.core.errors import ModelError
-from app.core.windows import WindowSettings
+from reading_assistant.core.errors import ModelError
+from reading_assistant.core.windows import WindowSettings
 
 CONFIG_NAME = "reading_assistant.json"
 TOKENIZER_NAME = "tokenizer.json"
@@ -85,8 +85,3 @@ def _find_onnx(path: Path) -> Path:
     if not candidates:
         raise ModelError(f"the model folder {path} has no .onnx file")
     return candidates[0]
-
-
-def bundled_model_dir() -> Path:
-    """The default model that ships with the app, under ``models/``."""
-    return Path(__file__).resolve().parents[2] / "models" / "minilm-squad-int8"

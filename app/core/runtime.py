@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from app.core.errors import InputError, ModelError
+from reading_assistant.core.errors import InputError, ModelError
 
 log = logging.getLogger("reading_assistant")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Encoding, Tokenizer
 
-from app.core.errors import InputError, ModelError
+from reading_assistant.core.errors import InputError, ModelError
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QProgressBar, QVBoxLayout, QWidget
 
-from app.core.decoding import Answer
-from app.core.engine import Prediction
-from app.core.evidence import evidence_sentence
+from reading_assistant.core.decoding import Answer
+from reading_assistant.core.engine import Prediction
+from reading_assistant.core.evidence import evidence_sentence
 
 
 class AnswerCard(QWidget):

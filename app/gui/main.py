@@ -1,37 +1,25 @@
-"""Starts the window: ``reading-assistant [FILE] [--question TEXT]``."""
+"""Starts the window on an optional file and question (parsed by ``reading_assistant.cli``)."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from app import __version__
-from app.gui.main_window import MainWindow, app_icon
+from reading_assistant import __version__
+from reading_assistant.gui.main_window import MainWindow, app_icon
 
 
-def parse_arguments(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="reading-assistant",
-        description="Open the Reading Assistant window. Commands: ask, eval, bench (see 'reading-assistant ask -h').",
-    )
-    parser.add_argument("file", nargs="?", type=Path, help="a document to open")
-    parser.add_argument("--question", help="a question to ask once the document is open")
-    return parser.parse_args(argv)
-
-
-def run_gui(argv: list[str]) -> int:
-    arguments = parse_arguments(argv)
+def run_gui(file: Path | None = None, question: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Reading Assistant")
     app.setApplicationVersion(__version__)
     app.setWindowIcon(app_icon())
     window = MainWindow()
     window.show()
-    if arguments.file is not None:
-        window.open_file(arguments.file, question=arguments.question)
-    elif arguments.question:
-        window.question.setText(arguments.question)
+    if file is not None:
+        window.open_file(file, question=question)
+    elif question:
+        window.question.setText(question)
     return app.exec()

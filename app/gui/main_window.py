@@ -24,15 +24,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.documents import Document, supported_suffixes
-from app.core.engine import Prediction, QAEngine
-from app.gui.answers_panel import AnswersPanel
-from app.gui.document_view import DocumentView
-from app.gui.settings import EngineSettings, Store
-from app.gui.settings_dialog import SettingsDialog
-from app.gui.tasks import AskTask, LoadDocumentTask, LoadEngineTask, PrepareTask, Task
+from reading_assistant.core.documents import Document, supported_suffixes
+from reading_assistant.core.engine import Prediction, QAEngine
+from reading_assistant.core.paths import resource_path
+from reading_assistant.gui.answers_panel import AnswersPanel
+from reading_assistant.gui.document_view import DocumentView
+from reading_assistant.gui.settings import EngineSettings, Store
+from reading_assistant.gui.settings_dialog import SettingsDialog
+from reading_assistant.gui.tasks import AskTask, LoadDocumentTask, LoadEngineTask, PrepareTask, Task
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 EMPTY_STATE = "Drop a document here, open one, or paste text"
 
 
@@ -42,7 +42,7 @@ def window_count(count: int) -> str:
 
 
 def app_icon() -> QIcon:
-    return QIcon(str(RESOURCES / "icons" / "reading-assistant.svg"))
+    return QIcon(str(resource_path("icons", "reading-assistant.svg")))
 
 
 class EmptyState(QWidget):

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from platformdirs import user_config_dir
 from PySide6.QtCore import QByteArray, QSettings
 
-from app.core.model_folder import bundled_model_dir
+from reading_assistant.core.paths import bundled_model_dir, config_dir
 
 MAX_RECENT = 10
 
 
 def settings_path() -> Path:
-    """``READING_ASSISTANT_CONFIG_DIR`` overrides the folder (tests use it)."""
-    folder = os.environ.get("READING_ASSISTANT_CONFIG_DIR") or user_config_dir("reading-assistant", appauthor=False)
-    return Path(folder) / "settings.ini"
+    return config_dir() / "settings.ini"
 
 
 @dataclass

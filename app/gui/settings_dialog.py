@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.model_folder import bundled_model_dir
-from app.gui.settings import EngineSettings
+from reading_assistant.core.paths import bundled_model_dir
+from reading_assistant.gui.settings import EngineSettings
 
 DEVICES = (("Automatic (GPU if available)", "auto"), ("CPU", "cpu"), ("GPU", "gpu"))
 

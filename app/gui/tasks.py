@@ -12,10 +12,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
-from app.core.documents import Document, load_document
-from app.core.engine import AskOptions, Prediction, QAEngine
-from app.core.errors import Cancelled, ReadingAssistantError
-from app.core.model_folder import ModelFolder
+from reading_assistant.core.documents import Document, load_document
+from reading_assistant.core.engine import AskOptions, Prediction, QAEngine
+from reading_assistant.core.errors import Cancelled, ReadingAssistantError
+from reading_assistant.core.model_folder import ModelFolder
 
 
 class TaskSignals(QObject):

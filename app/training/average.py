@@ -1,6 +1,6 @@
 """Average the weights of training runs that share a starting model (a "model soup").
 
-``python -m app.training.average --runs RUN_A RUN_B ... --output-dir RUN`` writes ``RUN/final``,
+``python -m reading_assistant.training.average --runs RUN_A RUN_B ... --output-dir RUN`` writes ``RUN/final``,
 the element-wise mean of the runs' final models, and the first run's ``train_config.json`` (the
 runs must share the held-out split, which calibration reads from it). Runs fine-tuned from one
 start with different orders and learning rates stay in one basin, where their mean often scores

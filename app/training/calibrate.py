@@ -1,6 +1,6 @@
 """Fit the softmax temperature on held-out train questions, so a confidence of 70% is right ~70% of the time.
 
-``python -m app.training.calibrate --run-dir RUN --model DIR [--questions 3000]`` answers
+``python -m reading_assistant.training.calibrate --run-dir RUN --model DIR [--questions 3000]`` answers
 train-v1.1 questions that training never saw (see ``split_examples``), finds the temperature that
 minimises the log loss of the top answer's confidence against its token F1, and stores it in the
 model folder's ``reading_assistant.json``. Dev data is never used here.
@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from app.core.engine import QAEngine
-from app.core.evaluation import N_BEST, expected_calibration_error
-from app.core.model_folder import CONFIG_NAME
-from app.core.squad import exact_match, f1_score, load_squad
-from app.training.train import TrainConfig, split_examples
+from reading_assistant.core.engine import QAEngine
+from reading_assistant.core.evaluation import N_BEST, expected_calibration_error
+from reading_assistant.core.model_folder import CONFIG_NAME
+from reading_assistant.core.squad import exact_match, f1_score, load_squad
+from reading_assistant.training.train import TrainConfig, split_examples
 
 TEMPERATURES = np.round(np.arange(0.3, 4.0001, 0.05), 2)
 

@@ -1,6 +1,6 @@
 """Export a fine-tuned checkpoint to ONNX with optimum and quantize it to int8.
 
-``python -m app.training.export --run-dir RUN --fp32-dir DIR --int8-dir models/NAME``
+``python -m reading_assistant.training.export --run-dir RUN --fp32-dir DIR --int8-dir models/NAME``
 reads the training run's checkpoint (or its ``final`` model), writes the fp32 ONNX export to
 ``--fp32-dir`` (kept out of the repository, for the int8-versus-fp32 check) and the int8 model,
 its ``tokenizer.json`` and ``reading_assistant.json`` to ``--int8-dir``.
@@ -22,7 +22,7 @@ from optimum.onnxruntime import ORTModelForQuestionAnswering, ORTOptimizer
 from optimum.onnxruntime.configuration import AutoOptimizationConfig
 from transformers import AutoModelForQuestionAnswering
 
-from app.core.model_folder import CONFIG_NAME, TOKENIZER_NAME, ModelConfig
+from reading_assistant.core.model_folder import CONFIG_NAME, TOKENIZER_NAME, ModelConfig
 
 INT8_NAME = "model.onnx"
 

@@ -1,9 +1,9 @@
 """Rebuild a trainable PyTorch model from an exported int8 model folder, to continue training.
 
-``python -m app.training.recover --model models/minilm-squad-int8 --output-dir DIR`` reads the
-int8 ONNX file that :mod:`app.training.export` wrote (fused attention, dynamic quantization) and
+``python -m reading_assistant.training.recover --model models/minilm-squad-int8 --output-dir DIR`` reads the
+int8 ONNX file that :mod:`reading_assistant.training.export` wrote (fused attention, dynamic quantization) and
 writes a ``BertForQuestionAnswering`` folder, with the model's ``tokenizer.json``, that
-``app.training.train --base-model DIR`` accepts. Each weight is dequantized (``(q - zero) *
+``reading_assistant.training.train --base-model DIR`` accepts. Each weight is dequantized (``(q - zero) *
 scale``), so the result differs from the lost fp32 weights by the quantization error alone; a
 further stage of training starts from there. This exists because fp32 checkpoints live outside
 the repository and do not always survive a change of machine, while the int8 model is committed.
@@ -22,7 +22,7 @@ import torch
 from onnx import numpy_helper
 from transformers import BertConfig, BertForQuestionAnswering
 
-from app.core.model_folder import ModelFolder
+from reading_assistant.core.model_folder import ModelFolder
 
 # Where each MatMulInteger of the exported graph writes, and the Linear layer whose weight it holds.
 MATMUL_OUTPUTS = {

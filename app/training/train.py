@@ -1,7 +1,7 @@
 """Fine-tune a BERT-family encoder for extractive QA on SQuAD v1.1 train, with the engine's windows.
 
-Run ``python -m app.training.train --help``. Needs the ``train`` extra (torch, transformers).
-Every window is built by :mod:`app.core.windows`, exactly as the engine builds it at run time; a
+Run ``python -m reading_assistant.training.train --help``. Needs the ``train`` extra (torch, transformers).
+Every window is built by :mod:`reading_assistant.core.windows`, exactly as the engine builds it at run time; a
 window that does not hold the answer is labelled with the no-answer position. Negative examples
 pair a question with another paragraph of its article, all labelled no-answer, so the model learns
 to say that a text does not answer a question. Checkpoints are written every few minutes, and a
@@ -26,8 +26,8 @@ import torch
 from tqdm import tqdm
 from transformers import AutoModelForQuestionAnswering
 
-from app.core.squad import SquadArticle, load_squad
-from app.core.windows import TextTokenizer, WindowPlan, WindowSettings
+from reading_assistant.core.squad import SquadArticle, load_squad
+from reading_assistant.core.windows import TextTokenizer, WindowPlan, WindowSettings
 
 BUCKET = 64  # windows are padded to a multiple of this: few shapes, so memory stays flat
 PACE_FROM = 50  # steps before the speed is timed for max_minutes: the first ones set up kernels and caches

@@ -3,8 +3,8 @@
 Each loader returns a ``Document`` whose ``sections`` map character offsets to pages or chapters.
 """
 
-from app.core.documents.document import Document, Section
-from app.core.documents.loading import load_document, read_stdin, supported_suffixes
-from app.core.documents.plain_text import decode_text
+from reading_assistant.core.documents.document import Document, Section
+from reading_assistant.core.documents.loading import load_document, read_stdin, supported_suffixes
+from reading_assistant.core.documents.plain_text import decode_text
 
 __all__ = ["Document", "Section", "decode_text", "load_document", "read_stdin", "supported_suffixes"]

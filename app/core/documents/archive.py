@@ -7,7 +7,7 @@ import zipfile
 import zlib
 from xml.etree import ElementTree
 
-from app.core.errors import InputError
+from reading_assistant.core.errors import InputError
 
 # A small file can unpack to gigabytes (a "zip bomb"); no real book or report needs more than this.
 MAX_UNPACKED_BYTES = 512 * 2**20

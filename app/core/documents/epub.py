@@ -8,11 +8,11 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
-from app.core.documents.archive import Archive, local_name
-from app.core.documents.document import Document, TextBuilder
-from app.core.documents.html_text import html_to_document
-from app.core.documents.plain_text import decode_text
-from app.core.errors import InputError
+from reading_assistant.core.documents.archive import Archive, local_name
+from reading_assistant.core.documents.document import Document, TextBuilder
+from reading_assistant.core.documents.html_text import html_to_document
+from reading_assistant.core.documents.plain_text import decode_text
+from reading_assistant.core.errors import InputError
 
 CONTAINER = "META-INF/container.xml"
 ENCRYPTION = "META-INF/encryption.xml"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from app.core.documents.document import LINE_BREAK, PARAGRAPH_BREAK, Document, TextBuilder
-from app.core.documents.plain_text import decode_text
+from reading_assistant.core.documents.document import LINE_BREAK, PARAGRAPH_BREAK, Document, TextBuilder
+from reading_assistant.core.documents.plain_text import decode_text
 
 HIDDEN = frozenset({"head", "title", "script", "style", "template", "noscript"})
 HEAD_CONTENT = frozenset({"title", "script", "style", "template", "noscript", "meta", "link", "base"})

@@ -7,13 +7,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from app.core.documents.document import Document
-from app.core.documents.epub import load_epub
-from app.core.documents.html_text import load_html
-from app.core.documents.pdf import load_pdf
-from app.core.documents.plain_text import decode_text, load_markdown, load_text
-from app.core.documents.word import load_docx
-from app.core.errors import InputError
+from reading_assistant.core.documents.document import Document
+from reading_assistant.core.documents.epub import load_epub
+from reading_assistant.core.documents.html_text import load_html
+from reading_assistant.core.documents.pdf import load_pdf
+from reading_assistant.core.documents.plain_text import decode_text, load_markdown, load_text
+from reading_assistant.core.documents.word import load_docx
+from reading_assistant.core.errors import InputError
 
 MAX_BYTES = 200 * 1024 * 1024
 STDIN_NAME = "standard input"

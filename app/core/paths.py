@@ -1,0 +1,61 @@
+"""Every folder the app reads from or writes to, in one place.
+
+Packaged files (the bundled model, the icons) come from the installed package, whether it is a
+wheel, an editable checkout or a frozen app; what the app writes goes only to the platform's
+per-user config, cache and log folders for the app (platformdirs).
+"""
+
+from __future__ import annotations
+
+import os
+from importlib.resources import files
+from pathlib import Path
+
+from platformdirs import PlatformDirs
+
+APP_NAME = "reading-assistant"
+BUNDLED_MODEL_NAME = "minilm-squad-int8"
+# Tests and portable setups point the config folder elsewhere.
+CONFIG_DIR_VARIABLE = "READING_ASSISTANT_CONFIG_DIR"
+
+
+def _package_dir(package: str) -> Path:
+    return Path(os.fspath(files(package)))
+
+
+def bundled_models_dir() -> Path:
+    return _package_dir("reading_assistant.models")
+
+
+def bundled_model_dir() -> Path:
+    """The default model that ships with the app."""
+    return bundled_models_dir() / BUNDLED_MODEL_NAME
+
+
+def resource_path(*parts: str) -> Path:
+    return _package_dir("reading_assistant.resources").joinpath(*parts)
+
+
+def _dirs() -> PlatformDirs:
+    return PlatformDirs(APP_NAME, appauthor=False)
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get(CONFIG_DIR_VARIABLE) or _dirs().user_config_dir)
+
+
+def log_dir() -> Path:
+    return Path(_dirs().user_log_dir)
+
+
+def cache_dir() -> Path:
+    return Path(_dirs().user_cache_dir)
+
+
+def data_dir() -> Path:
+    return Path(_dirs().user_data_dir)
+
+
+def writable_dirs() -> tuple[Path, ...]:
+    """The only folders the app may write to."""
+    return (config_dir(), log_dir(), cache_dir(), data_dir())

@@ -1,0 +1,1 @@
+"""The bundled models, installed as package data of ``reading_assistant.models``."""
