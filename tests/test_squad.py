@@ -149,7 +149,17 @@ def test_eval_command_prints_metrics_and_writes_bertqaspec_files(tmp_path, tiny_
         json.dump(raw, handle)
     out = tmp_path / "out"
     result = subprocess.run(
-        [sys.executable, "-m", "reading_assistant", "eval", str(path), "--model", str(tiny_bert), "--output-dir", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "reading_assistant",
+            "eval",
+            str(path),
+            "--model",
+            str(tiny_bert),
+            "--output-dir",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         timeout=120,

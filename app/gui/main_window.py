@@ -259,6 +259,7 @@ class MainWindow(QMainWindow):
         if not self._current("engine", job):
             return
         self.engine = engine
+        self.statusBar().clearMessage()  # "Waiting for the model to load…" is over
         self.model_label.setText(f"Model: {engine.name} · {engine.device_name}")
         self.model_label.setToolTip(str(engine.folder.path))
         for warning in engine.model.warnings:
@@ -275,6 +276,8 @@ class MainWindow(QMainWindow):
         if not self._current("engine", job):
             return
         self.model_label.setText("No model")
+        self._pending_question = None
+        self.statusBar().clearMessage()
         self._show_error("The model could not be loaded", f"{message}\n\nChoose a model folder in Settings.")
 
     # -- documents ----------------------------------------------------------------------------
