@@ -1,0 +1,276 @@
+"""Check the frozen app that packaging/build.py made, as a reader would run it.
+
+    python3 packaging/smoke_test.py                      # dist/reading-assistant (and the .app on macOS)
+    python3 packaging/smoke_test.py --install-test dist/reading-assistant-*-linux-*.tar.gz
+
+1. `reading-assistant --version` prints the version of app/__init__.py;
+2. `reading-assistant ask DOC QUESTION --json` on a document it writes finds "Warsaw";
+3. the window opens offscreen on that document with a question and is still running after
+   --window-seconds (then it is ended): an earlier exit, or "Traceback"/"Fatal" on its standard
+   error or an error in its log file, fails;
+4. with --install-test TARBALL (Linux): install.sh and uninstall.sh in a throwaway HOME, twice
+   (XDG_DATA_HOME unset, then set): the files in place, the installed command answers, no
+   mimeapps.list anywhere, and nothing left behind after uninstall.sh.
+
+Each run gets a fresh HOME (and XDG folders) in a temporary folder, removed at the end. Exits 0, or
+1 with one line saying what failed. Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DIST = ROOT / "dist"
+NAME = "reading-assistant"
+DOCUMENT = "Marie Curie was born in Warsaw in 1867. She moved to Paris in 1891 to study physics.\n"
+QUESTION = "Where was Marie Curie born?"
+ANSWER = "Warsaw"
+TIMEOUT = 180  # seconds for one command; the first start of a frozen app unpacks nothing but is slow on CI
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+
+
+class Failure(Exception):
+    pass
+
+
+def expected_version() -> str:
+    match = re.search(r'^__version__ = "([^"]+)"', (ROOT / "app" / "__init__.py").read_text(), re.MULTILINE)
+    if not match:
+        raise Failure("cannot read __version__ from app/__init__.py")
+    return match.group(1)
+
+
+def executables(app: Path) -> tuple[Path, Path]:
+    """(command-line executable, windowed executable) inside a one-folder build or a .app."""
+    if app.suffix == ".app":
+        main = app / "Contents" / "MacOS" / NAME
+        return main, main
+    suffix = ".exe" if sys.platform == "win32" else ""
+    console = app / f"{NAME}{suffix}"
+    windowed = app / f"{NAME}-gui.exe" if sys.platform == "win32" else console
+    return console, windowed
+
+
+def fresh_environment(home: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("XDG_", "READING_ASSISTANT_"))}
+    env.update(
+        HOME=str(home),
+        USERPROFILE=str(home),
+        APPDATA=str(home / "AppData" / "Roaming"),
+        LOCALAPPDATA=str(home / "AppData" / "Local"),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        XDG_DATA_HOME=str(home / ".local" / "share"),
+        XDG_STATE_HOME=str(home / ".local" / "state"),
+        XDG_RUNTIME_DIR=str(home / "runtime"),
+        READING_ASSISTANT_CONFIG_DIR=str(home / "config"),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    (home / "runtime").mkdir(parents=True, exist_ok=True, mode=0o700)
+    return env
+
+
+def run(command: list[str], env: dict[str, str], what: str) -> subprocess.CompletedProcess:
+    try:
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=TIMEOUT, errors="replace")
+    except subprocess.TimeoutExpired:
+        raise Failure(f"{what}: no answer in {TIMEOUT} s") from None
+    except OSError as error:
+        raise Failure(f"{what}: cannot run {command[0]}: {error}") from None
+    if result.returncode != 0:
+        raise Failure(f"{what}: exit {result.returncode}: {last_line(result.stderr or result.stdout)}")
+    return result
+
+
+def last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "(no output)"
+
+
+def check_version(executable: Path, env: dict[str, str]) -> str:
+    output = run([str(executable), "--version"], env, "--version").stdout.strip()
+    wanted = f"{NAME} {expected_version()}"
+    if output != wanted:
+        raise Failure(f"--version printed {output!r}, not {wanted!r}")
+    return output
+
+
+def check_ask(executable: Path, document: Path, env: dict[str, str]) -> str:
+    started = time.monotonic()
+    result = run([str(executable), "ask", str(document), QUESTION, "--json"], env, "ask")
+    try:
+        answers = json.loads(result.stdout)["answers"]
+    except (ValueError, KeyError, TypeError):
+        raise Failure(f"ask --json printed no JSON answer: {last_line(result.stdout)}") from None
+    if not answers or ANSWER not in answers[0]["text"]:
+        raise Failure(f"ask answered {answers[0]['text'] if answers else None!r}, not {ANSWER!r}")
+    return f"{answers[0]['text']!r} ({100 * answers[0]['score']:.0f}%, {time.monotonic() - started:.1f} s)"
+
+
+def check_window(executable: Path, document: Path, env: dict[str, str], seconds: float, home: Path) -> str:
+    env = dict(env, QT_QPA_PLATFORM="offscreen")
+    errors = home / "window-stderr.txt"
+    with errors.open("w") as stderr:
+        process = subprocess.Popen(
+            [str(executable), str(document), "--question", QUESTION],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        try:
+            code = process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            code = None
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+    text = errors.read_text(errors="replace")
+    if code is not None:
+        raise Failure(f"the window exited by itself after less than {seconds:.0f} s (exit {code}): {last_line(text)}")
+    for word in ("Traceback", "Fatal", "Could not load the Qt platform plugin"):
+        if word in text:
+            raise Failure(f"the window wrote {word!r} on standard error: {last_line(text)}")
+    logs = list(home.rglob(f"{NAME}.log"))
+    for log in logs:
+        bad = [
+            line for line in log.read_text(errors="replace").splitlines() if " ERROR " in line or "Traceback" in line
+        ]
+        if bad:
+            raise Failure(f"the window logged an error in {log.name}: {bad[0].strip()}")
+    return f"still running after {seconds:.0f} s, then ended" + (
+        f"; its log has no error ({len(logs)} file)" if logs else ""
+    )
+
+
+def check_app(app: Path, seconds: float) -> None:
+    console, windowed = executables(app)
+    for executable in {console, windowed}:
+        if not executable.is_file():
+            raise Failure(f"no executable {executable}")
+    with tempfile.TemporaryDirectory(prefix="reading-assistant-smoke-") as folder:
+        home = Path(folder) / "home"
+        home.mkdir()
+        env = fresh_environment(home)
+        document = Path(folder) / "curie.txt"
+        document.write_text(DOCUMENT, encoding="utf-8")
+        print(f"smoke test: {app}")
+        print(f"  --version: {check_version(console, env)}")
+        print(f"  ask: {check_ask(console, document, env)}")
+        print(f"  window: {check_window(windowed, document, env, seconds, home)}")
+
+
+def files_under(folder: Path) -> list[str]:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))
+
+
+def check_install(tarball: Path) -> None:
+    if not sys.platform.startswith("linux"):
+        raise Failure("--install-test is for the Linux tarball, on Linux")
+    if not tarball.is_file():
+        raise Failure(f"no tarball {tarball}")
+    print(f"install test: {tarball.name}")
+    with tempfile.TemporaryDirectory(prefix="reading-assistant-install-") as folder:
+        unpacked = Path(folder) / "unpacked"
+        with tarfile.open(tarball) as archive:
+            archive.extractall(unpacked, filter="tar") if hasattr(tarfile, "data_filter") else archive.extractall(
+                unpacked
+            )
+        tops = list(unpacked.iterdir())
+        if len(tops) != 1 or not (tops[0] / "install.sh").is_file():
+            raise Failure("the tarball has no single folder with install.sh")
+        source = tops[0]
+        for custom_data_home in (False, True):
+            home = Path(folder) / ("home-xdg" if custom_data_home else "home")
+            home.mkdir()
+            env = {key: value for key, value in os.environ.items() if not key.startswith("XDG_")}
+            env["HOME"] = str(home)
+            data_home = home / ".local" / "share"
+            if custom_data_home:
+                data_home = home / "xdg data"  # a space, as a reader's folder may have
+                data_home.mkdir()
+                env["XDG_DATA_HOME"] = str(data_home)
+            before = files_under(home)
+            run(["sh", str(source / "install.sh")], env, "install.sh")
+            lib = home / ".local" / "lib" / NAME
+            executable = lib / NAME
+            link = home / ".local" / "bin" / NAME
+            desktop = data_home / "applications" / f"{NAME}.desktop"
+            wanted = [executable, lib / "uninstall.sh", lib / "installed-files", lib / "LICENSE", desktop]
+            wanted += [data_home / "icons" / "hicolor" / f"{s}x{s}" / "apps" / f"{NAME}.png" for s in ICON_SIZES]
+            wanted.append(data_home / "icons" / "hicolor" / "scalable" / "apps" / f"{NAME}.svg")
+            missing = [str(path.relative_to(home)) for path in wanted if not path.is_file()]
+            if missing:
+                raise Failure(f"install.sh did not install {', '.join(missing)}")
+            if not link.is_symlink() or link.resolve() != executable.resolve():
+                raise Failure(f"{link} is not a link to {executable}")
+            entry = desktop.read_text()
+            if f'Exec="{executable}" %f' not in entry:
+                raise Failure(f"the desktop entry's Exec is not the installed executable: {entry!r}")
+            if "application/pdf" not in entry or "application/epub+zip" not in entry:
+                raise Failure("the desktop entry lists no MimeType for documents")
+            if shutil.which("desktop-file-validate"):
+                run(["desktop-file-validate", str(desktop)], env, "desktop-file-validate")
+            version = run([str(link), "--version"], env, "the installed command").stdout.strip()
+            if version != f"{NAME} {expected_version()}":
+                raise Failure(f"the installed command printed {version!r}")
+            touched = list(home.rglob("mimeapps.list"))
+            if touched:
+                raise Failure(f"install.sh wrote {touched[0]}: default applications must never change")
+            installed = len(files_under(home)) - len(before)
+            run(["sh", str(lib / "uninstall.sh")], env, "uninstall.sh")
+            left = sorted(set(files_under(home)) - set(before))
+            if left:
+                raise Failure(f"uninstall.sh left {len(left)} paths behind, e.g. {left[0]}")
+            where = f"XDG_DATA_HOME={data_home.name!r}" if custom_data_home else "XDG_DATA_HOME unset"
+            print(f"  {where}: {installed} paths installed, {version} answered, no mimeapps.list, all removed")
+
+
+def default_apps() -> list[Path]:
+    apps = [DIST / NAME]
+    bundle = DIST / "Reading Assistant.app"
+    if sys.platform == "darwin" and bundle.is_dir():
+        apps.append(bundle)
+    return apps
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Smoke-test the frozen Reading Assistant.")
+    parser.add_argument("app", nargs="*", type=Path, help="one-folder build or .app (default: what build.py made)")
+    parser.add_argument("--window-seconds", type=float, default=8.0, help="how long the window must stay up")
+    parser.add_argument("--install-test", type=Path, metavar="TARBALL", help="also test install.sh and uninstall.sh")
+    parser.add_argument("--skip-app", action="store_true", help="only the install test")
+    arguments = parser.parse_args(argv)
+    try:
+        if not arguments.skip_app:
+            for app in arguments.app or default_apps():
+                if not app.exists():
+                    raise Failure(f"no {app}: build it with python3 packaging/build.py")
+                check_app(app.resolve(), arguments.window_seconds)
+        if arguments.install_test is not None:
+            check_install(arguments.install_test.resolve())
+    except Failure as failure:
+        print(f"smoke test FAILED: {failure}", file=sys.stderr)
+        return 1
+    print("smoke test passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
