@@ -6,22 +6,32 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from reading_assistant import __version__
-from reading_assistant.bench import BOOK_WORDS, DEFAULT_DEV, run_bench
 from reading_assistant.core.documents import Document, load_document, read_stdin
-from reading_assistant.core.engine import Prediction, QAEngine
+from reading_assistant.core.engine import Prediction, QAEngine, open_engine
 from reading_assistant.core.errors import ReadingAssistantError
-from reading_assistant.core.evaluation import metrics as evaluation_metrics
-from reading_assistant.core.evaluation import run_engine, write_outputs
+from reading_assistant.core.evidence import evidence, no_answer_summary
 from reading_assistant.core.logs import log, setup_logging
-from reading_assistant.core.model_folder import ModelFolder
+from reading_assistant.core.options import DEFAULT_TOP_K, DEVICES, Choices
 from reading_assistant.core.paths import bundled_model_dir
-from reading_assistant.core.runtime import DEVICES
-from reading_assistant.core.squad import load_squad
+from reading_assistant.evaluation.bench import BOOK_WORDS, DEFAULT_DEV, run_bench
+from reading_assistant.evaluation.evaluate import metrics as evaluation_metrics
+from reading_assistant.evaluation.evaluate import run_engine, write_outputs
+from reading_assistant.evaluation.squad import load_squad
 
+# The options that become engine Choices, under the same names as argparse gives them.
+CHOICE_OPTIONS = (
+    "seq_len",
+    "query_len",
+    "doc_stride",
+    "max_answer_len",
+    "batch_size",
+    "top_k",
+    "max_windows",
+    "ranked",
+)
 EXIT_BAD_INPUT = 2
 EXIT_UNEXPECTED = 1
 COMMANDS = ("ask", "eval", "bench")
@@ -74,12 +84,13 @@ def model_dir(arguments: argparse.Namespace) -> Path:
     return bundled
 
 
-def open_engine(arguments: argparse.Namespace) -> QAEngine:
-    folder = ModelFolder.open(model_dir(arguments))
-    settings = folder.config.window_settings()
-    given = {name: getattr(arguments, name, None) for name in ("seq_len", "query_len", "doc_stride")}
-    settings = replace(settings, **{name: value for name, value in given.items() if value is not None})
-    return QAEngine(folder, device=arguments.device, settings=settings)
+def engine_for(arguments: argparse.Namespace) -> QAEngine:
+    """The engine with what the command line said; every option left out is the model's own."""
+    given = {name: getattr(arguments, name, None) for name in CHOICE_OPTIONS}
+    if given["max_windows"]:
+        given["ranked"] = True
+    choices = Choices(**{name: value for name, value in given.items() if value is not None})
+    return open_engine(model_dir(arguments), arguments.device, choices)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,12 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="answer a question about a file", parents=[common])
     ask.add_argument("file", help="the document (a path, or - for standard input)")
     ask.add_argument("question", help="the question")
-    ask.add_argument("--top-k", type=int, default=5, help="how many answers to list (default: 5)")
+    ask.add_argument("--top-k", type=int, help=f"how many answers to list (default: {DEFAULT_TOP_K})")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument(
         "--max-windows",
         type=int,
-        default=0,
         help="read only the N windows that best match the question, the early answers of a long book "
         "(default: every window)",
     )
@@ -135,26 +145,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def snippet(text: str, start: int, end: int, width: int = 40) -> str:
-    left = max(0, start - width)
-    right = min(len(text), end + width)
-    body = f"{text[left:start]}[{text[start:end]}]{text[end:right]}"
-    body = " ".join(body.split())
-    return ("…" if left > 0 else "") + body + ("…" if right < len(text) else "")
-
-
 def format_prediction(prediction: Prediction, document: Document) -> str:
     lines = []
     if not prediction.has_answer:
-        lines.append(
-            f"The document does not seem to answer this ({100 * prediction.no_answer_score:.0f}% no answer). "
-            "Best guesses:"
-        )
+        lines.append(f"{no_answer_summary(prediction.no_answer_score)}. Best guesses:")
     for rank, answer in enumerate(prediction.answers, 1):
         location = document.location(answer.start)
         where = f"  ({location})" if location else ""
         lines.append(f"{rank}. {100 * answer.score:5.1f}%  {answer.text}{where}")
-        lines.append(f"          {snippet(document.text, answer.start, answer.end)}")
+        words = evidence(document.text, answer.start, answer.end)
+        lines.append(f"          {words.before}[{words.answer}]{words.after}")
     return "\n".join(lines)
 
 
@@ -172,22 +172,13 @@ def prediction_json(prediction: Prediction, engine: QAEngine) -> dict:
 
 
 def run_ask(arguments: argparse.Namespace) -> int:
-    if arguments.top_k < 1:
-        raise ReadingAssistantError("--top-k must be at least 1")
-    if arguments.max_windows < 0:
-        raise ReadingAssistantError("--max-windows must be 0 (every window) or more")
     if not arguments.question.strip():
         raise ReadingAssistantError("the question is empty")
     document = read_stdin() if arguments.file == "-" else load_document(Path(arguments.file))
-    engine = open_engine(arguments)
+    engine = engine_for(arguments)
     started = time.perf_counter()
-    options = replace(engine.default_options(), top_k=arguments.top_k)
-    if arguments.max_answer_len is not None:
-        options = replace(options, max_answer_len=arguments.max_answer_len)
-    if arguments.max_windows:
-        options = replace(options, ranked=True, max_windows=arguments.max_windows)
-    prediction = engine.ask(document.text, arguments.question, options)
-    for warning in engine.model.warnings:
+    prediction = engine.ask(document.text, arguments.question)
+    for warning in engine.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if arguments.json:
         result = prediction_json(prediction, engine)
@@ -225,8 +216,8 @@ class ProgressLine:
 
 def run_eval(arguments: argparse.Namespace) -> int:
     dataset = load_squad(arguments.dataset)
-    engine = open_engine(arguments)
-    run = run_engine(engine, dataset, arguments.limit, arguments.batch_size, ProgressLine("eval"))
+    engine = engine_for(arguments)
+    run = run_engine(engine, dataset, arguments.limit, ProgressLine("eval"))
     unanswerable_aware = dataset.has_unanswerable
     result = evaluation_metrics(run, unanswerable_aware)
     if arguments.output_dir is not None:
@@ -236,7 +227,7 @@ def run_eval(arguments: argparse.Namespace) -> int:
 
 
 def run_bench_command(arguments: argparse.Namespace) -> int:
-    engine = open_engine(arguments)
+    engine = engine_for(arguments)
     report = run_bench(
         engine,
         model_dir(arguments),

@@ -48,8 +48,7 @@ developed mobile radiography units to provide X-ray services to field hospitals.
 
 def settle(app: QApplication, window: MainWindow, seconds: float = 60.0) -> None:
     deadline = time.time() + seconds
-    busy = ("ask", "document")
-    while time.time() < deadline and (window.engine is None or any(k in window._running for k in busy)):
+    while time.time() < deadline and (window.engine is None or window.controller.working):
         app.processEvents()
         time.sleep(0.02)
     for _ in range(20):

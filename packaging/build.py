@@ -68,13 +68,13 @@ def venv_python() -> Path:
     return VENV / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
 
 
+def python_says(python: Path, code: str) -> str:
+    """What ``code`` prints when run by the build environment's ``python``."""
+    return subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True).stdout.strip()
+
+
 def python_version(python: Path) -> str:
-    return subprocess.run(
-        [str(python), "-c", "import sys; print(*sys.version_info[:2], sep='.')"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    return python_says(python, "import sys; print(*sys.version_info[:2], sep='.')")
 
 
 def make_venv(fresh: bool) -> Path:
@@ -249,12 +249,7 @@ def _licence_summary(meta) -> str:
 
 
 def app_version(python: Path) -> str:
-    return subprocess.run(
-        [str(python), "-c", "from importlib.metadata import version; print(version('reading-assistant'))"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    return python_says(python, "from importlib.metadata import version; print(version('reading-assistant'))")
 
 
 def folder_size(folder: Path) -> tuple[int, list[tuple[int, Path]]]:

@@ -10,8 +10,9 @@ import onnxruntime as ort
 import pytest
 
 from reading_assistant.core import runtime
-from reading_assistant.core.engine import AskOptions, QAEngine
+from reading_assistant.core.engine import open_engine
 from reading_assistant.core.errors import Cancelled, InputError, ModelError
+from reading_assistant.core.options import Choices
 from reading_assistant.core.windows import WindowSettings
 
 DOCUMENT = (
@@ -33,37 +34,38 @@ def check_prediction(prediction, text: str) -> None:
 
 @pytest.mark.parametrize("fixture", ["tiny_bert", "tiny_bert_fixed", "tiny_distilbert"])
 def test_every_signature_answers(fixture, request):
-    engine = QAEngine.load(request.getfixturevalue(fixture), device="cpu")
-    prediction = engine.ask(DOCUMENT, QUESTION, AskOptions(top_k=5))
+    engine = open_engine(request.getfixturevalue(fixture), device="cpu")
+    prediction = engine.ask(DOCUMENT, QUESTION, engine.options_with(top_k=5))
     check_prediction(prediction, DOCUMENT)
     assert prediction.windows > 1
     assert engine.device_name == "CPU"
 
 
 def test_signature_is_read_from_the_model(tiny_bert_fixed, tiny_distilbert):
-    fixed = QAEngine.load(tiny_bert_fixed).model.signature
+    fixed = open_engine(tiny_bert_fixed).model.signature
     assert (fixed.start_output, fixed.end_output) == ("output_s", "output_e")
     assert (fixed.fixed_batch, fixed.fixed_length) == (1, 384)
-    assert "token_type_ids" not in QAEngine.load(tiny_distilbert).model.signature.inputs
+    assert "token_type_ids" not in open_engine(tiny_distilbert).model.signature.inputs
 
 
 def test_fixed_shape_export_gives_the_same_answers(tiny_bert, tiny_bert_fixed):
-    dynamic = QAEngine.load(tiny_bert).ask(DOCUMENT, QUESTION, AskOptions(top_k=5, batch_size=8))
-    fixed = QAEngine.load(tiny_bert_fixed).ask(DOCUMENT, QUESTION, AskOptions(top_k=5))
+    dynamic_engine, fixed_engine = open_engine(tiny_bert), open_engine(tiny_bert_fixed)
+    dynamic = dynamic_engine.ask(DOCUMENT, QUESTION, dynamic_engine.options_with(top_k=5, batch_size=8))
+    fixed = fixed_engine.ask(DOCUMENT, QUESTION, fixed_engine.options_with(top_k=5))
     assert [(a.start, a.end) for a in dynamic.answers] == [(a.start, a.end) for a in fixed.answers]
     np.testing.assert_allclose([a.score for a in dynamic.answers], [a.score for a in fixed.answers], atol=1e-4)
 
 
 def test_batch_size_does_not_change_answers(tiny_bert):
-    engine = QAEngine.load(tiny_bert)
-    one = engine.ask(DOCUMENT, QUESTION, AskOptions(batch_size=1))
-    eight = engine.ask(DOCUMENT, QUESTION, AskOptions(batch_size=8))
+    engine = open_engine(tiny_bert)
+    one = engine.ask(DOCUMENT, QUESTION, engine.options_with(batch_size=1))
+    eight = engine.ask(DOCUMENT, QUESTION, engine.options_with(batch_size=8))
     assert [(a.start, a.end) for a in one.answers] == [(a.start, a.end) for a in eight.answers]
     np.testing.assert_allclose([a.score for a in one.answers], [a.score for a in eight.answers], atol=1e-5)
 
 
 def test_ask_many_matches_ask(tiny_bert):
-    engine = QAEngine.load(tiny_bert)
+    engine = open_engine(tiny_bert)
     documents = [DOCUMENT, "Paris is the capital of France.", DOCUMENT[:300]]
     questions = [QUESTION, "What is the capital of France?", "Who was Marie Curie?"]
     many = engine.ask_many([(engine.tokenize_document(d), q) for d, q in zip(documents, questions, strict=True)])
@@ -73,22 +75,22 @@ def test_ask_many_matches_ask(tiny_bert):
 
 
 def test_window_settings_are_configurable(tiny_bert):
-    small = QAEngine.load(tiny_bert, settings=WindowSettings(seq_len=64, query_len=16, doc_stride=32))
-    large = QAEngine.load(tiny_bert)
+    small = open_engine(tiny_bert, choices=Choices(seq_len=64, query_len=16, doc_stride=32))
+    large = open_engine(tiny_bert)
     assert small.ask(DOCUMENT, QUESTION).windows > large.ask(DOCUMENT, QUESTION).windows
 
 
 def test_progress_is_reported_and_cancel_stops_between_batches(tiny_bert):
-    engine = QAEngine.load(tiny_bert, settings=WindowSettings(seq_len=64, query_len=16, doc_stride=32))
+    engine = open_engine(tiny_bert, choices=Choices(seq_len=64, query_len=16, doc_stride=32))
     seen: list[tuple[int, int]] = []
-    engine.ask(DOCUMENT, QUESTION, AskOptions(batch_size=2), on_progress=lambda d, t: seen.append((d, t)))
+    engine.ask(DOCUMENT, QUESTION, engine.options_with(batch_size=2), on_progress=lambda d, t: seen.append((d, t)))
     assert seen[-1][0] == seen[-1][1] and [d for d, _ in seen] == sorted(d for d, _ in seen)
     batches: list[int] = []
     with pytest.raises(Cancelled):
         engine.ask(
             DOCUMENT,
             QUESTION,
-            AskOptions(batch_size=2),
+            engine.options_with(batch_size=2),
             on_progress=lambda d, t: batches.append(d),
             should_stop=lambda: len(batches) >= 1,
         )
@@ -96,7 +98,7 @@ def test_progress_is_reported_and_cancel_stops_between_batches(tiny_bert):
 
 
 def test_gpu_request_without_a_gpu_falls_back_to_cpu(tiny_bert):
-    engine = QAEngine.load(tiny_bert, device="gpu")
+    engine = open_engine(tiny_bert, device="gpu")
     assert engine.device_name == "CPU"
     assert engine.model.warnings
     check_prediction(engine.ask(DOCUMENT, QUESTION), DOCUMENT)
@@ -107,14 +109,14 @@ def test_directml_that_cannot_start_falls_back(tiny_bert, monkeypatch):
     # does. The real session then cannot start it and must continue on the CPU.
     monkeypatch.setattr(ort, "get_available_providers", lambda: ["DmlExecutionProvider", "CPUExecutionProvider"])
     assert runtime.choose_providers("auto", ort.get_available_providers())[0] == "DmlExecutionProvider"
-    engine = QAEngine.load(tiny_bert, device="auto")
+    engine = open_engine(tiny_bert, device="auto")
     assert engine.device_name == "CPU"
     assert any("DirectML" in w for w in engine.model.warnings)
     check_prediction(engine.ask(DOCUMENT, QUESTION), DOCUMENT)
 
 
 def test_gpu_that_fails_while_running_falls_back(tiny_bert):
-    engine = QAEngine.load(tiny_bert)
+    engine = open_engine(tiny_bert)
 
     class BrokenGpuSession:
         """Stands in for a CUDA session whose kernels fail (no GPU here)."""
@@ -133,7 +135,7 @@ def test_gpu_that_fails_while_running_falls_back(tiny_bert):
 
 
 def test_bad_inputs_raise_clear_errors(tiny_bert, tmp_path):
-    engine = QAEngine.load(tiny_bert)
+    engine = open_engine(tiny_bert)
     with pytest.raises(InputError, match="document is empty"):
         engine.ask("  \n ", QUESTION)
     with pytest.raises(InputError, match="question is empty"):
@@ -144,22 +146,22 @@ def test_bad_inputs_raise_clear_errors(tiny_bert, tmp_path):
 
 def test_broken_model_folders_raise_model_errors(tiny_bert, tmp_path):
     with pytest.raises(ModelError, match="not found"):
-        QAEngine.load(tmp_path / "missing")
+        open_engine(tmp_path / "missing")
     no_tokenizer = tmp_path / "no_tokenizer"
     no_tokenizer.mkdir()
     shutil.copy(tiny_bert / "model.onnx", no_tokenizer / "model.onnx")
     with pytest.raises(ModelError, match=r"tokenizer\.json"):
-        QAEngine.load(no_tokenizer)
+        open_engine(no_tokenizer)
     corrupt = tmp_path / "corrupt"
     shutil.copytree(tiny_bert, corrupt)
     (corrupt / "model.onnx").write_bytes(b"this is not an onnx file")
     with pytest.raises(ModelError, match="cannot load the model"):
-        QAEngine.load(corrupt)
+        open_engine(corrupt)
     bad_config = tmp_path / "bad_config"
     shutil.copytree(tiny_bert, bad_config)
     (bad_config / "reading_assistant.json").write_text("{not json")
     with pytest.raises(ModelError):
-        QAEngine.load(bad_config)
+        open_engine(bad_config)
 
 
 def test_model_config_is_used(tiny_bert, tmp_path):
@@ -168,8 +170,8 @@ def test_model_config_is_used(tiny_bert, tmp_path):
     (folder / "reading_assistant.json").write_text(
         '{"name": "tiny", "seq_len": 128, "query_len": 16, "doc_stride": 64, "null_threshold": 1e9, "batch_size": 1}'
     )
-    engine = QAEngine.load(Path(folder))
+    engine = open_engine(Path(folder))
     assert engine.name == "tiny"
     assert engine.settings == WindowSettings(128, 16, 64)
-    assert engine.default_options().batch_size == 1
+    assert engine.options.batch_size == 1
     assert engine.ask(DOCUMENT, QUESTION).has_answer

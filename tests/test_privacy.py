@@ -107,36 +107,39 @@ def violations(trace: Path, allowed: list[Path], runtime_dir: Path) -> list[str]
     return found
 
 
-@needs_strace
-def test_a_long_question_on_the_command_line_stays_on_the_machine(tmp_path):
+@pytest.fixture()
+def reader(tmp_path) -> tuple[Path, dict[str, str], Path]:
+    """A fresh HOME, an environment with nothing of the developer's in it, and a book to read."""
     home = tmp_path / "home"
     home.mkdir()
-    env = clean_environment(home)
-    document = book(tmp_path / "book.txt")
-    trace = tmp_path / "trace"
-    command = [sys.executable, "-m", "reading_assistant", "ask", str(document), QUESTION, "--json"]
-    returncode, seconds = traced([*command, "--max-windows", "0"], env, trace)
-    assert returncode == 0
-    assert seconds >= SECONDS, f"the job took {seconds:.1f} s; make the book longer"
+    return home, clean_environment(home), book(tmp_path / "book.txt")
+
+
+def assert_stayed_on_the_machine(trace: Path, env: dict[str, str], home: Path) -> None:
     assert violations(trace, app_folders(env), home / "runtime") == []
     assert not (home / ".cache" / "Microsoft").exists()  # onnxruntime's telemetry folder
 
 
 @needs_strace
-def test_the_window_reading_a_book_stays_on_the_machine(tmp_path):
-    home = tmp_path / "home"
-    home.mkdir()
-    env = clean_environment(home)
-    document = book(tmp_path / "book.txt")
-    trace = tmp_path / "trace"
+def test_a_long_question_on_the_command_line_stays_on_the_machine(tmp_path, reader):
+    home, env, document = reader
+    command = [sys.executable, "-m", "reading_assistant", "ask", str(document), QUESTION, "--json"]
+    returncode, seconds = traced([*command, "--max-windows", "0"], env, tmp_path / "trace")
+    assert returncode == 0
+    assert seconds >= SECONDS, f"the job took {seconds:.1f} s; make the book longer"
+    assert_stayed_on_the_machine(tmp_path / "trace", env, home)
+
+
+@needs_strace
+def test_the_window_reading_a_book_stays_on_the_machine(tmp_path, reader):
+    home, env, document = reader
     command = [sys.executable, "-m", "reading_assistant", str(document), "--question", QUESTION]
-    returncode, seconds = traced(command, env, trace, timeout=SECONDS + 5)
+    returncode, seconds = traced(command, env, tmp_path / "trace", timeout=SECONDS + 5)
     assert returncode == 124, "the window should still be reading the book when it is stopped"
     assert seconds >= SECONDS
     log = next((home / ".local" / "state").rglob("reading-assistant.log")).read_text()
     assert "answered in" in log or "model minilm-squad-int8" in log  # it really loaded and read
-    assert violations(trace, app_folders(env), home / "runtime") == []
-    assert not (home / ".cache" / "Microsoft").exists()
+    assert_stayed_on_the_machine(tmp_path / "trace", env, home)
 
 
 def test_the_trace_reader_catches_sockets_and_stray_writes(tmp_path):

@@ -12,13 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reading_assistant.bench import article_text
-from reading_assistant.core.engine import AskOptions, QAEngine
+from reading_assistant.core.engine import open_engine
 from reading_assistant.core.errors import Cancelled
+from reading_assistant.core.options import Choices
 from reading_assistant.core.paths import bundled_model_dir
 from reading_assistant.core.ranking import RELEVANCE_WEIGHT, TermIndex, bm25_scores, reading_order, relevance_priors
-from reading_assistant.core.squad import load_squad
 from reading_assistant.core.windows import TextTokenizer, TokenizedText, WindowPlan, WindowSettings
+from reading_assistant.evaluation.bench import article_text
+from reading_assistant.evaluation.squad import load_squad
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad" / "dev-v1.1.json.gz"
 FILLER = "The quick brown fox jumps over the lazy dog near the river bank. " * 30
@@ -67,29 +68,29 @@ def test_a_confident_distractor_elsewhere_in_the_book_does_not_outvote_the_match
     book = "\n\n\n".join(article_text(a) for a in chapters)
     question = "Who proclaimed the oil embargo?"
     right = "Organization of Arab Petroleum Exporting Countries"
-    engine = QAEngine.load(bundled_model_dir(), device="cpu")
-    fused = engine.ask(book, question, AskOptions(batch_size=32))
-    logits_only = engine.ask(book, question, AskOptions(batch_size=32, relevance_weight=0.0))
-    assert AskOptions().relevance_weight == RELEVANCE_WEIGHT > 0
+    engine = open_engine(bundled_model_dir(), device="cpu")
+    fused = engine.ask(book, question, engine.options_with(batch_size=32))
+    logits_only = engine.ask(book, question, engine.options_with(batch_size=32, relevance_weight=0.0))
+    assert engine.options.relevance_weight == RELEVANCE_WEIGHT > 0
     assert right in fused.answers[0].text
     assert right not in logits_only.answers[0].text
 
 
 def test_ranked_reading_matches_reading_in_order(tiny_bert):
-    engine = QAEngine.load(tiny_bert, settings=WindowSettings(64, 16, 32))
+    engine = open_engine(tiny_bert, choices=Choices(seq_len=64, query_len=16, doc_stride=32))
     text = FILLER * 2 + NEEDLE + FILLER * 2
-    in_order = engine.ask(text, "What did Marie Curie research?", AskOptions())
-    ranked = engine.ask(text, "What did Marie Curie research?", AskOptions(ranked=True))
+    in_order = engine.ask(text, "What did Marie Curie research?", engine.options)
+    ranked = engine.ask(text, "What did Marie Curie research?", engine.options_with(ranked=True))
     assert ranked.windows == in_order.windows
     assert [(a.start, a.end) for a in ranked.answers] == [(a.start, a.end) for a in in_order.answers]
     np.testing.assert_allclose([a.score for a in ranked.answers], [a.score for a in in_order.answers], atol=1e-5)
 
 
 def test_early_answer_mode_reads_only_the_best_windows_and_streams(tiny_bert):
-    engine = QAEngine.load(tiny_bert, settings=WindowSettings(64, 16, 32))
+    engine = open_engine(tiny_bert, choices=Choices(seq_len=64, query_len=16, doc_stride=32))
     text = FILLER * 8 + NEEDLE + FILLER * 8
     partials = []
-    options = AskOptions(ranked=True, max_windows=20, batch_size=3)
+    options = engine.options_with(ranked=True, max_windows=20, batch_size=3)
     prediction = engine.ask(text, "What did Marie Curie research?", options, on_partial=partials.append)
     assert prediction.windows == 20
     assert [p.windows for p in partials] == [9, 18]  # the first batches past 8 and 16 windows
@@ -97,13 +98,13 @@ def test_early_answer_mode_reads_only_the_best_windows_and_streams(tiny_bert):
 
 
 def test_stopping_a_ranked_read_keeps_the_partial_answers(tiny_bert):
-    engine = QAEngine.load(tiny_bert, settings=WindowSettings(64, 16, 32))
+    engine = open_engine(tiny_bert, choices=Choices(seq_len=64, query_len=16, doc_stride=32))
     partials = []
     with pytest.raises(Cancelled):
         engine.ask(
             FILLER * 12,
             "Where is the fox?",
-            AskOptions(ranked=True, batch_size=2),
+            engine.options_with(ranked=True, batch_size=2),
             on_partial=partials.append,
             should_stop=lambda: len(partials) >= 2,
         )
@@ -111,10 +112,11 @@ def test_stopping_a_ranked_read_keeps_the_partial_answers(tiny_bert):
 
 
 def test_the_term_index_is_cached_with_the_document(tiny_bert):
-    engine = QAEngine.load(tiny_bert)
-    tokens = engine.tokenize_document(FILLER)
-    assert engine.tokenize_document(FILLER) is tokens
-    assert engine.term_index(tokens) is engine.term_index(tokens)
+    engine = open_engine(tiny_bert)
+    tokens = engine.prepare(FILLER)
+    assert engine.prepare(FILLER) is tokens
+    # The index itself is the engine's business; its cache is what makes asking again instant.
+    assert engine._term_index(tokens) is engine._term_index(tokens)
 
 
 @pytest.mark.skipif(not DEV.exists(), reason="needs ../shared/data/squad/dev-v1.1.json.gz")

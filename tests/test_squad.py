@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from reading_assistant.core.errors import InputError
-from reading_assistant.core.evaluation import expected_calibration_error
-from reading_assistant.core.squad import (
+from reading_assistant.evaluation.evaluate import expected_calibration_error
+from reading_assistant.evaluation.squad import (
     GoldAnswer,
     SquadQuestion,
     exact_match,

@@ -1,7 +1,9 @@
 """The question-answering engine: one object serves the GUI, the command line and evaluation.
 
-Like the Hugging Face pipeline it has three stages: ``preprocess`` (tokens and windows),
-``forward`` (batches through onnxruntime) and ``postprocess`` (spans and confidences).
+Like the Hugging Face pipeline it has three stages: preprocess (tokens and windows), forward
+(batches through onnxruntime) and postprocess (spans and confidences). They run inside one reading
+loop, ``QAEngine.read``, which every caller consumes; ``open_engine`` is the one way to get an
+engine.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -19,7 +21,9 @@ import numpy as np
 from reading_assistant.core.decoding import Answer, SpanCollector
 from reading_assistant.core.errors import Cancelled, InputError
 from reading_assistant.core.model_folder import ModelConfig, ModelFolder
-from reading_assistant.core.ranking import RELEVANCE_WEIGHT, TermIndex, bm25_scores, reading_order, relevance_priors
+from reading_assistant.core.options import AskOptions, Choices, adjust, resolve
+from reading_assistant.core.paths import bundled_model_dir
+from reading_assistant.core.ranking import TermIndex, bm25_scores, reading_order, relevance_priors
 from reading_assistant.core.runtime import OnnxQAModel
 from reading_assistant.core.windows import TextTokenizer, TokenizedText, WindowPlan, WindowSettings
 
@@ -30,6 +34,7 @@ PARTIAL_WINDOWS = 8
 ProgressCallback = Callable[[int, int], None]
 StopCheck = Callable[[], bool]
 PartialCallback = Callable[["Prediction"], None]
+Document = str | TokenizedText
 log = logging.getLogger("reading_assistant.engine")
 
 
@@ -40,35 +45,55 @@ class Prediction:
     no_answer_score: float
     null_odds: float  # no-answer logit minus the best span's logit
     has_answer: bool  # null odds at or below the model's threshold
-    windows: int
+    windows: int  # windows read for these answers
     seconds: float
+    total_windows: int = 0  # windows the whole document makes for this question
+    window_tokens: int = 0  # document tokens each of those windows holds
 
 
 @dataclass(frozen=True)
-class AskOptions:
-    top_k: int = 5
-    max_answer_len: int = 30
-    batch_size: int = ModelConfig.batch_size
-    # Read the windows most relevant to the question first (BM25), streaming answers as they come.
-    ranked: bool = False
-    # Stop after this many windows (0: read them all); with ``ranked``, the early-answer mode.
-    max_windows: int = 0
-    # Weight of each window's BM25 relevance in its spans' scores (0: spans compete on logits alone).
-    relevance_weight: float = RELEVANCE_WEIGHT
+class Progress:
+    """Windows read so far, over every question of the read."""
+
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Answers:
+    """Answers to question ``index`` of the read: best so far, or ``final``."""
+
+    index: int
+    prediction: Prediction
+    final: bool
+
+
+ReadEvent = Progress | Answers
+
+
+def open_engine(
+    model: Path | None = None, device: str = "auto", choices: Choices | None = None, threads: int | None = None
+) -> QAEngine:
+    """An engine on a model folder (default: the bundled model), with the user's choices over the model's own."""
+    folder = ModelFolder.open(bundled_model_dir() if model is None else model)
+    settings, options = resolve(folder.config, choices or Choices())
+    return QAEngine(folder, device, settings, options, threads)
 
 
 class QAEngine:
     def __init__(
         self,
         folder: ModelFolder,
-        device: str = "auto",
-        settings: WindowSettings | None = None,
+        device: str,
+        settings: WindowSettings,
+        options: AskOptions,
         threads: int | None = None,
     ) -> None:
         started = time.perf_counter()
         self.folder = folder
         self.config: ModelConfig = folder.config
-        self.settings = settings or self.config.window_settings()
+        self.settings = settings
+        self.options = options
         self.tokenizer = TextTokenizer.from_file(folder.tokenizer_path)
         # A reader asks several questions about one document: tokenize and index it once.
         self._documents: OrderedDict[str, TokenizedText] = OrderedDict()
@@ -89,10 +114,6 @@ class QAEngine:
             time.perf_counter() - started,
         )
 
-    @classmethod
-    def load(cls, model_dir: Path, device: str = "auto", settings: WindowSettings | None = None) -> QAEngine:
-        return cls(ModelFolder.open(model_dir), device=device, settings=settings)
-
     @property
     def name(self) -> str:
         return self.config.name
@@ -101,10 +122,22 @@ class QAEngine:
     def device_name(self) -> str:
         return self.model.device_name
 
-    def default_options(self) -> AskOptions:
-        return AskOptions(max_answer_len=self.config.max_answer_len, batch_size=self.config.batch_size)
+    @property
+    def warnings(self) -> list[str]:
+        """What the reader should know about how the model runs (a GPU that fell back to the CPU)."""
+        return self.model.warnings
+
+    def options_with(self, **changes: object) -> AskOptions:
+        """This engine's options with some values changed, each checked as the resolver checks it."""
+        return adjust(self.options, **changes)
 
     # -- preprocess ---------------------------------------------------------------------------
+
+    def prepare(self, text: str) -> TokenizedText:
+        """Tokenize and index a document ahead of its first question; both are cached."""
+        tokens = self.tokenize_document(text)
+        self._term_index(tokens)
+        return tokens
 
     def tokenize_document(self, text: str) -> TokenizedText:
         """Tokens of a document; the last few documents are kept, so asking again is instant."""
@@ -122,7 +155,7 @@ class QAEngine:
                 self._indexes.pop(id(dropped), None)
         return tokens
 
-    def term_index(self, tokens: TokenizedText) -> TermIndex:
+    def _term_index(self, tokens: TokenizedText) -> TermIndex:
         """The document's term index, kept as long as its tokens are cached."""
         with self._cache_lock:
             index = self._indexes.get(id(tokens))
@@ -133,7 +166,7 @@ class QAEngine:
                     self._indexes[id(tokens)] = index
         return index
 
-    def plan(self, document: TokenizedText, question: str) -> WindowPlan:
+    def _plan(self, document: TokenizedText, question: str) -> WindowPlan:
         question = question.strip()
         if not question:
             raise InputError("the question is empty")
@@ -146,23 +179,18 @@ class QAEngine:
 
     # -- forward ------------------------------------------------------------------------------
 
-    def forward(
-        self,
-        work: list[tuple[WindowPlan, int]],
-        batch_size: int,
-        should_stop: StopCheck | None = None,
-    ) -> Iterator[tuple[list[tuple[WindowPlan, int]], np.ndarray, np.ndarray]]:
-        """Logits for (plan, window) pairs, a batch at a time; stops between batches if asked."""
+    def _forward(
+        self, plans: list[WindowPlan], work: list[tuple[int, int]], batch_size: int
+    ) -> Iterator[tuple[list[tuple[int, int]], np.ndarray, np.ndarray]]:
+        """Logits for (plan number, window) pairs, a batch at a time."""
         fixed_batch = self.model.signature.fixed_batch
         if fixed_batch is not None:
             batch_size = fixed_batch
         pad_to = self.model.signature.fixed_length
         for first in range(0, len(work), batch_size):
-            if should_stop is not None and should_stop():
-                raise Cancelled("stopped")
             chunk = work[first : first + batch_size]
-            width = pad_to or max(plan.window_length(i) for plan, i in chunk)
-            parts = [plan.encode([i], pad_to=width) for plan, i in chunk]
+            width = pad_to or max(plans[n].window_length(i) for n, i in chunk)
+            parts = [plans[n].encode([i], pad_to=width) for n, i in chunk]
             inputs = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
             if fixed_batch is not None and len(chunk) < fixed_batch:
                 inputs = {key: _pad_rows(value, fixed_batch) for key, value in inputs.items()}
@@ -171,7 +199,7 @@ class QAEngine:
 
     # -- postprocess --------------------------------------------------------------------------
 
-    def postprocess(self, question: str, text: str, collector: SpanCollector, top_k: int) -> Prediction:
+    def _postprocess(self, question: str, text: str, collector: SpanCollector, top_k: int) -> Prediction:
         answers, no_answer, null_odds = collector.result(text, top_k, self.config.temperature)
         return Prediction(
             question=question,
@@ -183,11 +211,83 @@ class QAEngine:
             seconds=0.0,
         )
 
-    # -- the whole pipeline -------------------------------------------------------------------
+    # -- the reading loop ---------------------------------------------------------------------
+
+    def read(self, questions: Sequence[tuple[Document, str]], options: AskOptions | None = None) -> Iterator[ReadEvent]:
+        """Read documents for their questions, reporting as it goes; stops when the consumer stops.
+
+        After every batch it yields ``Progress``; a question's settled answers follow as ``Answers``
+        once its last window is read. A single question is read in its own order (ranked: the
+        windows most relevant to it first, up to ``max_windows``) and streams its best answers so far
+        every ``PARTIAL_WINDOWS`` windows; many questions have their windows packed into batches of
+        similar length, so little of each batch is padding.
+        """
+        started = time.perf_counter()
+        options = options or self.options
+        tokens = [
+            document if isinstance(document, TokenizedText) else self.tokenize_document(document)
+            for document, _ in questions
+        ]
+        plans = [self._plan(t, question) for t, (_, question) in zip(tokens, questions, strict=True)]
+        # Several questions often share a document: index each document once.
+        indexes = {id(t): self._term_index(t) for t in tokens}
+        priors, work = [], []
+        for n, (t, plan) in enumerate(zip(tokens, plans, strict=True)):
+            relevance = bm25_scores(indexes[id(t)], plan)
+            priors.append(relevance_priors(relevance, options.relevance_weight))
+            order = reading_order(relevance) if options.ranked else range(len(plan))
+            chosen = list(order)[: options.max_windows] if options.max_windows else list(order)
+            work.extend((n, i) for i in chosen)
+        single = len(questions) == 1
+        if not single:
+            work.sort(key=lambda item: plans[item[0]].window_length(item[1]))
+        # Every plan has a window and max_windows is 0 or more than 0, so every question is answered.
+        remaining = np.bincount([n for n, _ in work], minlength=len(questions))
+        collectors = [SpanCollector(max_answer_len=options.max_answer_len) for _ in questions]
+        done = 0
+        for chunk, start, end in self._forward(plans, work, options.batch_size):
+            settled = []
+            for (n, index), s, e in zip(chunk, start, end, strict=True):
+                collectors[n].add(plans[n], index, s, e, float(priors[n][index]))
+                remaining[n] -= 1
+                if remaining[n] == 0:
+                    settled.append(n)
+            done += len(chunk)
+            yield Progress(done, len(work))
+            if single and not settled and done // PARTIAL_WINDOWS > (done - len(chunk)) // PARTIAL_WINDOWS:
+                yield Answers(
+                    0, self._answer(questions[0][1], tokens[0], plans[0], collectors[0], options, started), False
+                )
+            for n in settled:
+                prediction = self._answer(questions[n][1], tokens[n], plans[n], collectors[n], options, started)
+                log.info(
+                    "answered in %.2f s from %d of %d windows (%s), no-answer %.2f",
+                    prediction.seconds,
+                    prediction.windows,
+                    prediction.total_windows,
+                    "ranked" if options.ranked else "in order",
+                    prediction.no_answer_score,
+                )
+                yield Answers(n, prediction, True)
+
+    def _answer(
+        self,
+        question: str,
+        tokens: TokenizedText,
+        plan: WindowPlan,
+        collector: SpanCollector,
+        options: AskOptions,
+        started: float,
+    ) -> Prediction:
+        prediction = self._postprocess(question, tokens.text, collector, options.top_k)
+        seconds = time.perf_counter() - started
+        return replace(prediction, seconds=seconds, total_windows=len(plan), window_tokens=plan.max_span)
+
+    # -- consumers of the reading loop ---------------------------------------------------------
 
     def ask(
         self,
-        document: str | TokenizedText,
+        document: Document,
         question: str,
         options: AskOptions | None = None,
         on_progress: ProgressCallback | None = None,
@@ -196,74 +296,39 @@ class QAEngine:
     ) -> Prediction:
         """Answer one question about one document.
 
-        ``on_partial`` receives the best answers so far every ``PARTIAL_WINDOWS`` windows; if the reader stops,
-        the last of them stands (the call raises Cancelled).
+        ``on_partial`` receives the best answers so far every ``PARTIAL_WINDOWS`` windows; if the
+        reader stops, the last of them stands (the call raises Cancelled).
         """
-        started = time.perf_counter()
-        options = options or self.default_options()
-        tokens = document if isinstance(document, TokenizedText) else self.tokenize_document(document)
-        plan = self.plan(tokens, question)
-        relevance = bm25_scores(self.term_index(tokens), plan)
-        priors = relevance_priors(relevance, options.relevance_weight)
-        order = reading_order(relevance) if options.ranked else list(range(len(plan)))
-        if options.max_windows:
-            order = order[: options.max_windows]
-        collector = SpanCollector(max_answer_len=options.max_answer_len)
-        work = [(plan, i) for i in order]
-        done = 0
-        for chunk, start, end in self.forward(work, options.batch_size, should_stop):
-            for (p, index), s, e in zip(chunk, start, end, strict=True):
-                collector.add(p, index, s, e, float(priors[index]))
-            done += len(chunk)
-            if on_progress is not None:
-                on_progress(done, len(work))
-            streamed = done // PARTIAL_WINDOWS > (done - len(chunk)) // PARTIAL_WINDOWS
-            if on_partial is not None and streamed and done < len(work):
-                partial = self.postprocess(question, tokens.text, collector, options.top_k)
-                on_partial(replace(partial, seconds=time.perf_counter() - started))
-        prediction = self.postprocess(question, tokens.text, collector, options.top_k)
-        seconds = time.perf_counter() - started
-        log.info(
-            "answered in %.2f s from %d of %d windows (%s), no-answer %.2f",
-            seconds,
-            done,
-            len(plan),
-            "ranked" if options.ranked else "in order",
-            prediction.no_answer_score,
-        )
-        return replace(prediction, seconds=seconds)
+        for event in self.read([(document, question)], options):
+            if isinstance(event, Progress):
+                if on_progress is not None:
+                    on_progress(event.done, event.total)
+            elif event.final:
+                return event.prediction
+            elif on_partial is not None:
+                on_partial(event.prediction)
+            if should_stop is not None and should_stop():
+                raise Cancelled("stopped")
+        raise AssertionError("a read ends with the answers to its question")
 
     def ask_many(
         self,
-        pairs: list[tuple[TokenizedText, str]],
+        pairs: Sequence[tuple[Document, str]],
         options: AskOptions | None = None,
         on_progress: ProgressCallback | None = None,
+        should_stop: StopCheck | None = None,
     ) -> list[Prediction]:
         """Answer many (document, question) pairs, packing windows of different pairs into batches."""
-        options = options or self.default_options()
-        plans = [self.plan(tokens, question) for tokens, question in pairs]
-        collectors = [SpanCollector(max_answer_len=options.max_answer_len) for _ in plans]
-        # Several questions often share a document: index each document once.
-        indexes = {id(tokens): TermIndex(tokens) for tokens, _ in pairs}
-        priors = [
-            relevance_priors(bm25_scores(indexes[id(tokens)], plan), options.relevance_weight)
-            for (tokens, _), plan in zip(pairs, plans, strict=True)
-        ]
-        owner = {id(plan): n for n, plan in enumerate(plans)}
-        # Windows of similar length share a batch, so little of each batch is padding.
-        work = sorted(((p, i) for p in plans for i in range(len(p))), key=lambda w: w[0].window_length(w[1]))
-        done = 0
-        for chunk, start, end in self.forward(work, options.batch_size):
-            for (plan, index), s, e in zip(chunk, start, end, strict=True):
-                n = owner[id(plan)]
-                collectors[n].add(plan, index, s, e, float(priors[n][index]))
-            done += len(chunk)
-            if on_progress is not None:
-                on_progress(done, len(work))
-        return [
-            self.postprocess(question, tokens.text, collector, options.top_k)
-            for (tokens, question), collector in zip(pairs, collectors, strict=True)
-        ]
+        predictions: list[Prediction | None] = [None] * len(pairs)
+        for event in self.read(pairs, options):
+            if isinstance(event, Progress):
+                if on_progress is not None:
+                    on_progress(event.done, event.total)
+            elif event.final:
+                predictions[event.index] = event.prediction
+            if should_stop is not None and should_stop():
+                raise Cancelled("stopped")
+        return [p for p in predictions if p is not None]
 
 
 def _pad_rows(array: np.ndarray, rows: int) -> np.ndarray:

@@ -1,15 +1,33 @@
-"""The sentence around an answer, shown as its evidence."""
+"""What the window and the command line say around an answer, from one source.
+
+The evidence is the sentence holding an answer (cut near the answer, with "…", when the sentence
+is very long); the no-answer summary is the one sentence both say when the model thinks the
+document does not answer the question.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 # A sentence ends at . ! ? (and their CJK forms) followed by space, or at a blank line.
 _SENTENCE_END = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])\s+|\n\s*\n")
+_SPACE = re.compile(r"\s+")
+ELLIPSIS = "…"
+NO_ANSWER = "The document does not seem to answer this question"
 
 
-def evidence_sentence(text: str, start: int, end: int, limit: int = 300) -> tuple[int, int]:
-    """Character span of the sentence(s) holding ``text[start:end]``, at most about ``limit`` long."""
+@dataclass(frozen=True)
+class Evidence:
+    """The words around an answer, white space folded; ``before`` and ``after`` end in "…" where cut."""
+
+    before: str
+    answer: str
+    after: str
+
+
+def evidence(text: str, start: int, end: int, limit: int = 300) -> Evidence:
+    """The sentence(s) holding ``text[start:end]``, at most about ``limit`` characters each side."""
     window_start = max(0, start - limit)
     window_end = min(len(text), end + limit)
     left = window_start
@@ -19,15 +37,29 @@ def evidence_sentence(text: str, start: int, end: int, limit: int = 300) -> tupl
     match = _SENTENCE_END.search(text, end, window_end)
     if match:
         right = match.start()
+    cut_left, cut_right = left > 0 and left == window_start, right < len(text) and right == window_end
     # Keep long "sentences" (tables, lists) readable around the answer, cut at word boundaries.
     if left < start - limit // 2:
         cut = text.find(" ", start - limit // 2, start)
         left = cut + 1 if cut >= 0 else start - limit // 2
+        cut_left = True
     if right > end + limit // 2:
         cut = text.rfind(" ", end, end + limit // 2)
         right = cut if cut >= 0 else end + limit // 2
+        cut_right = True
     while left < start and text[left].isspace():
         left += 1
     while right > end and text[right - 1].isspace():
         right -= 1
-    return left, right
+    before = _SPACE.sub(" ", text[left:start])
+    after = _SPACE.sub(" ", text[end:right])
+    return Evidence(
+        (ELLIPSIS if cut_left else "") + before,
+        _SPACE.sub(" ", text[start:end]),
+        after + (ELLIPSIS if cut_right else ""),
+    )
+
+
+def no_answer_summary(no_answer_score: float) -> str:
+    """'The document does not seem to answer this question (97% no answer)'."""
+    return f"{NO_ANSWER} ({100 * no_answer_score:.0f}% no answer)"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from reading_assistant.core.errors import ModelError
-from reading_assistant.core.windows import WindowSettings
+from reading_assistant.core.options import check_model_config
 
 CONFIG_NAME = "reading_assistant.json"
 TOKENIZER_NAME = "tokenizer.json"
@@ -31,10 +31,8 @@ class ModelConfig:
     # Windows per model call. A dynamically quantized int8 model measures its activations' range
     # over the whole batch, so a window's answer would depend on its batch-mates: such models read
     # one window per call (the stage-4 model on full dev-v1.1: F1 79.08 at batch 1, 78.87 at batch 32).
-    batch_size: int = 8
-
-    def window_settings(self) -> WindowSettings:
-        return WindowSettings(self.seq_len, self.query_len, self.doc_stride)
+    # A folder that does not say reads one too: slower for a float model, never wrong.
+    batch_size: int = 1
 
 
 @dataclass(frozen=True)
@@ -56,6 +54,7 @@ class ModelFolder:
         tokenizer_path = path / TOKENIZER_NAME
         if not tokenizer_path.is_file():
             raise ModelError(f"the model folder {path} has no {TOKENIZER_NAME}")
+        config = check_model_config(config, str(path / CONFIG_NAME))
         if not config.name:
             config = replace(config, name=path.name)
         return cls(path, onnx_path, tokenizer_path, config)

@@ -11,10 +11,10 @@ import numpy as np
 import onnxruntime as ort
 
 from reading_assistant.core.errors import InputError, ModelError
+from reading_assistant.core.options import DEVICES
 
 log = logging.getLogger("reading_assistant")
 
-DEVICES = ("auto", "cpu", "gpu")
 GPU_PROVIDERS = ("DmlExecutionProvider", "CUDAExecutionProvider", "CoreMLExecutionProvider")
 PROVIDER_NAMES = {
     "DmlExecutionProvider": "DirectML",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import re
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QResizeEvent
@@ -11,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QProgressBar
 
 from reading_assistant.core.decoding import Answer
 from reading_assistant.core.engine import Prediction
-from reading_assistant.core.evidence import evidence_sentence
+from reading_assistant.core.evidence import evidence, no_answer_summary
 
 
 class AnswerCard(QWidget):
@@ -40,10 +39,8 @@ class AnswerCard(QWidget):
 
 def evidence_html(text: str, answer: Answer) -> str:
     """The evidence sentence with the answer in bold."""
-    left, right = evidence_sentence(text, answer.start, answer.end)
-    before = html.escape(re.sub(r"\s+", " ", text[left : answer.start]))
-    after = html.escape(re.sub(r"\s+", " ", text[answer.end : right]))
-    return f"{before}<b>{html.escape(answer.text)}</b>{after}"
+    words = evidence(text, answer.start, answer.end)
+    return f"{html.escape(words.before)}<b>{html.escape(words.answer)}</b>{html.escape(words.after)}"
 
 
 class AnswersPanel(QWidget):
@@ -82,8 +79,7 @@ class AnswersPanel(QWidget):
         self.answers = list(prediction.answers)
         if not prediction.has_answer:
             self.banner.setText(
-                f"<b>The document does not seem to answer this question</b> "
-                f"({100 * prediction.no_answer_score:.0f}% no answer). The best guesses are below."
+                f"<b>{html.escape(no_answer_summary(prediction.no_answer_score))}</b>. The best guesses are below."
             )
             self.banner.setVisible(True)
         elif not prediction.answers:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QThreadPool
@@ -28,17 +26,12 @@ from reading_assistant.core.documents import Document, supported_suffixes
 from reading_assistant.core.engine import Prediction, QAEngine
 from reading_assistant.core.paths import resource_path
 from reading_assistant.gui.answers_panel import AnswersPanel
+from reading_assistant.gui.controller import EngineOpener, ReadingController, open_engine_for
 from reading_assistant.gui.document_view import DocumentView
-from reading_assistant.gui.settings import EngineSettings, Store
+from reading_assistant.gui.settings import Store
 from reading_assistant.gui.settings_dialog import SettingsDialog
-from reading_assistant.gui.tasks import AskTask, LoadDocumentTask, LoadEngineTask, PrepareTask, Task
 
 EMPTY_STATE = "Drop a document here, open one, or paste text"
-
-
-def window_count(count: int) -> str:
-    """'1 window', '16 windows', '1,569 windows'."""
-    return "1 window" if count == 1 else f"{count:,} windows"
 
 
 def app_icon() -> QIcon:
@@ -101,27 +94,42 @@ class QuestionBox(QLineEdit):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, store: Store | None = None, pool: QThreadPool | None = None) -> None:
+    """Builds the widgets and connects them to the controller, which decides what they show."""
+
+    def __init__(
+        self, store: Store | None = None, pool: QThreadPool | None = None, opener: EngineOpener = open_engine_for
+    ) -> None:
         super().__init__()
         self.setWindowTitle("Reading Assistant")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.store = store or Store()
-        self.pool = pool or QThreadPool.globalInstance()
-        self.settings: EngineSettings = self.store.engine_settings()
-        self.engine: QAEngine | None = None
-        self.document: Document | None = None
-        self.prediction: Prediction | None = None
-        self._job = 0
-        self._running: dict[str, Task] = {}
-        self._pending_question: str | None = None
-        self._started = 0.0
+        self.controller = ReadingController(self.store, pool, opener)
 
         self._build_actions()
         self._build_layout()
         self._build_menus()
+        self._connect_controller()
         self._restore_state()
-        self.load_engine()
+        self.controller.load_engine()
+
+    # -- what the controller holds ------------------------------------------------------------
+
+    @property
+    def engine(self) -> QAEngine | None:
+        return self.controller.engine
+
+    @property
+    def document(self) -> Document | None:
+        return self.controller.document
+
+    @property
+    def prediction(self) -> Prediction | None:
+        return self.controller.prediction
+
+    @property
+    def pool(self) -> QThreadPool:
+        return self.controller.pool
 
     # -- construction -------------------------------------------------------------------------
 
@@ -243,44 +251,22 @@ class MainWindow(QMainWindow):
             return True
         return super().eventFilter(watched, event)
 
-    # -- the model ----------------------------------------------------------------------------
+    def _connect_controller(self) -> None:
+        controller = self.controller
+        controller.engine_loading.connect(lambda: self.model_label.setText("Loading model…"))
+        controller.engine_ready.connect(self._engine_ready)
+        controller.engine_failed.connect(lambda message: self.model_label.setText("No model"))
+        controller.document_changed.connect(self._document_changed)
+        controller.question_started.connect(self._question_started)
+        controller.answers_changed.connect(self._show_prediction)
+        controller.progress_changed.connect(self._show_progress)
+        controller.busy_changed.connect(self._set_busy)
+        controller.status_changed.connect(self._show_status)
+        controller.timing_changed.connect(self.time_label.setText)
+        controller.recent_changed.connect(self._fill_recent_menu)
+        controller.error.connect(self._show_error)
 
-    def load_engine(self) -> None:
-        self.engine = None
-        self.model_label.setText("Loading model…")
-        task = LoadEngineTask(
-            self._next_job(), self.settings.resolved_model_dir(), self.settings.device, self.settings.doc_stride
-        )
-        task.signals.finished.connect(self._engine_loaded)
-        task.signals.failed.connect(self._engine_failed)
-        self._start("engine", task)
-
-    def _engine_loaded(self, job: int, engine: QAEngine) -> None:
-        if not self._current("engine", job):
-            return
-        self.engine = engine
-        self.statusBar().clearMessage()  # "Waiting for the model to load…" is over
-        self.model_label.setText(f"Model: {engine.name} · {engine.device_name}")
-        self.model_label.setToolTip(str(engine.folder.path))
-        for warning in engine.model.warnings:
-            self.statusBar().showMessage(warning, 10000)
-        self._prepare_document()
-        if self._pending_question:
-            self.ask()
-
-    def _prepare_document(self) -> None:
-        if self.engine is not None and self.document is not None:
-            self._start("prepare", PrepareTask(self._next_job(), self.engine, self.document.text))
-
-    def _engine_failed(self, job: int, message: str) -> None:
-        if not self._current("engine", job):
-            return
-        self.model_label.setText("No model")
-        self._pending_question = None
-        self.statusBar().clearMessage()
-        self._show_error("The model could not be loaded", f"{message}\n\nChoose a model folder in Settings.")
-
-    # -- documents ----------------------------------------------------------------------------
+    # -- what the reader does -----------------------------------------------------------------
 
     def choose_file(self) -> None:
         patterns = " ".join(f"*{s}" for s in supported_suffixes())
@@ -290,48 +276,27 @@ class MainWindow(QMainWindow):
 
     def open_file(self, path: Path, question: str | None = None) -> None:
         """Read a file in the background; ``question`` is asked once it is open."""
-        self.statusBar().showMessage(f"Opening {path.name}…")
-        self._pending_question = question
-        task = LoadDocumentTask(self._next_job(), path)
-        task.signals.finished.connect(lambda job, document: self._document_loaded(job, document, path))
-        task.signals.failed.connect(self._document_failed)
-        self._start("document", task)
-
-    def _document_loaded(self, job: int, document: Document, path: Path | None) -> None:
-        if not self._current("document", job):
-            return
-        self.set_document(document)
-        if path is not None:
-            self._fill_recent_menu(self.store.add_recent_file(path))
-        if self._pending_question:
-            self.question.setText(self._pending_question)
-            self.ask()
-
-    def _document_failed(self, job: int, message: str) -> None:
-        if self._current("document", job):
-            self.statusBar().clearMessage()
-            self._pending_question = None
-            self._show_error("This document cannot be opened", message)
+        if question:
+            self.question.setText(question)
+        self.controller.open_file(path, question)
 
     def paste_document(self) -> None:
         text = QGuiApplication.clipboard().text()
         if not text.strip():
-            self.statusBar().showMessage("The clipboard has no text to read.", 5000)
+            self._show_status("The clipboard has no text to read.", 5000)
             return
-        self.set_document(Document(text=text, name="Pasted text", format="text"))
+        self.controller.open_text(text, "Pasted text")
 
-    def set_document(self, document: Document) -> None:
-        self.cancel()
-        self.document = document
-        self.prediction = None
-        self.answers.clear()
-        self.document_view.show_text(document.text)
-        self.pages.setCurrentWidget(self.document_view)
-        self.setWindowTitle(f"{document.name} — Reading Assistant")
-        self._prepare_document()
-        words = len(document.text.split())
-        self.statusBar().showMessage(f"{document.name}: {words:,} words", 5000)
-        self.question.setFocus()
+    def ask(self) -> None:
+        self.controller.ask(self.question.text())
+
+    def cancel(self) -> None:
+        self.controller.cancel()
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.controller.settings, self)
+        if dialog.exec():
+            self.controller.apply_settings(dialog.result_settings())
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         mime = event.mimeData()
@@ -344,87 +309,30 @@ class MainWindow(QMainWindow):
         if files:
             self.open_file(files[0])
         elif mime.hasText() and mime.text().strip():
-            self.set_document(Document(text=mime.text(), name="Dropped text", format="text"))
+            self.controller.open_text(mime.text(), "Dropped text")
         event.acceptProposedAction()
 
-    # -- asking -------------------------------------------------------------------------------
+    # -- what the controller says -------------------------------------------------------------
 
-    def ask(self) -> None:
-        question = self.question.text().strip()
-        if not question:
-            self.statusBar().showMessage("Type a question first.", 4000)
-            return
-        if self.document is None:
-            self.statusBar().showMessage("Open, drop or paste a document first.", 4000)
-            return
-        if self.engine is None:
-            self._pending_question = question
-            self.statusBar().showMessage("Waiting for the model to load…")
-            return
-        self._pending_question = None
-        self.cancel()
+    def _engine_ready(self, engine: QAEngine) -> None:
+        self.model_label.setText(f"Model: {engine.name} · {engine.device_name}")
+        self.model_label.setToolTip(str(engine.folder.path))
+
+    def _document_changed(self, document: Document) -> None:
+        self.answers.clear()
+        self.document_view.show_text(document.text)
+        self.pages.setCurrentWidget(self.document_view)
+        self.setWindowTitle(f"{document.name} — Reading Assistant")
+        self.question.setFocus()
+
+    def _question_started(self, question: str) -> None:
         self.question.remember(question)
         self.answers.clear()
         self.document_view.highlight([])
-        # The most relevant passages are read first, so a long book shows answers within a second.
-        options = replace(
-            self.engine.default_options(),
-            top_k=self.settings.top_k,
-            max_answer_len=self.settings.max_answer_len,
-            ranked=True,
-        )
-        self.prediction = None
-        task = AskTask(self._next_job(), self.engine, self.document.text, question, options)
-        task.signals.progress.connect(self._ask_progress)
-        task.signals.partial.connect(self._ask_partial)
-        task.signals.finished.connect(self._ask_finished)
-        task.signals.failed.connect(self._ask_failed)
-        task.signals.cancelled.connect(self._ask_cancelled)
-        self._started = time.perf_counter()
-        self._set_busy(True)
-        self._start("ask", task)
-
-    def cancel(self) -> None:
-        """Stop the running question within one batch; answers found so far stay on screen."""
-        task = self._running.pop("ask", None)
-        if task is not None:
-            task.stop_requested.set()
-            self._set_busy(False)
-            if self.prediction is not None:
-                self.statusBar().showMessage(
-                    f"Stopped early: the answers come from {window_count(self.prediction.windows)} read, "
-                    "the most relevant first.",
-                    8000,
-                )
-            else:
-                self.statusBar().showMessage("Cancelled.", 3000)
-
-    def _ask_progress(self, job: int, done: int, total: int) -> None:
-        if self._current("ask", job):
-            self.progress.setMaximum(total)
-            self.progress.setValue(done)
-
-    def _ask_partial(self, job: int, prediction: Prediction) -> None:
-        if self._current("ask", job):
-            first = self.prediction is None
-            self._show_prediction(prediction, reveal=first)
-            if first:
-                seconds = time.perf_counter() - self._started
-                self.time_label.setText(f"First answers in {seconds:.2f} s, reading on…")
-
-    def _ask_finished(self, job: int, prediction: Prediction) -> None:
-        if not self._current("ask", job):
-            return
-        self._running.pop("ask", None)
-        self._set_busy(False)
-        self._show_prediction(prediction, reveal=True)
-        seconds = time.perf_counter() - self._started
-        self.time_label.setText(f"Answered in {seconds:.2f} s ({window_count(prediction.windows)})")
 
     def _show_prediction(self, prediction: Prediction, reveal: bool) -> None:
         """List and highlight the answers; ``reveal`` scrolls to and selects the best one."""
         selected = self.answers.list.currentRow()
-        self.prediction = prediction
         self.answers.show_prediction(prediction, self.document.text, self.document.location)
         self.document_view.highlight(prediction.answers)
         if prediction.answers and reveal:
@@ -435,16 +343,9 @@ class MainWindow(QMainWindow):
             self.answers.select(selected)
             self.answers.list.blockSignals(False)
 
-    def _ask_failed(self, job: int, message: str) -> None:
-        if self._current("ask", job):
-            self._running.pop("ask", None)
-            self._set_busy(False)
-            self._show_error("The question could not be answered", message)
-
-    def _ask_cancelled(self, job: int) -> None:
-        if self._current("ask", job):
-            self._running.pop("ask", None)
-            self._set_busy(False)
+    def _show_progress(self, done: int, total: int) -> None:
+        self.progress.setMaximum(total)
+        self.progress.setValue(done)
 
     def _set_busy(self, busy: bool) -> None:
         self.progress.setVisible(busy)
@@ -452,39 +353,15 @@ class MainWindow(QMainWindow):
         self.cancel_button.setEnabled(busy)
         self.cancel_action.setEnabled(busy)
 
+    def _show_status(self, message: str, milliseconds: int = 0) -> None:
+        if message:
+            self.statusBar().showMessage(message, milliseconds)
+        else:
+            self.statusBar().clearMessage()
+
     def _reveal_answer(self, index: int) -> None:
         if self.prediction is not None and index < len(self.prediction.answers):
             self.document_view.reveal(self.prediction.answers[index])
-
-    # -- settings -----------------------------------------------------------------------------
-
-    def open_settings(self) -> None:
-        dialog = SettingsDialog(self.settings, self)
-        if dialog.exec():
-            old = self.settings
-            self.settings = dialog.result_settings()
-            self.store.save_engine_settings(self.settings)
-            engine_keys = (old.model_dir, old.device, old.doc_stride)
-            if engine_keys != (self.settings.model_dir, self.settings.device, self.settings.doc_stride):
-                self.load_engine()
-
-    # -- plumbing -----------------------------------------------------------------------------
-
-    def _next_job(self) -> int:
-        self._job += 1
-        return self._job
-
-    def _start(self, kind: str, task: Task) -> None:
-        self._running[kind] = task
-        self.pool.start(task)
-
-    def _current(self, kind: str, job: int) -> bool:
-        task = self._running.get(kind)
-        if task is None or task.job != job:
-            return False
-        if kind != "ask":
-            del self._running[kind]
-        return True
 
     def _show_error(self, title: str, message: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
@@ -492,6 +369,6 @@ class MainWindow(QMainWindow):
         box.open()  # not exec(): the window keeps running behind it
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.cancel()
+        self.controller.shutdown()
         self.store.save_window_state(self.saveGeometry(), self.splitter.saveState())
         super().closeEvent(event)

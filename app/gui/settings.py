@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from reading_assistant.core.options import DEFAULT_TOP_K, Choices
 from reading_assistant.core.paths import bundled_model_dir, config_dir
 
 MAX_RECENT = 10
@@ -22,12 +23,24 @@ class EngineSettings:
 
     model_dir: str = ""  # empty: the bundled model
     device: str = "auto"
-    top_k: int = 5
-    max_answer_len: int = 30
-    doc_stride: int = 0  # 0: the model's own, from its reading_assistant.json
+    top_k: int = DEFAULT_TOP_K
+    max_answer_len: int = 0  # 0: the model's own, from its reading_assistant.json
+    doc_stride: int = 0  # 0: the model's own
 
     def resolved_model_dir(self) -> Path:
         return Path(self.model_dir) if self.model_dir else bundled_model_dir()
+
+    def choices(self) -> Choices:
+        """The engine's options: what the reader set, the model's own where they left 0.
+
+        The window reads the windows most relevant to the question first, streaming answers.
+        """
+        return Choices(
+            top_k=self.top_k,
+            max_answer_len=self.max_answer_len or None,
+            doc_stride=self.doc_stride or None,
+            ranked=True,
+        )
 
 
 class Store:

@@ -18,10 +18,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reading_assistant.core.options import DEVICES
 from reading_assistant.core.paths import bundled_model_dir
 from reading_assistant.gui.settings import EngineSettings
 
-DEVICES = (("Automatic (GPU if available)", "auto"), ("CPU", "cpu"), ("GPU", "gpu"))
+DEVICE_LABELS = {"auto": "Automatic (GPU if available)", "cpu": "CPU", "gpu": "GPU"}
 
 
 class SettingsDialog(QDialog):
@@ -47,14 +48,16 @@ class SettingsDialog(QDialog):
         form.addRow(model_label, model_row)
 
         self.device = QComboBox()
-        for label, value in DEVICES:
+        for value in DEVICES:
+            label = DEVICE_LABELS[value]
             self.device.addItem(label, value)
         self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
         form.addRow("&Device:", self.device)
 
         self.top_k = self._spin(1, 20, settings.top_k, "How many answers to list")
         form.addRow("&Answers shown:", self.top_k)
-        self.max_answer_len = self._spin(1, 100, settings.max_answer_len, "Longest answer, in tokens")
+        self.max_answer_len = self._spin(0, 100, settings.max_answer_len, "Longest answer, in tokens")
+        self.max_answer_len.setSpecialValueText("Model's own")
         form.addRow("Longest &answer (tokens):", self.max_answer_len)
         self.doc_stride = self._spin(0, 256, settings.doc_stride, "Tokens between the starts of two windows")
         self.doc_stride.setSpecialValueText("Model's own")

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from reading_assistant.core.engine import QAEngine
-from reading_assistant.core.evaluation import N_BEST, expected_calibration_error
+from reading_assistant.core.engine import open_engine
 from reading_assistant.core.model_folder import CONFIG_NAME
-from reading_assistant.core.squad import exact_match, f1_score, load_squad
+from reading_assistant.core.options import Choices
+from reading_assistant.evaluation.evaluate import N_BEST, expected_calibration_error
+from reading_assistant.evaluation.squad import exact_match, f1_score, load_squad
 from reading_assistant.training.train import TrainConfig, split_examples
 
 TEMPERATURES = np.round(np.arange(0.3, 4.0001, 0.05), 2)
@@ -48,12 +48,9 @@ def calibrate(run_dir: Path, model_dir: Path, count: int) -> dict[str, float]:
     articles = load_squad(Path(config.train_file)).articles
     _, held_out = split_examples(config, articles)
     held_out = held_out[:count]
-    engine = QAEngine.load(model_dir, device="cpu")
+    engine = open_engine(model_dir, device="cpu", choices=Choices(top_k=N_BEST))
     contexts = [articles[e.article].paragraphs[e.paragraph].context for e in held_out]
-    unique = list(dict.fromkeys(contexts))
-    tokens = dict(zip(unique, engine.tokenizer.tokenize_many(unique), strict=True))
-    options = replace(engine.default_options(), top_k=N_BEST)
-    predictions = engine.ask_many([(tokens[c], e.question) for c, e in zip(contexts, held_out, strict=True)], options)
+    predictions = engine.ask_many([(c, e.question) for c, e in zip(contexts, held_out, strict=True)])
 
     # Raw logits of each question's n-best spans and its no-answer score, padded with NaN.
     logits = np.full((len(predictions), N_BEST + 1), np.nan)

@@ -4,7 +4,7 @@ Each loader returns a ``Document`` whose ``sections`` map character offsets to p
 """
 
 from reading_assistant.core.documents.document import Document, Section
-from reading_assistant.core.documents.loading import load_document, read_stdin, supported_suffixes
+from reading_assistant.core.documents.loading import load_document, read_stdin, supported_suffixes, text_document
 from reading_assistant.core.documents.plain_text import decode_text
 
-__all__ = ["Document", "Section", "decode_text", "load_document", "read_stdin", "supported_suffixes"]
+__all__ = ["Document", "Section", "decode_text", "load_document", "read_stdin", "supported_suffixes", "text_document"]

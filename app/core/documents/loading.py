@@ -11,7 +11,7 @@ from reading_assistant.core.documents.document import Document
 from reading_assistant.core.documents.epub import load_epub
 from reading_assistant.core.documents.html_text import load_html
 from reading_assistant.core.documents.pdf import load_pdf
-from reading_assistant.core.documents.plain_text import decode_text, load_markdown, load_text
+from reading_assistant.core.documents.plain_text import decode_text, load_markdown, load_text, normalize_newlines
 from reading_assistant.core.documents.word import load_docx
 from reading_assistant.core.errors import InputError
 
@@ -74,6 +74,15 @@ def read_stdin() -> Document:
     if len(data) > MAX_BYTES:
         raise InputError(f"{STDIN_NAME} is larger than {MAX_BYTES // 2**20} MB, the most this app reads")
     return with_text(Document(text=decode_text(data, STDIN_NAME), name=STDIN_NAME, format="text"))
+
+
+def text_document(text: str, name: str) -> Document:
+    """Text that arrives as text (pasted, dropped), under the same rules as a file's."""
+    if len(text) > MAX_BYTES:
+        raise InputError(f"{name} is larger than {MAX_BYTES // 2**20} MB, the most this app reads")
+    # A lone surrogate (from a broken clipboard) cannot be tokenized; U+FFFD keeps every offset.
+    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return with_text(Document(text=normalize_newlines(text), name=name, format="text"))
 
 
 def with_text(document: Document) -> Document:

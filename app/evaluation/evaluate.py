@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from reading_assistant.core.engine import Prediction, ProgressCallback, QAEngine
-from reading_assistant.core.squad import SquadDataset, SquadQuestion, score_question, squad_metrics
+from reading_assistant.evaluation.squad import SquadDataset, SquadQuestion, score_question, squad_metrics
 
 N_BEST = 20
 
@@ -21,20 +21,14 @@ class EvaluationRun:
 
 
 def run_engine(
-    engine: QAEngine,
-    dataset: SquadDataset,
-    limit: int = 0,
-    batch_size: int | None = None,
-    on_progress: ProgressCallback | None = None,
+    engine: QAEngine, dataset: SquadDataset, limit: int = 0, on_progress: ProgressCallback | None = None
 ) -> EvaluationRun:
     """Answer every question of the data set (or the first ``limit``), paragraph = document."""
     pairs = dataset.questions()
     if limit:
         pairs = pairs[:limit]
-    contexts = list(dict.fromkeys(p.context for p, _ in pairs))
-    tokens = dict(zip(contexts, engine.tokenizer.tokenize_many(contexts), strict=True))
-    options = replace(engine.default_options(), top_k=N_BEST, batch_size=batch_size or engine.config.batch_size)
-    predictions = engine.ask_many([(tokens[p.context], q.question) for p, q in pairs], options, on_progress)
+    options = engine.options_with(top_k=N_BEST)
+    predictions = engine.ask_many([(p.context, q.question) for p, q in pairs], options, on_progress)
     return EvaluationRun([q for _, q in pairs], predictions)
 
 

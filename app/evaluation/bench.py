@@ -15,16 +15,18 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from reading_assistant.core.engine import PARTIAL_WINDOWS, AskOptions, Prediction, QAEngine
-from reading_assistant.core.squad import SquadArticle, SquadQuestion, load_squad, score_question
+from reading_assistant.core.engine import PARTIAL_WINDOWS, Prediction, Progress, QAEngine
+from reading_assistant.core.options import AskOptions, adjust
+from reading_assistant.evaluation.squad import SquadArticle, SquadQuestion, load_squad, score_question
 
 BOOK_WORDS = 150_000
-DEFAULT_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad" / "dev-v1.1.json.gz"
+# Where the README lays SQuAD out: beside the repository, read from the repository's root.
+DEFAULT_DEV = Path("../shared/data/squad/dev-v1.1.json.gz")
 
 
 @dataclass(frozen=True)
@@ -56,17 +58,22 @@ def sample_questions(articles: tuple[SquadArticle, ...], count: int, seed: int =
 
 
 def ms_per_window(engine: QAEngine, text: str, batch_sizes: tuple[int, ...], windows: int) -> dict[int, float]:
-    """Milliseconds per full-length window, timed over ``windows`` windows at each batch size."""
-    plan = engine.plan(engine.tokenize_document(text), "What is this text about?")
-    full = [(plan, i) for i in range(len(plan)) if plan.window_length(i) == engine.settings.seq_len][:windows]
+    """Milliseconds per full-length window at each batch size, over the first ``windows`` windows.
+
+    Timed between the first and the last batch the reading loop reports, so the question's
+    planning and the final answers are not counted.
+    """
     result = {}
     for batch in batch_sizes:
-        for _ in engine.forward(full[:batch], batch):  # warm-up at this shape
-            pass
-        started = time.perf_counter()
-        for _ in engine.forward(full, batch):
-            pass
-        result[batch] = 1000 * (time.perf_counter() - started) / len(full)
+        engine.ask(text, "What is this text about?", engine.options_with(batch_size=batch, max_windows=batch))
+        options = engine.options_with(batch_size=batch, max_windows=windows)
+        reports = [
+            (time.perf_counter(), event.done)
+            for event in engine.read([(text, "What is this text about?")], options)
+            if isinstance(event, Progress)
+        ]
+        (first_time, first_done), (last_time, last_done) = reports[0], reports[-1]
+        result[batch] = 1000 * (last_time - first_time) / (last_done - first_done)
     return result
 
 
@@ -95,7 +102,7 @@ def ranked_accuracy(engine: QAEngine, cases: list[Case], options: AskOptions, wi
     f1s: dict[int, list[float]] = {b: [] for b in budgets}
     seconds: dict[int, list[float]] = {b: [] for b in budgets}
     for case in cases:
-        seen = streamed_predictions(engine, case, replace(options, ranked=True, max_windows=windows))
+        seen = streamed_predictions(engine, case, adjust(options, ranked=True, max_windows=windows))
         for budget in budgets:
             # What was on screen after ``budget`` windows (a short document is read whole sooner; a
             # model reading big batches streams its first answers after more windows).
@@ -126,7 +133,9 @@ def best_f1(prediction: Prediction, question: SquadQuestion) -> float:
     return score_question(best, question)[1]
 
 
-def baseline_pipeline(model_dir: Path, text: str, question: str, engine: QAEngine) -> dict[str, float] | str:
+def baseline_pipeline(
+    model_dir: Path, text: str, question: str, engine: QAEngine, ours: Prediction
+) -> dict[str, float] | str:
     """Hugging Face's question-answering pipeline over optimum's ONNX Runtime model, same file."""
     try:
         from optimum.onnxruntime import ORTModelForQuestionAnswering
@@ -147,9 +156,8 @@ def baseline_pipeline(model_dir: Path, text: str, question: str, engine: QAEngin
     qa = pipeline("question-answering", model=model, tokenizer=tokenizer)
     settings = engine.settings
     # The pipeline's doc_stride is the overlap between windows; ours is the step between them.
-    # Both are set so that the pipeline reads the very windows our engine reads for this question.
-    plan = engine.plan(engine.tokenize_document(text), question)
-    overlap = plan.max_span - min(settings.doc_stride, plan.max_span)
+    # Both are set so that the pipeline reads the very windows our engine read for this question.
+    overlap = ours.window_tokens - min(settings.doc_stride, ours.window_tokens)
     windows = len(
         tokenizer(
             question,
@@ -167,7 +175,7 @@ def baseline_pipeline(model_dir: Path, text: str, question: str, engine: QAEngin
         max_seq_len=settings.seq_len,
         doc_stride=overlap,
         max_question_len=settings.query_len,
-        max_answer_len=30,
+        max_answer_len=engine.options.max_answer_len,
     )
     seconds = time.perf_counter() - started
     return {"windows": windows, "seconds": seconds, "windows_per_second": windows / seconds}
@@ -193,31 +201,31 @@ def run_bench(
         "doc_stride": engine.settings.doc_stride,
     }
 
-    log("timing batches…")
-    per_window = ms_per_window(engine, book, (1, 8, 32), windows=64)
-    report["ms_per_window"] = {str(k): round(v, 2) for k, v in per_window.items()}
-    report["windows_per_second"] = round(1000 / min(per_window.values()), 2)
-
     log("preparing the book…")
-    # Timed on the tokenizer itself: the engine already cached the book while timing batches.
+    # Timed first, while the book is not yet in the engine's cache.
     started = time.perf_counter()
-    engine.term_index(engine.tokenizer.tokenize(book))
+    tokens = engine.prepare(book)
     prepare_seconds = time.perf_counter() - started
-    tokens = engine.tokenize_document(book)
     report["book"] = {
         "words": len(book.split()),
         "chapters": chapters,
         "tokens": len(tokens),
         "prepare_seconds": round(prepare_seconds, 3),
     }
-    question = next(q for _, q in sample_questions(articles[:chapters], 1))
-    report["book"]["windows"] = len(engine.plan(tokens, question.question))
 
-    everything = engine.default_options()
+    log("timing batches…")
+    per_window = ms_per_window(engine, book, (1, 8, 32), windows=64)
+    report["ms_per_window"] = {str(k): round(v, 2) for k, v in per_window.items()}
+    report["windows_per_second"] = round(1000 / min(per_window.values()), 2)
+
+    question = next(q for _, q in sample_questions(articles[:chapters], 1))
+    everything = engine.options
     log("book: ranked first answer…")
     # The first answers a reader sees are streamed after the most relevant PARTIAL_WINDOWS windows.
-    first_answers = replace(everything, ranked=True, max_windows=PARTIAL_WINDOWS)
-    first = engine.ask(book, question.question, first_answers).seconds
+    first_answers = engine.options_with(ranked=True, max_windows=PARTIAL_WINDOWS)
+    first_prediction = engine.ask(book, question.question, first_answers)
+    first = first_prediction.seconds
+    report["book"]["windows"] = first_prediction.total_windows
     log("book: reading every window…")
     full_prediction = engine.ask(book, question.question, everything)
     report["first_answer_seconds"] = round(first, 3)
@@ -227,7 +235,7 @@ def run_bench(
     # Our engine's peak memory, taken before the baseline imports torch and transformers.
     report["peak_rss_mb"] = round(peak_rss_mb(), 1)
     log("baseline: Hugging Face pipeline on the book…")
-    baseline = baseline_pipeline(model_dir, book, question.question, engine)
+    baseline = baseline_pipeline(model_dir, book, question.question, engine, full_prediction)
     report["baseline"] = baseline
     if isinstance(baseline, dict):
         ours = full_prediction.windows / full_prediction.seconds
