@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 from reading_assistant import __version__
 from reading_assistant.core.documents import Document, load_document, read_stdin
@@ -34,6 +36,7 @@ CHOICE_OPTIONS = (
 )
 EXIT_BAD_INPUT = 2
 EXIT_UNEXPECTED = 1
+EXIT_PIPE_CLOSED = 141  # as a shell reports a command ended by SIGPIPE
 COMMANDS = ("ask", "eval", "bench")
 USAGE = """reading-assistant [FILE] [--question TEXT] [-v]    open the window, on FILE if given
        reading-assistant ask FILE QUESTION [options]     answer on the command line
@@ -42,23 +45,40 @@ USAGE = """reading-assistant [FILE] [--question TEXT] [-v]    open the window, o
        reading-assistant --version"""
 
 
+class UsageError(ReadingAssistantError):
+    """The command line itself is wrong: a missing argument, an unknown option, a bad number."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line naming it, not the usage block (exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def text_argument(value: str) -> str:
+    """A command-line word as text: bytes that were not UTF-8 (kept by Python as lone surrogates)
+    become U+FFFD, so a stray byte in a question cannot reach the tokenizer or the output."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def common_options() -> argparse.ArgumentParser:
     """Options every form of the command takes."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", help="log everything to standard error too")
     common.add_argument("--version", action="version", version=f"reading-assistant {__version__}")
     return common
 
 
 def window_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="reading-assistant",
         usage=USAGE,
         description="Without a command, open the Reading Assistant window.",
         parents=[common_options()],
     )
     parser.add_argument("file", nargs="?", type=Path, help="a document to open in the window")
-    parser.add_argument("--question", help="a question to ask once the document is open")
+    parser.add_argument("--question", type=text_argument, help="a question to ask once the document is open")
     return parser
 
 
@@ -90,12 +110,12 @@ def engine_for(arguments: argparse.Namespace) -> QAEngine:
     if given["max_windows"]:
         given["ranked"] = True
     choices = Choices(**{name: value for name, value in given.items() if value is not None})
-    return open_engine(model_dir(arguments), arguments.device, choices)
+    return open_engine(model_dir(arguments), arguments.device, choices, source="the command line")
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = common_options()
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="reading-assistant",
         usage=USAGE,
         description="Ask questions about a document, offline. Without a command, the window opens "
@@ -104,9 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="{ask,eval,bench}")
 
-    ask = commands.add_parser("ask", help="answer a question about a file", parents=[common])
+    ask = commands.add_parser(
+        "ask", prog="reading-assistant ask", help="answer a question about a file", parents=[common]
+    )
     ask.add_argument("file", help="the document (a path, or - for standard input)")
-    ask.add_argument("question", help="the question")
+    ask.add_argument("question", type=text_argument, help="the question")
     ask.add_argument("--top-k", type=int, help=f"how many answers to list (default: {DEFAULT_TOP_K})")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument(
@@ -118,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_arguments(ask)
     add_window_arguments(ask)
 
-    evaluate = commands.add_parser("eval", help="exact match and F1 on a SQuAD v1.1 or v2.0 file", parents=[common])
+    evaluate = commands.add_parser(
+        "eval", prog="reading-assistant eval", help="exact match and F1 on a SQuAD v1.1 or v2.0 file", parents=[common]
+    )
     evaluate.add_argument("dataset", type=Path, help="SQuAD JSON, plain or .gz")
     evaluate.add_argument("--limit", type=int, default=0, help="only the first N questions")
     evaluate.add_argument(
@@ -128,7 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_arguments(evaluate)
 
     bench = commands.add_parser(
-        "bench", help="speed, long-document and accuracy figures (printed, not asserted)", parents=[common]
+        "bench",
+        prog="reading-assistant bench",
+        help="speed, long-document and accuracy figures (printed, not asserted)",
+        parents=[common],
     )
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--dev", type=Path, default=DEFAULT_DEV, help="SQuAD dev-v1.1 file for the texts and questions")
@@ -141,6 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="ranked windows read in the early-answer mode; F1 is reported after every 8 of them too",
     )
     bench.add_argument("--book-words", type=int, default=BOOK_WORDS, help="length of the book-length document")
+    bench.add_argument(
+        "--early-stop-questions",
+        type=int,
+        default=0,
+        help="SQuAD v2.0 dev questions about the book for the window's early stop on 'no answer' (0: skip)",
+    )
     add_model_arguments(bench)
     return parser
 
@@ -183,10 +216,21 @@ def run_ask(arguments: argparse.Namespace) -> int:
     if arguments.json:
         result = prediction_json(prediction, engine)
         result["seconds"] = round(time.perf_counter() - started, 4)
-        print(json.dumps(result, ensure_ascii=False))
+        write_output(json.dumps(result, ensure_ascii=False, allow_nan=False))
     else:
-        print(format_prediction(prediction, document))
+        write_output(format_prediction(prediction, document))
     return 0
+
+
+def write_output(text: str) -> None:
+    """Print the result and make sure it reached standard output (a full disk is an error)."""
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise  # main ends quietly: the reader closed the pipe on purpose (| head)
+    except OSError as error:
+        raise ReadingAssistantError(f"cannot write the answers: {error.strerror or error}") from error
 
 
 class ProgressLine:
@@ -222,7 +266,7 @@ def run_eval(arguments: argparse.Namespace) -> int:
     result = evaluation_metrics(run, unanswerable_aware)
     if arguments.output_dir is not None:
         write_outputs(run, arguments.output_dir, unanswerable_aware)
-    print(json.dumps(result))
+    write_output(json.dumps(result))
     return 0
 
 
@@ -237,8 +281,9 @@ def run_bench_command(arguments: argparse.Namespace) -> int:
         arguments.early_windows,
         log=lambda message: print(message, file=sys.stderr, flush=True),
         book_words=arguments.book_words,
+        early_stop_questions=arguments.early_stop_questions,
     )
-    print(json.dumps(report) if arguments.json else json.dumps(report, indent=2))
+    write_output(json.dumps(report) if arguments.json else json.dumps(report, indent=2))
     return 0
 
 
@@ -246,10 +291,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not any(word in COMMANDS for word in argv[:1]) and not any(word in ("-h", "--help") for word in argv):
         return gui_main(argv)
-    arguments = build_parser().parse_args(argv)
-    log_file = setup_logging(arguments.verbose)
-    log.info("command: %s", arguments.command)
+    log_file = None
     try:
+        arguments = build_parser().parse_args(argv)
+        log_file = setup_logging(arguments.verbose)
+        log.info("command: %s", arguments.command)
         commands = {"ask": run_ask, "eval": run_eval, "bench": run_bench_command}
         return commands[arguments.command](arguments)
     except ReadingAssistantError as error:
@@ -258,6 +304,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader stopped reading (| head): no message, and no second error when Python
+        # flushes the closed pipe at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE_CLOSED
     except Exception as error:  # a bug: one line for the reader, the traceback for the bug report
         log.exception("unexpected error")
         where = f" (details in {log_file})" if log_file else ""
@@ -268,7 +319,11 @@ def main(argv: list[str] | None = None) -> int:
 def gui_main(argv: list[str] | None = None) -> int:
     """The window: ``reading-assistant [FILE] [--question TEXT]``; the gui-script entry point."""
     argv = sys.argv[1:] if argv is None else argv
-    arguments = window_parser().parse_args(argv)
+    try:
+        arguments = window_parser().parse_args(argv)
+    except UsageError as error:
+        print(f"reading-assistant: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     setup_logging(arguments.verbose)
     log.info("command: window")
     from reading_assistant.gui.main import run_gui  # Qt is imported only when the window is wanted

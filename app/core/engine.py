@@ -25,7 +25,13 @@ from reading_assistant.core.options import AskOptions, Choices, adjust, resolve
 from reading_assistant.core.paths import bundled_model_dir
 from reading_assistant.core.ranking import TermIndex, bm25_scores, reading_order, relevance_priors
 from reading_assistant.core.runtime import OnnxQAModel
-from reading_assistant.core.windows import TextTokenizer, TokenizedText, WindowPlan, WindowSettings
+from reading_assistant.core.windows import (
+    TextTokenizer,
+    TokenizedText,
+    WindowPlan,
+    WindowSettings,
+    without_surrogates,
+)
 
 DOCUMENT_CACHE_SIZE = 4
 # Best-so-far answers are streamed every this many windows, whatever the batch size: often enough
@@ -72,11 +78,16 @@ ReadEvent = Progress | Answers
 
 
 def open_engine(
-    model: Path | None = None, device: str = "auto", choices: Choices | None = None, threads: int | None = None
+    model: Path | None = None,
+    device: str = "auto",
+    choices: Choices | None = None,
+    threads: int | None = None,
+    source: str = "the settings",
 ) -> QAEngine:
-    """An engine on a model folder (default: the bundled model), with the user's choices over the model's own."""
+    """An engine on a model folder (default: the bundled model), with the user's choices over the
+    model's own; ``source`` names where the choices came from in an error message."""
     folder = ModelFolder.open(bundled_model_dir() if model is None else model)
-    settings, options = resolve(folder.config, choices or Choices())
+    settings, options = resolve(folder.config, choices or Choices(), source)
     return QAEngine(folder, device, settings, options, threads)
 
 
@@ -224,6 +235,8 @@ class QAEngine:
         """
         started = time.perf_counter()
         options = options or self.options
+        # A lone surrogate cannot be tokenized or printed: U+FFFD keeps every offset where it was.
+        questions = [(document, without_surrogates(question)) for document, question in questions]
         tokens = [
             document if isinstance(document, TokenizedText) else self.tokenize_document(document)
             for document, _ in questions
@@ -235,9 +248,7 @@ class QAEngine:
         for n, (t, plan) in enumerate(zip(tokens, plans, strict=True)):
             relevance = bm25_scores(indexes[id(t)], plan)
             priors.append(relevance_priors(relevance, options.relevance_weight))
-            order = reading_order(relevance) if options.ranked else range(len(plan))
-            chosen = list(order)[: options.max_windows] if options.max_windows else list(order)
-            work.extend((n, i) for i in chosen)
+            work.extend((n, i) for i in _windows_to_read(relevance, options))
         single = len(questions) == 1
         if not single:
             work.sort(key=lambda item: plans[item[0]].window_length(item[1]))
@@ -269,6 +280,18 @@ class QAEngine:
                     prediction.no_answer_score,
                 )
                 yield Answers(n, prediction, True)
+
+    def reading_plan(
+        self, document: Document, question: str, options: AskOptions | None = None
+    ) -> list[tuple[int, int]]:
+        """The character span of each window ``read`` would read for this question, in its order."""
+        options = options or self.options
+        tokens = document if isinstance(document, TokenizedText) else self.tokenize_document(document)
+        plan = self._plan(tokens, without_surrogates(question))
+        order = _windows_to_read(bm25_scores(self._term_index(tokens), plan), options)
+        first = plan.starts[order]
+        last = first + plan.lengths[order] - 1
+        return list(zip(tokens.offsets[first, 0].tolist(), tokens.offsets[last, 1].tolist(), strict=True))
 
     def _answer(
         self,
@@ -329,6 +352,12 @@ class QAEngine:
             if should_stop is not None and should_stop():
                 raise Cancelled("stopped")
         return [p for p in predictions if p is not None]
+
+
+def _windows_to_read(relevance: np.ndarray, options: AskOptions) -> list[int]:
+    """The windows a read takes, in order: the most relevant first when ranked, up to the budget."""
+    order = reading_order(relevance) if options.ranked else list(range(len(relevance)))
+    return order[: options.max_windows] if options.max_windows else order
 
 
 def _pad_rows(array: np.ndarray, rows: int) -> np.ndarray:

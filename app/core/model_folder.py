@@ -47,14 +47,13 @@ class ModelFolder:
         path = Path(path).expanduser()
         if not path.is_dir():
             raise ModelError(f"model folder not found: {path}")
-        config = _read_config(path / CONFIG_NAME)
+        config = check_model_config(_read_config(path / CONFIG_NAME), str(path / CONFIG_NAME))
         onnx_path = path / config.onnx_file if config.onnx_file else _find_onnx(path)
         if not onnx_path.is_file():
             raise ModelError(f"the model folder {path} has no ONNX model {onnx_path.name}")
         tokenizer_path = path / TOKENIZER_NAME
         if not tokenizer_path.is_file():
             raise ModelError(f"the model folder {path} has no {TOKENIZER_NAME}")
-        config = check_model_config(config, str(path / CONFIG_NAME))
         if not config.name:
             config = replace(config, name=path.name)
         return cls(path, onnx_path, tokenizer_path, config)

@@ -28,6 +28,8 @@ INPUT_ALIASES = {
     "attention_mask": ("attention_mask", "input_mask"),
     "token_type_ids": ("token_type_ids", "segment_ids", "input_type_ids"),
 }
+INTEGER_TYPES = ("tensor(int64)", "tensor(int32)")
+FLOAT_TYPES = ("tensor(float)", "tensor(float16)", "tensor(double)")
 START_NAMES = ("start_logits", "output_s", "start_scores", "start_positions")
 END_NAMES = ("end_logits", "output_e", "end_scores", "end_positions")
 
@@ -64,6 +66,8 @@ class Signature:
             dtypes[ours] = np.int32 if model_inputs[name].type == "tensor(int32)" else np.int64
         if "input_ids" not in inputs:
             raise ModelError(f"the model has no input_ids input (it has {', '.join(model_inputs)})")
+        for name in inputs.values():
+            _check_tensor("input", name, model_inputs[name].shape, model_inputs[name].type, INTEGER_TYPES)
         unknown = set(model_inputs) - set(inputs.values())
         if unknown:
             raise ModelError(f"the model needs inputs this app cannot give: {', '.join(sorted(unknown))}")
@@ -74,10 +78,24 @@ class Signature:
             if len(outputs) != 2:
                 raise ModelError(f"cannot tell the start and end logits apart in outputs {outputs}")
             start, end = outputs
+        model_outputs = {o.name: o for o in session.get_outputs()}
+        for name in (start, end):
+            _check_tensor("output", name, model_outputs[name].shape, model_outputs[name].type, FLOAT_TYPES)
         shape = model_inputs[inputs["input_ids"]].shape
         fixed_batch = shape[0] if isinstance(shape[0], int) and shape[0] > 0 else None
         fixed_length = shape[1] if len(shape) > 1 and isinstance(shape[1], int) and shape[1] > 0 else None
         return cls(inputs, dtypes, start, end, fixed_batch, fixed_length)
+
+
+def _check_tensor(kind: str, name: str, shape: object, dtype: str, allowed: tuple[str, ...]) -> None:
+    """An extractive QA model's inputs and outputs are (batch, tokens): token ids in, one score per token out."""
+    if isinstance(shape, list) and len(shape) != 2:
+        raise ModelError(
+            f"the model's {kind} {name} has {len(shape)} dimensions, where an extractive question-answering "
+            "model has 2 (batch, tokens)"
+        )
+    if dtype not in allowed:
+        raise ModelError(f"the model's {kind} {name} is {dtype}, where {' or '.join(allowed)} is needed")
 
 
 class OnnxQAModel:
@@ -111,6 +129,7 @@ class OnnxQAModel:
     def _start(self, providers: list[str]) -> ort.InferenceSession:
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.threads
+        options.log_severity_level = 3  # onnxruntime's own warnings stay out of the reader's terminal
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if "DmlExecutionProvider" in providers:
             # DirectML does not support memory patterns or parallel execution.
@@ -138,4 +157,16 @@ class OnnxQAModel:
             self._warn(f"{self.device_name} failed while running ({error}); using the CPU")
             self._session = self._start(["CPUExecutionProvider"])
             start, end = self._session.run([self.signature.start_output, self.signature.end_output], feed)
-        return np.asarray(start, dtype=np.float32), np.asarray(end, dtype=np.float32)
+        return _checked_scores(start, feed), _checked_scores(end, feed)
+
+
+def _checked_scores(scores: object, feed: dict[str, np.ndarray]) -> np.ndarray:
+    """One finite score per token of each window: anything else is the model's fault, not an answer."""
+    scores = np.asarray(scores, dtype=np.float32)
+    expected = next(iter(feed.values())).shape
+    if scores.shape != expected:
+        raise ModelError(f"the model gave scores of shape {scores.shape} for inputs of shape {expected}")
+    # Masked positions may be -inf by design; NaN or +inf never mean anything.
+    if np.isnan(scores).any() or np.isposinf(scores).any():
+        raise ModelError("the model gave invalid scores (NaN or infinity): it may be damaged or wrongly exported")
+    return scores

@@ -9,13 +9,20 @@ SentencePiece and byte-level BPE models all get their own special tokens.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tokenizers import Encoding, Tokenizer
+from tokenizers import Tokenizer
 
 from reading_assistant.core.errors import InputError, ModelError
+
+# Long texts are tokenized this many characters at a time, a few chunks per call (the tokenizer
+# encodes a batch on several threads).
+CHUNK_CHARS = 100_000
+CHUNKS_PER_BATCH = 4
+_SPACE_AFTER_TEXT = re.compile(r"(?<=\S)\s")
 
 
 @dataclass(frozen=True)
@@ -38,8 +45,8 @@ class TokenizedText:
     """A text and its tokens; ``offsets[i]`` is the character span of token ``i`` in ``text``."""
 
     text: str
-    ids: np.ndarray  # int64, shape (n,)
-    offsets: np.ndarray  # int64, shape (n, 2)
+    ids: np.ndarray  # int32, shape (n,): 8 bytes a token with the offsets' 2 x int32 is all a book keeps
+    offsets: np.ndarray  # int32, shape (n, 2)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -141,19 +148,80 @@ class TextTokenizer:
         except Exception as error:  # tokenizers raises a bare Exception on a bad file
             raise ModelError(f"cannot read the tokenizer {path}: {error}") from error
 
-    def tokenize(self, text: str) -> TokenizedText:
-        return _tokenized(text, self._tokenizer.encode(text, add_special_tokens=False))
+    def tokenize(self, text: str, chunk_chars: int = CHUNK_CHARS) -> TokenizedText:
+        """Tokens of ``text``, a chunk of about ``chunk_chars`` characters at a time.
+
+        The tokenizer's own record of a token (its string, masks, word ids) takes about ten times
+        the memory of the id and offsets kept here, so a long book is encoded a few chunks at a time.
+        Chunks are cut at a space between two words, where every pre-tokenizer in use starts a new
+        word the same way, so the tokens are the ones the whole text gives.
+        """
+        text = without_surrogates(text)
+        cuts = _chunk_starts(text, chunk_chars)
+        ids, offsets = [], []
+        for first in range(0, len(cuts), CHUNKS_PER_BATCH):
+            group = cuts[first : first + CHUNKS_PER_BATCH]
+            ends = [*cuts[first + 1 : first + CHUNKS_PER_BATCH + 1], len(text)][: len(group)]
+            pieces = [text[start:end] for start, end in zip(group, ends, strict=True)]
+            encodings = self._tokenizer.encode_batch(pieces, add_special_tokens=False)
+            for start, encoding in zip(group, encodings, strict=True):
+                ids.append(np.asarray(encoding.ids, dtype=np.int32))
+                offsets.append(np.asarray(encoding.offsets, dtype=np.int32).reshape(-1, 2) + start)
+        return TokenizedText(text=text, ids=np.concatenate(ids), offsets=np.concatenate(offsets))
 
     def tokenize_many(self, texts: list[str]) -> list[TokenizedText]:
-        """Tokenize several texts at once (the tokenizer parallelises the batch)."""
+        """Tokenize several short texts at once (the tokenizer parallelises the batch)."""
+        texts = [without_surrogates(text) for text in texts]
         encodings = self._tokenizer.encode_batch(texts, add_special_tokens=False)
-        return [_tokenized(text, encoding) for text, encoding in zip(texts, encodings, strict=True)]
+        return [
+            TokenizedText(
+                text=text,
+                ids=np.asarray(encoding.ids, dtype=np.int32),
+                offsets=np.asarray(encoding.offsets, dtype=np.int32).reshape(-1, 2),
+            )
+            for text, encoding in zip(texts, encodings, strict=True)
+        ]
 
 
-def _tokenized(text: str, encoding: Encoding) -> TokenizedText:
-    ids = np.asarray(encoding.ids, dtype=np.int64)
-    offsets = np.asarray(encoding.offsets, dtype=np.int64).reshape(-1, 2)
-    return TokenizedText(text=text, ids=ids, offsets=offsets)
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate (a broken clipboard, bytes that were not UTF-8) as U+FFFD.
+
+    The tokenizer cannot take them; one character for one keeps every offset where it was.
+    """
+    if text.isascii():
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _chunk_starts(text: str, chunk_chars: int) -> list[int]:
+    """Where each chunk starts: about ``chunk_chars`` apart, each at a space between two words."""
+    starts = [0]
+    while len(text) - starts[-1] > chunk_chars:
+        target = starts[-1] + chunk_chars
+        # The last gap before the target, else the first within a chunk after it; a text with no
+        # such gap that long has no words to keep whole, and is cut at the target.
+        cut = _word_gap(text, starts[-1] + 1, target, backwards=True)
+        if cut is None:
+            cut = _word_gap(text, target, min(len(text) - 1, target + chunk_chars), backwards=False)
+        if cut is None:  # no single space between words: before any white space (BERT's words still hold)
+            spaces = [m.start() for m in _SPACE_AFTER_TEXT.finditer(text, starts[-1] + 1, target)]
+            cut = spaces[-1] if spaces else None
+        starts.append(target if cut is None else cut)
+    return starts
+
+
+def _word_gap(text: str, low: int, high: int, backwards: bool) -> int | None:
+    """A single space between two words in ``text[low:high]``, the last or the first one.
+
+    There every tokenizer in use (BERT's, byte-level BPE's with or without a prefix space,
+    SentencePiece's) starts the next word by itself. Linear in the spaces it passes.
+    """
+    position = text.rfind(" ", low, high) if backwards else text.find(" ", low, high)
+    while position > 0:
+        if position + 1 < len(text) and not text[position - 1].isspace() and not text[position + 1].isspace():
+            return position
+        position = text.rfind(" ", low, position) if backwards else text.find(" ", position + 1, high)
+    return None
 
 
 def span_starts(num_tokens: int, max_span: int, stride: int) -> np.ndarray:

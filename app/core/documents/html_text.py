@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from html.parser import HTMLParser
 
 from reading_assistant.core.documents.document import LINE_BREAK, PARAGRAPH_BREAK, Document, TextBuilder
@@ -48,8 +49,12 @@ class _VisibleText(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.builder = TextBuilder()
         self._block: list[str] = []
+        self._block_has_text = False
         self._gap = ""
+        # Hidden elements still open, and how many of each: nesting is unbounded in hostile markup,
+        # so an end tag must not search the stack.
         self._hidden: list[str] = []
+        self._hidden_count: Counter[str] = Counter()
         self._in_pre = False
         self._heading = ""
 
@@ -57,11 +62,13 @@ class _VisibleText(HTMLParser):
         if tag == "body" or (self._hidden == ["head"] and tag not in HEAD_CONTENT):
             # As in a browser, the body, or anything that cannot be in the head, ends a head left open.
             self._hidden.clear()
+            self._hidden_count.clear()
         if self._hidden or tag in HIDDEN:
             if tag not in VOID:
                 self._hidden.append(tag)
+                self._hidden_count[tag] += 1
             return
-        if tag in TABLE_CELLS and "".join(self._block).strip():
+        if tag in TABLE_CELLS and self._block_has_text:
             self._block.append(CELL_SEPARATOR)
         self._boundary(tag)
         if tag in SECTION_HEADINGS:
@@ -71,9 +78,11 @@ class _VisibleText(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if self._hidden:
-            if tag in self._hidden:
+            if self._hidden_count[tag]:
                 # Also closes hidden tags left open inside it, as a browser would.
-                del self._hidden[len(self._hidden) - 1 - self._hidden[::-1].index(tag) :]
+                while (closed := self._hidden.pop()) != tag:
+                    self._hidden_count[closed] -= 1
+                self._hidden_count[tag] -= 1
             return
         if tag == self._heading:
             self._flush(section=True)
@@ -85,6 +94,7 @@ class _VisibleText(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._hidden:
             self._block.append(data if self._in_pre else HTML_SPACE.sub(" ", data))
+            self._block_has_text = self._block_has_text or not data.isspace()
 
     def close(self) -> None:
         super().close()
@@ -104,6 +114,7 @@ class _VisibleText(HTMLParser):
     def _flush(self, section: bool = False) -> None:
         raw = "".join(self._block)
         self._block.clear()
+        self._block_has_text = False
         if self._in_pre:
             # As in a browser, the line break right after <pre> is not part of the text.
             text = raw.removeprefix("\n").rstrip()

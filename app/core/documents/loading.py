@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -47,19 +49,10 @@ def load_document(path: Path | str) -> Document:
     loader = LOADERS.get(suffix)
     if loader is None:
         raise InputError(f"{path.name}: unsupported file type {suffix} (supported: {', '.join(supported_suffixes())})")
-    try:
-        if path.stat().st_size > MAX_BYTES:
-            raise InputError(f"{path.name} is larger than {MAX_BYTES // 2**20} MB, the most this app reads")
-        data = path.read_bytes()
-    except FileNotFoundError as error:
-        raise InputError(f"no such file: {path}") from error
-    except IsADirectoryError as error:
-        raise InputError(f"{path} is a folder, not a file") from error
-    except OSError as error:
-        raise InputError(f"cannot read {path}: {error.strerror or error}") from error
+    data = read_file(path)
     try:
         document = loader(data, path.name)
-    except InputError:
+    except (InputError, MemoryError):
         raise
     except Exception as error:
         # Parsers meet arbitrary bytes and their libraries raise anything on a malformed file; the person
@@ -69,8 +62,41 @@ def load_document(path: Path | str) -> Document:
     return with_text(document)
 
 
+def read_file(path: Path) -> bytes:
+    """A regular file's bytes, at most ``MAX_BYTES``; anything else is refused before it is read.
+
+    A FIFO would block ``open`` for ever and a device (``/dev/zero``) never ends, whatever ``stat``
+    says of its size, so the file is opened without blocking, checked on the open descriptor, and
+    read with a bound.
+    """
+    try:
+        if stat.S_ISDIR(os.stat(path).st_mode):
+            raise InputError(f"{path} is a folder, not a file")
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(descriptor, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                raise InputError(f"{path.name} is not a regular file (a pipe, a device or a socket)")
+            data = stream.read(MAX_BYTES + 1)
+    except FileNotFoundError as error:
+        raise InputError(f"no such file: {path}") from error
+    except (NotADirectoryError, ValueError) as error:  # a file used as a folder; a NUL in the name
+        raise InputError(f"no such file: {path}") from error
+    except PermissionError as error:
+        raise InputError(f"cannot read {path}: permission denied") from error
+    except OSError as error:
+        raise InputError(f"cannot read {path}: {error.strerror or error}") from error
+    if len(data) > MAX_BYTES:
+        raise InputError(f"{path.name} is larger than {MAX_BYTES // 2**20} MB, the most this app reads")
+    return data
+
+
 def read_stdin() -> Document:
-    data = sys.stdin.buffer.read(MAX_BYTES + 1)
+    if sys.stdin is None or sys.stdin.closed:
+        raise InputError(f"{STDIN_NAME} is closed: give a file, or pipe the text in")
+    try:
+        data = sys.stdin.buffer.read(MAX_BYTES + 1)
+    except (OSError, ValueError) as error:
+        raise InputError(f"cannot read {STDIN_NAME}: {getattr(error, 'strerror', None) or error}") from error
     if len(data) > MAX_BYTES:
         raise InputError(f"{STDIN_NAME} is larger than {MAX_BYTES // 2**20} MB, the most this app reads")
     return with_text(Document(text=decode_text(data, STDIN_NAME), name=STDIN_NAME, format="text"))

@@ -40,9 +40,11 @@ def read_pages(data: bytes, name: str) -> list[list[Line]]:
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as error:
-        if error.err_code == pdfium.raw.FPDF_ERR_PASSWORD:
+        # pdfium's last error is not reset by every failure (a PDF without pages leaves an earlier
+        # file's "password" error in place), so a password is only blamed when the file has one.
+        if error.err_code == pdfium.raw.FPDF_ERR_PASSWORD and b"/Encrypt" in data:
             raise InputError(f"{name} is password-protected; remove the password and open it again") from error
-        raise InputError(f"{name} is not a valid PDF file (it may be damaged)") from error
+        raise InputError(f"{name} is not a valid PDF file (it may be damaged, or have no pages)") from error
     try:
         pages = [page_lines(pdf, index) for index in range(len(pdf))]
     finally:

@@ -17,15 +17,16 @@ BYTE_ORDER_MARKS = (
     (b"\xff\xfe", "utf-16-le"),
     (b"\xfe\xff", "utf-16-be"),
 )
-# CommonMark: up to three spaces, one to six #, then a space or the end; a closing run of # is not text.
-ATX_HEADING = re.compile(r" {0,3}#{1,6}(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*")
+# CommonMark: up to three spaces, then one to six #, then a space, a tab or the end of the line.
+ATX_OPENING = re.compile(r" {0,3}(#{1,6})(?=[ \t]|$)")
 CODE_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 
 
 def decode_text(data: bytes, name: str) -> str:
     """Decode text in whatever common encoding it is in; only line endings change (to ``\\n``).
 
-    A UTF-8 file with ``\\n`` line endings comes back exactly as its characters are in the file.
+    A UTF-8 file with ``\\n`` line endings comes back exactly as its characters are in the file (a
+    byte-order mark is not part of the text).
     """
     for mark, codec in BYTE_ORDER_MARKS:
         if data.startswith(mark):
@@ -33,17 +34,73 @@ def decode_text(data: bytes, name: str) -> str:
                 return normalize_newlines(data[len(mark) :].decode(codec))
             except UnicodeDecodeError as error:
                 raise InputError(f"{name} is damaged: it is not valid {codec.upper()} text") from error
-    # Text in any single-byte or UTF-8 encoding has no NUL bytes; binary files nearly always do.
     if b"\x00" in data:
-        raise InputError(f"{name} looks like a binary file, not text")
+        # Text in any single-byte or UTF-8 encoding has no NUL bytes; binary files nearly always do,
+        # and so does UTF-16 written without a byte-order mark.
+        text = utf16_without_mark(data)
+        if text is None:
+            raise InputError(f"{name} looks like a binary file, not text")
+        return normalize_newlines(text)
     try:
         return normalize_newlines(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
-    guess = legacy_encoding(data)
-    if guess is None:
-        raise InputError(f"{name} looks like a binary file, not text in an encoding this app knows")
-    return normalize_newlines(str(guess))
+    text = mixed_utf8_lines(data)
+    if text is None:
+        guess = legacy_encoding(data)
+        if guess is None:
+            raise InputError(f"{name} looks like a binary file, not text in an encoding this app knows")
+        text = str(guess)
+    return normalize_newlines(text)
+
+
+def utf16_without_mark(data: bytes) -> str | None:
+    """UTF-16 text with no byte-order mark: ASCII-range characters put a NUL in every other byte."""
+    sample = data[:65536]
+    if len(data) % 2 or len(sample) < 4:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    half = len(sample) // 2
+    codec = "utf-16-le" if odd > 0.3 * half and even < 0.02 * half else None
+    codec = codec or ("utf-16-be" if even > 0.3 * half and odd < 0.02 * half else None)
+    if codec is None:
+        return None
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError:
+        return None
+    # Decoded binary data is full of control characters; text has almost none but line breaks and tabs.
+    controls = sum(1 for c in text[:32768] if c < " " and c not in "\t\n\r\f")
+    return text if controls <= len(text[:32768]) // 100 else None
+
+
+def mixed_utf8_lines(data: bytes) -> str | None:
+    """Text whose lines are mostly UTF-8 but some in a legacy encoding (files pasted together).
+
+    Each line that is valid UTF-8 is read as UTF-8, the others in the legacy encoding that reads them
+    best; None when no line needs UTF-8 (then the whole file is in one legacy encoding).
+    """
+    lines = data.split(b"\n")
+    legacy_lines, utf8_text = [], False
+    for line in lines:
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8_text = True
+        except UnicodeDecodeError:
+            legacy_lines.append(line)
+    if not utf8_text:
+        return None
+    guess = legacy_encoding(b"\n".join(legacy_lines))
+    codec = guess.encoding if guess is not None else "cp1252"
+    decoded = []
+    for line in lines:
+        try:
+            decoded.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            decoded.append(line.decode(codec, errors="replace"))
+    return "\n".join(decoded)
 
 
 def legacy_encoding(data: bytes) -> charset_normalizer.CharsetMatch | None:
@@ -85,6 +142,23 @@ def markdown_sections(text: str) -> tuple[Section, ...]:
                 fence = ""
         elif opening:
             fence = opening.group(1)
-        elif (heading := ATX_HEADING.fullmatch(line.group())) and heading.group(1):
-            sections.append(Section(line.start(), short_label(heading.group(1))))
+        elif title := atx_heading(line.group()):
+            sections.append(Section(line.start(), short_label(title)))
     return tuple(sections)
+
+
+def atx_heading(line: str) -> str:
+    """The title of an ATX heading line (``## Title ##``), or "" if the line is not one.
+
+    Parsed by hand, in one pass: a regular expression for the optional closing run of # backtracks
+    over long runs of spaces (a 50,000-space heading took 20 s).
+    """
+    opening = ATX_OPENING.match(line)
+    if opening is None:
+        return ""
+    title = line[opening.end() :].strip(" \t")
+    # A closing run of # counts only after a space or a tab (or when it is all there is).
+    closing = title.rstrip("#")
+    if closing != title and (not closing or closing[-1] in " \t"):
+        title = closing.rstrip(" \t")
+    return title

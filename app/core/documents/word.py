@@ -99,7 +99,15 @@ def heading_styles(styles: ElementTree.Element) -> set[str]:
         based_on = style.find(f"{w}basedOn")
         if based_on is not None:
             parents[style_id] = based_on.get(f"{w}val", "")
-    # Follow "based on" links until nothing changes; this also ends on the cycles of a damaged file.
-    while inherited := {child for child, parent in parents.items() if parent in headings} - headings:
-        headings |= inherited
+    # Styles based on a heading style are headings too: walk the "based on" links down from the
+    # headings once (linear in the styles, and it ends on the cycles of a damaged file).
+    children: dict[str, list[str]] = {}
+    for child, parent in parents.items():
+        children.setdefault(parent, []).append(child)
+    waiting = list(headings)
+    while waiting:
+        for child in children.get(waiting.pop(), ()):
+            if child not in headings:
+                headings.add(child)
+                waiting.append(child)
     return headings
