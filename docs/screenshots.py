@@ -1,37 +1,50 @@
 """Renders the README's screenshots with the real window and the bundled model.
 
 ``QT_QPA_PLATFORM=offscreen python docs/screenshots.py`` writes docs/*.png: the empty window, a
-document with highlighted answers, the no-answer case, and the same answers in a dark palette.
+document with highlighted answers (headings marked, each answer with its location), a long
+document being read (the share read and the read map), find in the document, the paste
+confirmation, the settings and About dialogs, the no-answer case, the early stop on a settled
+"no answer" (shown with a copy of the model whose threshold makes "no answer" win, as the shipped
+model rarely says it), and the same answers in a dark palette.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from PySide6.QtCore import QThreadPool
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from reading_assistant.core.paths import bundled_model_dir  # noqa: E402
+from reading_assistant.gui.about import AboutDialog  # noqa: E402
 from reading_assistant.gui.main_window import MainWindow  # noqa: E402
-from reading_assistant.gui.settings import Store  # noqa: E402
+from reading_assistant.gui.settings import EngineSettings, Store  # noqa: E402
+from reading_assistant.gui.settings_dialog import SettingsDialog  # noqa: E402
 
-DOCUMENT = """The Nobel Prize
+DOCUMENT = """# The Nobel Prize
 
 Marie Curie was a Polish and naturalised-French physicist and chemist who conducted pioneering \
 research on radioactivity. She was the first woman to win a Nobel Prize, the first person to win a \
 Nobel Prize twice, and the only person to win a Nobel Prize in two scientific fields.
 
+## Early life
+
 Curie was born in Warsaw, in what was then the Kingdom of Poland, part of the Russian Empire. She \
 studied at Warsaw's clandestine Flying University and began her practical scientific training in \
 Warsaw. In 1891, aged 24, she followed her elder sister Bronisława to study in Paris, where she \
 earned her higher degrees and conducted her subsequent scientific work.
+
+## Paris
 
 In 1895 she married the French physicist Pierre Curie, and she shared the 1903 Nobel Prize in \
 Physics with him and with the physicist Henri Becquerel for their pioneering work developing the \
@@ -39,11 +52,17 @@ theory of "radioactivity", a term she coined. In 1906 Pierre Curie died in a Par
 Marie won the 1911 Nobel Prize in Chemistry for her discovery of the elements polonium and radium, \
 using techniques she invented for isolating radioactive isotopes.
 
+## Institutes
+
 Under her direction, the world's first studies were conducted into the treatment of neoplasms by the \
 use of radioactive isotopes. She founded the Curie Institute in Paris in 1920, and the Curie \
 Institute in Warsaw in 1932; both remain major medical research centres. During World War I she \
 developed mobile radiography units to provide X-ray services to field hospitals.
 """
+FILLER = (
+    "The garden behind the old house was planted with roses, lavender and rows of beans. "
+    "Every summer the river rose a little, and the weather turned before the harvest. "
+) * 30 + "\n"
 
 
 def settle(app: QApplication, window: MainWindow, seconds: float = 60.0) -> None:
@@ -51,16 +70,32 @@ def settle(app: QApplication, window: MainWindow, seconds: float = 60.0) -> None
     while time.time() < deadline and (window.engine is None or window.controller.working):
         app.processEvents()
         time.sleep(0.02)
-    for _ in range(20):
+    pump(app)
+
+
+def pump(app: QApplication, rounds: int = 20) -> None:
+    for _ in range(rounds):
         app.processEvents()
         time.sleep(0.01)
 
 
-def shoot(app: QApplication, folder: Path, name: str, question: str | None, document: Path | None) -> None:
-    window = MainWindow(store=Store(folder / f"{name}.ini"), pool=QThreadPool())
+def new_window(app: QApplication, folder: Path, name: str, model: Path | None = None) -> MainWindow:
+    store = Store(folder / f"{name}.ini")
+    if model is not None:
+        store.save_engine_settings(EngineSettings(model_dir=str(model)))
+    window = MainWindow(store=store, pool=QThreadPool())
     window.resize(1280, 800)
     window.show()
     settle(app, window)
+    return window
+
+
+def save(widget, name: str) -> None:
+    widget.grab().save(str(ROOT / "docs" / f"{name}.png"))
+
+
+def shoot(app: QApplication, folder: Path, name: str, question: str | None, document: Path | None) -> MainWindow:
+    window = new_window(app, folder, name)
     if document is not None:
         window.open_file(document)
         settle(app, window)
@@ -68,7 +103,74 @@ def shoot(app: QApplication, folder: Path, name: str, question: str | None, docu
         window.question.setText(question)
         window.ask()
         settle(app, window)
-    window.grab().save(str(ROOT / "docs" / f"{name}.png"))
+    save(window, name)
+    return window
+
+
+def shoot_reading(app: QApplication, folder: Path, book: Path) -> None:
+    """A long document part-read: the share read under the question, the read map beside the text."""
+    window = new_window(app, folder, "reading")
+    window.open_file(book)
+    settle(app, window)
+    window.question.setText("Where did Marie Curie found institutes?")
+    window.ask()
+    deadline = time.time() + 120
+    while time.time() < deadline and window.progress.value() < 0.4 * max(1, window.progress.maximum()):
+        app.processEvents()
+        time.sleep(0.01)
+    pump(app, 5)
+    save(window, "reading")
+    window.close()
+
+
+def shoot_tools(app: QApplication, folder: Path, document: Path) -> None:
+    window = new_window(app, folder, "find")
+    window.open_file(document)
+    settle(app, window)
+    window.question.setText("Where was Marie Curie born?")
+    window.ask()
+    settle(app, window)
+    window.find_bar.open_bar()
+    window.find_bar.field.setText("Warsaw")
+    window.find_bar.step(1)
+    pump(app)
+    save(window, "find")
+
+    QGuiApplication.clipboard().setText("radium and polonium")
+    window.document_view.setFocus()
+    window.paste()
+    pump(app)
+    box = window.findChild(QMessageBox, "pasteDialog")
+    save(box, "paste")
+    box.reject()
+
+    settings = SettingsDialog(window.controller.settings, window)
+    settings.show()
+    pump(app)
+    save(settings, "settings")
+    settings.close()
+
+    about = AboutDialog(f"{window.engine.name} on {window.engine.device_name}", window)
+    about.show()
+    pump(app)
+    save(about, "about")
+    about.close()
+    window.close()
+
+
+def shoot_early_stop(app: QApplication, folder: Path, book: Path) -> None:
+    strict = folder / "strict-model"
+    shutil.copytree(bundled_model_dir(), strict)
+    config = json.loads((strict / "reading_assistant.json").read_text())
+    config["null_threshold"] = -1e9  # "no answer" always wins: the state, not the model, is shown
+    (strict / "reading_assistant.json").write_text(json.dumps(config))
+    window = new_window(app, folder, "early-stop", strict)
+    window.open_file(book)
+    settle(app, window)
+    window.question.setText("What is the boiling point of water?")
+    window.ask()
+    settle(app, window)
+    save(window, "early-stop")
     window.close()
 
 
@@ -93,18 +195,26 @@ def dark_palette() -> QPalette:
 
 
 def main() -> None:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    # A 1920x1080 screen, so the 1280x800 window is not clamped to the offscreen default (800x600).
+    screen = Path(tempfile.mkdtemp()) / "screen.json"
+    screen.write_text(json.dumps({"screens": [{"name": "docs", "x": 0, "y": 0, "width": 1920, "height": 1080}]}))
+    os.environ.setdefault("QT_QPA_PLATFORM", f"offscreen:configfile={screen}")
     app = QApplication([])
     app.setStyle("Fusion")
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        document = folder / "marie-curie.txt"
+        document = folder / "marie-curie.md"
         document.write_text(DOCUMENT, encoding="utf-8")
-        shoot(app, folder, "empty", None, None)
-        shoot(app, folder, "answers", "Where was Marie Curie born?", document)
-        shoot(app, folder, "no-answer", "What is the boiling point of water?", document)
+        book = folder / "curie-and-gardens.txt"
+        book.write_text((DOCUMENT + "\n" + FILLER) * 40, encoding="utf-8")
+        shoot(app, folder, "empty", None, None).close()
+        shoot(app, folder, "answers", "Where was Marie Curie born?", document).close()
+        shoot(app, folder, "no-answer", "What is the boiling point of water?", document).close()
+        shoot_reading(app, folder, book)
+        shoot_tools(app, folder, document)
+        shoot_early_stop(app, folder, book)
         app.setPalette(dark_palette())
-        shoot(app, folder, "dark", "Whom did she marry in 1895?", document)
+        shoot(app, folder, "dark", "Whom did she marry in 1895?", document).close()
 
 
 if __name__ == "__main__":

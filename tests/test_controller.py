@@ -7,6 +7,7 @@ milliseconds without a model; tests/test_gui.py drives the real window on the re
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,25 +17,51 @@ from PySide6.QtCore import QThreadPool
 from reading_assistant.core.decoding import Answer
 from reading_assistant.core.engine import PARTIAL_WINDOWS, Prediction
 from reading_assistant.core.errors import Cancelled, ModelError
-from reading_assistant.gui.controller import WAITING_FOR_MODEL, ReadingController
+from reading_assistant.core.options import EARLY_WINDOWS
+from reading_assistant.gui.controller import (
+    NO_MODEL,
+    WAITING_FOR_MODEL,
+    ReadingController,
+    settled_without_answer,
+)
 from reading_assistant.gui.settings import Store
+from reading_assistant.gui.words import plural, sentence, share, share_read
 
 TEXT = "Marie Curie was born in Warsaw.\r\nShe moved to Paris in 1891."
 WINDOWS = 24
 
 
+def answer(text: str, word: str, score: float = 0.9) -> Answer:
+    start = text.index(word)
+    return Answer(word, start, start + len(word), score, 5.0)
+
+
+def prediction(text: str, question: str, windows: int, total: int = WINDOWS) -> Prediction:
+    return Prediction(question, [answer(text, "Warsaw")], 0.05, -4.0, True, windows, 0.01, total, 300)
+
+
+def no_answer(text: str, question: str, windows: int, total: int) -> Prediction:
+    return Prediction(question, [answer(text, "Paris", 0.004)], 0.97, 3.0, False, windows, 0.01, total, 300)
+
+
 class FakeEngine:
-    """Reads ``WINDOWS`` windows; with ``paced`` each window waits for the test to release it."""
+    """Reads ``windows`` windows; with ``paced`` each window waits for the test to release it.
+
+    ``answers(text, question, windows_read, total)`` makes each prediction (default: "Warsaw").
+    """
 
     name = "fake-model"
     device_name = "CPU"
     warnings: tuple[str, ...] = ()
     folder = SimpleNamespace(path=Path("fake-model"))
 
-    def __init__(self, paced: bool = False) -> None:
+    def __init__(self, paced: bool = False, windows: int = WINDOWS, answers: Callable | None = None) -> None:
         self.paced = paced
+        self.total = windows
+        self.answers = answers or (lambda text, question, done, total: prediction(text, question, done, total))
         self.windows = threading.Semaphore(0)
         self.prepared: list[str] = []
+        self.read_windows: list[int] = []  # windows read by each ask that ended
 
     def release(self, count: int) -> None:
         for _ in range(count):
@@ -43,22 +70,23 @@ class FakeEngine:
     def prepare(self, text: str) -> None:
         self.prepared.append(text)
 
+    def reading_plan(self, text: str, question: str) -> list[tuple[int, int]]:
+        """The API the window asks of the engine: each window's span, in reading order (here: backwards)."""
+        step = max(1, len(text) // self.total)
+        return [(i * step, min(len(text), i * step + step)) for i in reversed(range(self.total))]
+
     def ask(self, document, question, options=None, on_progress=None, should_stop=None, on_partial=None):
-        for done in range(1, WINDOWS + 1):
+        for done in range(1, self.total + 1):
             if self.paced and not self.windows.acquire(timeout=10):
                 raise AssertionError("the test never released this window")
             if should_stop is not None and should_stop():
+                self.read_windows.append(done - 1)
                 raise Cancelled("stopped")
-            on_progress(done, WINDOWS)
-            if done % PARTIAL_WINDOWS == 0 and done < WINDOWS:
-                on_partial(prediction(document, question, done))
-        return prediction(document, question, WINDOWS)
-
-
-def prediction(text: str, question: str, windows: int) -> Prediction:
-    start = text.index("Warsaw")
-    answer = Answer("Warsaw", start, start + 6, 0.9, 5.0)
-    return Prediction(question, [answer], 0.05, -4.0, True, windows, 0.01, WINDOWS, 300)
+            on_progress(done, self.total)
+            if done % PARTIAL_WINDOWS == 0 and done < self.total:
+                on_partial(self.answers(document, question, done, self.total))
+        self.read_windows.append(self.total)
+        return self.answers(document, question, self.total, self.total)
 
 
 class Recorder:
@@ -66,8 +94,8 @@ class Recorder:
 
     NAMES = (
         *("engine_loading", "engine_ready", "engine_failed", "document_changed", "question_started"),
-        *("answers_changed", "progress_changed", "busy_changed", "status_changed", "timing_changed"),
-        *("recent_changed", "error"),
+        *("answers_changed", "selection_changed", "progress_changed", "reading_plan_changed", "busy_changed"),
+        *("status_changed", "can_read_rest_changed", "recent_changed", "history_changed", "error"),
     )
 
     def __init__(self, controller: ReadingController) -> None:
@@ -80,6 +108,15 @@ class Recorder:
 
     def statuses(self) -> list[str]:
         return [args[0] for args in self.of("status_changed")]
+
+    def states(self) -> list[str]:
+        """The window's states (messages that stay until replaced), not its passing notes."""
+        return [message for message, ms in self.of("status_changed") if ms == 0]
+
+    def since(self, mark: int) -> Recorder:
+        later = Recorder.__new__(Recorder)
+        later.events = self.events[mark:]
+        return later
 
 
 @pytest.fixture()
@@ -110,21 +147,43 @@ def finish(qtbot, controller: ReadingController) -> None:
     qtbot.wait(20)  # let queued signals of finished jobs arrive
 
 
-def test_a_question_is_read_and_answered_once_with_one_status(qtbot, store):
+def test_a_question_is_read_and_answered_once_with_one_state(qtbot, store):
     controller, recorder, engine = make(qtbot, store)
     assert controller.open_text(TEXT, "Pasted text")
     assert controller.document.text == TEXT.replace("\r\n", "\n")  # the loaders' rules
     controller.ask("  Where was Curie born?  ")
     finish(qtbot, controller)
     answers = recorder.of("answers_changed")
-    assert [p.windows for p, _ in answers] == [8, 16, 24]
-    assert [reveal for _, reveal in answers] == [True, False, False]  # the view moves once
+    assert [p.windows for (p,) in answers] == [8, 16, 24]
+    # The best answer is selected each time, and the view moves once: for the first answers.
+    assert recorder.of("selection_changed") == [(0, True), (0, False), (0, False)]
     assert controller.prediction.question == "Where was Curie born?"
     assert recorder.of("busy_changed") == [(True,), (False,)]
     assert recorder.of("question_started") == [("Where was Curie born?",)]
-    assert recorder.of("timing_changed")[-1][0].startswith("Answered in")
-    assert "Pasted text: 12 words" in recorder.statuses()
+    states = recorder.states()
+    # The model is ready (""), the text is open, the question clears it, first answers, answered.
+    assert states[:3] == ["", "Pasted text: 12 words", ""]
+    assert states[3].startswith("First answers in ") and states[3].endswith(
+        "reading on, the most relevant parts first…"
+    )
+    assert states[4].startswith("Answered in ") and states[4].endswith(" s, the whole text read.")
+    assert len(states) == 5
     assert engine.prepared == [controller.document.text]
+    # What the read map shows: the plan once, then progress.
+    assert recorder.of("reading_plan_changed") == [(engine.reading_plan(controller.document.text, ""),)]
+    assert recorder.of("progress_changed")[-1] == (WINDOWS, WINDOWS)
+    assert controller.windows_read == WINDOWS and not controller.can_read_rest
+
+
+def test_words_plurals_shares_and_capitals():
+    assert (
+        plural(1, "word") == "1 word" and plural(2, "word") == "2 words" and plural(1569, "window") == "1,569 windows"
+    )
+    assert plural(3, "match", "matches") == "3 matches"
+    assert sentence("no such file: /x") == "No such file: /x"
+    assert share(0, 1397) == "less than 1%" and share(531, 1397) == "38%" and share(1396, 1397) == "99%"
+    assert share_read(1397, 1397, "book") == "the whole book read"
+    assert share_read(531, 1397, "book") == "38% of the book read"
 
 
 def test_asking_while_the_model_loads_waits_then_answers_and_clears_the_wait(qtbot, store):
@@ -140,50 +199,73 @@ def test_asking_while_the_model_loads_waits_then_answers_and_clears_the_wait(qtb
     controller.load_engine()
     controller.open_text(TEXT, "Pasted text")
     controller.ask("Where was Curie born?")
-    assert recorder.statuses()[-1] == WAITING_FOR_MODEL
+    assert recorder.states()[-1] == WAITING_FOR_MODEL
     opened.set()
     qtbot.waitUntil(lambda: controller.prediction is not None and not controller.reading, timeout=5000)
     finish(qtbot, controller)
-    assert recorder.statuses()[-1] == ""
+    assert WAITING_FOR_MODEL not in recorder.states()[-3:]
+    assert recorder.states()[-1].startswith("Answered in")
     assert controller.prediction.windows == WINDOWS
 
 
-def test_a_new_question_during_a_read_replaces_it_without_a_stale_answer(qtbot, store):
+def test_a_new_question_during_a_read_replaces_it_without_a_stale_answer_or_status(qtbot, store):
     controller, recorder, engine = make(qtbot, store, FakeEngine(paced=True))
     first_answers(qtbot, controller, engine, "What did Curie study?")
+    mark = len(recorder.events)
     controller.ask("Where was Curie born?")
     engine.release(2 * WINDOWS + 2)
     finish(qtbot, controller)
-    questions = [p.question for p, _ in recorder.of("answers_changed")]
+    later = recorder.since(mark)
+    questions = [p.question for (p,) in recorder.of("answers_changed")]
     assert questions[0] == "What did Curie study?"
     assert set(questions[1:]) == {"Where was Curie born?"}
     assert controller.prediction.question == "Where was Curie born?"
     assert controller.prediction.windows == WINDOWS
-    # No "Stopped early" for a question the reader replaced, and the busy state ends once.
-    assert not any(status.startswith("Stopped early") for status in recorder.statuses())
+    # One state at a time: the old "First answers…" is cleared, no "Stopped", and the final state
+    # is the new question's.
+    assert later.states()[0] == ""
+    assert not any(state.startswith("Stopped") for state in recorder.states())
+    assert later.states()[-1].startswith("Answered in")
+    assert later.of("selection_changed")[0] == (0, True)  # a new question reveals its first answer
     assert recorder.of("busy_changed")[-1] == (False,)
 
 
-def test_a_new_document_during_a_read_stops_it_and_drops_its_answers(qtbot, store):
+def test_a_new_document_during_a_read_stops_it_drops_its_answers_and_its_state(qtbot, store):
     controller, recorder, engine = make(qtbot, store, FakeEngine(paced=True))
     first_answers(qtbot, controller, engine, "Where was Curie born?")
     controller.open_text("Pierre Curie was born in Paris.", "Second")
     engine.release(WINDOWS)
     finish(qtbot, controller)
     assert controller.document.name == "Second"
-    assert controller.prediction is None
+    assert controller.prediction is None and controller.selected == -1
     assert len(recorder.of("answers_changed")) == 1  # only the one shown before the new document
+    assert recorder.states()[-1] == "Second: 6 words"  # "First answers in …, reading on" is gone
+    assert not controller.can_read_rest
 
 
-def test_escape_keeps_the_answers_found_so_far(qtbot, store):
+def test_escape_keeps_the_answers_found_so_far_and_offers_the_rest(qtbot, store):
     controller, recorder, engine = make(qtbot, store, FakeEngine(paced=True))
     first_answers(qtbot, controller, engine, "Where was Curie born?")
     controller.cancel()
     engine.release(WINDOWS)
     finish(qtbot, controller)
     assert controller.prediction.windows == PARTIAL_WINDOWS
-    assert recorder.statuses()[-1].startswith("Stopped early: the answers come from 8 windows read")
+    assert recorder.states()[-1].startswith("Stopped after 33% of the text: these answers come from the most")
     assert recorder.of("busy_changed") == [(True,), (False,)]
+    assert controller.can_read_rest and recorder.of("can_read_rest_changed")[-1] == (True,)
+
+    # Read the rest: the answers stay on screen (no new question), and the whole text is read.
+    mark = len(recorder.events)
+    controller.read_rest()
+    engine.release(WINDOWS + 1)
+    finish(qtbot, controller)
+    later = recorder.since(mark)
+    assert later.of("question_started") == []
+    assert later.states()[0] == "Reading the rest of the text…"
+    assert later.states()[-1].startswith("Answered in")
+    assert controller.prediction.windows == WINDOWS
+    assert all(reveal is False for _, reveal in later.of("selection_changed"))
+    assert not controller.can_read_rest
 
 
 def test_escape_before_any_answer_says_cancelled(qtbot, store):
@@ -194,25 +276,29 @@ def test_escape_before_any_answer_says_cancelled(qtbot, store):
     engine.release(WINDOWS)
     finish(qtbot, controller)
     assert controller.prediction is None
-    assert recorder.statuses()[-1] == "Cancelled."
+    assert recorder.states()[-1] == "Cancelled before the first answers."
     assert recorder.of("answers_changed") == []
+    assert not controller.can_read_rest
 
 
-def test_closing_during_a_read_sends_nothing_more(qtbot, store):
+def test_closing_during_a_read_sends_nothing_more_and_waits_for_the_thread(qtbot, store):
     controller, recorder, engine = make(qtbot, store, FakeEngine(paced=True))
     controller.open_text(TEXT, "Pasted text")
     controller.ask("Where was Curie born?")
     engine.release(2)
     qtbot.waitUntil(lambda: bool(recorder.of("progress_changed")), timeout=5000)
+    engine.release(1)  # the window the read is in when the stop comes
     controller.shutdown()
+    assert controller.pool.activeThreadCount() == 0  # stopped within its window, before shutdown returned
     seen = len(recorder.events)
     engine.release(WINDOWS)
-    controller.pool.waitForDone(5000)
     qtbot.wait(50)
     assert len(recorder.events) == seen
+    controller.ask("Where was Curie born?")  # nothing starts once closed
+    assert controller.pool.activeThreadCount() == 0 and not controller.reading
 
 
-def test_a_model_that_cannot_open_is_reported_and_the_waiting_question_dropped(qtbot, store):
+def test_a_model_that_cannot_open_is_reported_and_asking_says_so_instead_of_waiting(qtbot, store):
     def broken(settings):
         raise ModelError("the model folder /nowhere has no .onnx file")
 
@@ -223,30 +309,33 @@ def test_a_model_that_cannot_open_is_reported_and_the_waiting_question_dropped(q
     controller.ask("Where was Curie born?")
     qtbot.waitUntil(lambda: bool(recorder.of("error")), timeout=5000)
     title, message = recorder.of("error")[0]
-    assert title == "The model could not be loaded" and "no .onnx file" in message
-    assert recorder.of("engine_failed") == [("the model folder /nowhere has no .onnx file",)]
-    assert recorder.statuses()[-1] == ""
+    assert title == "The model could not be loaded" and message.startswith("The model folder /nowhere has no .onnx")
+    assert recorder.of("engine_failed") == [("The model folder /nowhere has no .onnx file",)]
+    assert recorder.states()[-1] == NO_MODEL
     assert controller.engine is None and controller.prediction is None
+    controller.ask("Where was Curie born?")
+    assert recorder.statuses()[-1] == NO_MODEL  # not "Waiting for the model" for ever
 
 
-def test_a_file_that_cannot_be_read_keeps_the_open_document(qtbot, store, tmp_path):
+def test_a_file_that_cannot_be_read_keeps_the_open_document_and_the_message_has_a_capital(qtbot, store, tmp_path):
     controller, recorder, _ = make(qtbot, store)
     controller.open_text(TEXT, "Pasted text")
     bad = tmp_path / "data.txt"
     bad.write_bytes(b"\x00\x01\x02" * 50)
     controller.open_file(bad, question="Where?")
     qtbot.waitUntil(lambda: bool(recorder.of("error")), timeout=5000)
-    assert recorder.of("error")[0][0] == "This document cannot be opened"
-    assert "binary" in recorder.of("error")[0][1]
+    title, message = recorder.of("error")[0]
+    assert title == "This document cannot be opened"
+    assert "binary" in message and message[0].isupper()
     assert controller.document.name == "Pasted text"
     assert recorder.of("question_started") == []  # the question waited for a file that never came
 
 
-def test_empty_or_blank_text_is_refused_with_a_message(qtbot, store):
+def test_empty_or_blank_text_is_refused_with_a_sentence(qtbot, store):
     controller, recorder, _ = make(qtbot, store)
     assert not controller.open_text(" \n\t ", "Pasted text")
     assert controller.document is None
-    assert recorder.statuses()[-1] == "Pasted text has no text"
+    assert recorder.statuses()[-1] == "Pasted text has no text."
 
 
 def test_a_file_opened_with_a_question_is_asked_and_remembered(qtbot, store, tmp_path):
@@ -258,3 +347,149 @@ def test_a_file_opened_with_a_question_is_asked_and_remembered(qtbot, store, tmp
     finish(qtbot, controller)
     assert recorder.of("recent_changed") == [([str(path.resolve())],)]
     assert controller.prediction.answers[0].text == "Warsaw"
+    assert controller.document_path == path
+    assert recorder.states()[-1].endswith("the whole document read.")
+
+
+def test_questions_are_kept_across_restarts(qtbot, store):
+    controller, recorder, _ = make(qtbot, store)
+    controller.open_text(TEXT, "Pasted text")
+    for question in ("Where was Curie born?", "When did she move?", "Where was Curie born?"):
+        controller.ask(question)
+        finish(qtbot, controller)
+    assert recorder.of("history_changed")[-1] == (["When did she move?", "Where was Curie born?"],)
+    assert Store(store.path).questions() == ["When did she move?", "Where was Curie born?"]
+
+
+# -- the selection and the view -------------------------------------------------------------------
+
+TWO = "Curie was born in Warsaw. Some say Krakow. She moved to Paris."
+
+
+def reranking(text: str, question: str, done: int, total: int) -> Prediction:
+    """Warsaw leads at first; from 16 windows Paris leads and Krakow drops out."""
+    if done < 16:
+        found = [answer(text, "Warsaw", 0.6), answer(text, "Krakow", 0.3), answer(text, "Paris", 0.1)]
+    else:
+        found = [answer(text, "Paris", 0.7), answer(text, "Warsaw", 0.3)]
+    return Prediction(question, found, 0.01, -4.0, True, done, 0.01, total, 300)
+
+
+def test_the_selection_follows_the_answer_the_reader_chose_and_never_moves_the_view(qtbot, store):
+    engine = FakeEngine(paced=True, answers=reranking)
+    controller, recorder, _ = make(qtbot, store, engine)
+    controller.open_text(TWO, "Pasted text")
+    controller.ask("Where was Curie born?")
+    engine.release(PARTIAL_WINDOWS)
+    qtbot.waitUntil(lambda: controller.prediction is not None, timeout=5000)
+    assert recorder.of("selection_changed") == [(0, True)]
+    controller.choose(0)  # the reader clicks Warsaw: the view goes there
+    assert recorder.of("selection_changed")[-1] == (0, True)
+    engine.release(WINDOWS)
+    finish(qtbot, controller)
+    # Warsaw is now second: the selection followed it to row 1, and the view stayed where it was.
+    assert recorder.of("selection_changed")[-1] == (1, False)
+    assert controller.prediction.answers[controller.selected].text == "Warsaw"
+    controller.step(1)  # F3 wraps to the first answer and goes there
+    assert recorder.of("selection_changed")[-1] == (0, True)
+
+
+def test_when_the_chosen_answer_drops_out_the_selection_goes_to_the_best_without_moving(qtbot, store):
+    engine = FakeEngine(paced=True, answers=reranking)
+    controller, recorder, _ = make(qtbot, store, engine)
+    controller.open_text(TWO, "Pasted text")
+    controller.ask("Where was Curie born?")
+    engine.release(PARTIAL_WINDOWS)
+    qtbot.waitUntil(lambda: controller.prediction is not None, timeout=5000)
+    controller.choose(1)  # Krakow
+    engine.release(WINDOWS)
+    finish(qtbot, controller)
+    assert recorder.of("selection_changed")[-1] == (0, False)
+    assert controller.prediction.answers[controller.selected].text == "Paris"
+
+
+def test_a_reader_who_scrolled_is_not_moved_by_the_first_answers(qtbot, store):
+    controller, recorder, engine = make(qtbot, store, FakeEngine(paced=True))
+    controller.open_text(TEXT, "Pasted text")
+    controller.ask("Where was Curie born?")
+    controller.reader_moved()  # the reader scrolls while the first windows are read
+    engine.release(WINDOWS)
+    finish(qtbot, controller)
+    assert recorder.of("selection_changed") == [(0, False), (0, False), (0, False)]
+
+
+def test_a_reader_who_scrolls_after_the_first_answers_stays_put_when_the_read_ends(qtbot, store):
+    controller, recorder, engine = make(qtbot, store, FakeEngine(paced=True))
+    first_answers(qtbot, controller, engine, "Where was Curie born?")
+    controller.reader_moved()
+    engine.release(WINDOWS)
+    finish(qtbot, controller)
+    assert [reveal for _, reveal in recorder.of("selection_changed")] == [True, False, False]
+
+
+# -- stopping when the verdict is settled -------------------------------------------------------
+
+
+def never_answered(text: str, question: str, done: int, total: int) -> Prediction:
+    return no_answer(text, question, done, total)
+
+
+def test_a_settled_no_answer_stops_after_the_early_windows_and_the_rest_can_be_read(qtbot, store):
+    total = 3 * EARLY_WINDOWS
+    engine = FakeEngine(paced=True, windows=total, answers=never_answered)
+    controller, recorder, _ = make(qtbot, store, engine)
+    controller.open_text(TEXT, "Pasted text")
+    controller.ask("What is the capital of Peru?")
+    engine.release(EARLY_WINDOWS)
+    qtbot.waitUntil(lambda: controller.stopped_early, timeout=5000)
+    engine.release(total)
+    finish(qtbot, controller)
+    assert controller.prediction.windows == EARLY_WINDOWS
+    assert engine.read_windows[-1] < total  # the engine was told to stop
+    assert controller.stopped_early and controller.can_read_rest
+    assert recorder.of("busy_changed") == [(True,), (False,)]
+    assert recorder.states()[-1].startswith("No answer in the most relevant 33% of the text, so reading stopped")
+    # No answer is selected: guesses are not answers.
+    assert {row for row, _ in recorder.of("selection_changed")} == {-1}
+
+    controller.read_rest()
+    engine.release(total + 1)
+    finish(qtbot, controller)
+    assert controller.prediction.windows == total  # read on to the end, with no early stop this time
+    assert not controller.stopped_early and not controller.can_read_rest
+    assert recorder.states()[-1].startswith("Answered in") and recorder.states()[-1].endswith("the whole text read.")
+
+
+def test_an_answer_found_in_the_early_windows_reads_on(qtbot, store):
+    def late_answer(text, question, done, total):
+        return (
+            no_answer(text, question, done, total) if done < EARLY_WINDOWS else prediction(text, question, done, total)
+        )
+
+    engine = FakeEngine(windows=2 * EARLY_WINDOWS, answers=late_answer)
+    controller, recorder, _ = make(qtbot, store, engine)
+    controller.open_text(TEXT, "Pasted text")
+    controller.ask("Where was Curie born?")
+    finish(qtbot, controller)
+    assert controller.prediction.windows == 2 * EARLY_WINDOWS and not controller.stopped_early
+    # The view waits for the first real answer to move.
+    assert recorder.of("selection_changed")[0] == (-1, False)
+    assert (0, True) in recorder.of("selection_changed")
+
+
+def test_the_verdict_rule():
+    text = TEXT
+    assert settled_without_answer(no_answer(text, "q", EARLY_WINDOWS, 100))
+    assert not settled_without_answer(no_answer(text, "q", EARLY_WINDOWS - 8, 100))  # too early
+    assert not settled_without_answer(no_answer(text, "q", 100, 100))  # nothing left to skip
+    assert not settled_without_answer(prediction(text, "q", EARLY_WINDOWS, 100))
+
+
+def test_recent_files_that_no_longer_exist_are_forgotten(store, tmp_path):
+    kept, gone = tmp_path / "kept.txt", tmp_path / "gone.txt"
+    for path in (kept, gone):
+        path.write_text("x")
+        store.add_recent_file(path)
+    gone.unlink()
+    assert store.existing_recent_files() == [str(kept.resolve())]
+    assert store.recent_files() == [str(kept.resolve())]

@@ -1,8 +1,17 @@
 """What the window shows, decided without widgets: the engine, the document, the question and its answers.
 
-The controller owns the model's life, the open document, the running jobs and the current
-answers, and says what changed through signals; ``MainWindow`` only builds widgets and connects
-them. It is tested with a fake engine (tests/test_controller.py), fast and without a model.
+The controller owns the model's life, the open document, the running jobs, the current answers
+and which of them is selected, and says what changed through signals; ``MainWindow`` only builds
+widgets and connects them. It is tested with a fake engine (tests/test_controller.py), fast and
+without a model.
+
+One state, shown once:
+- ``status_changed(message, 0)`` is the state of the window (a document opened, a question being
+  read, answered, stopped); each new state replaces the last, and "" clears it.
+  ``status_changed(message, ms)`` with ``ms > 0`` is a passing note ("Type a question first.").
+- ``selection_changed(row, reveal)`` says which answer the document's selection sits on; the view
+  moves (``reveal``) only when the reader asked (a click, F3) or for the first answers to a new
+  question, and never once the reader has moved the document themselves.
 """
 
 from __future__ import annotations
@@ -17,11 +26,17 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from reading_assistant.core.documents import Document, load_document, text_document
 from reading_assistant.core.engine import Prediction, QAEngine, open_engine
 from reading_assistant.core.errors import ReadingAssistantError
+from reading_assistant.core.options import EARLY_WINDOWS
+from reading_assistant.gui.read_map import Span
 from reading_assistant.gui.settings import EngineSettings, Store
 from reading_assistant.gui.tasks import AskTask, CallTask, Task
+from reading_assistant.gui.words import document_kind, plural, sentence, share, share_read
 
 EngineOpener = Callable[[EngineSettings], QAEngine]
 WAITING_FOR_MODEL = "Waiting for the model to load…"
+NO_MODEL = "No model is loaded: choose a model folder in File > Settings."
+# How long the window waits for running work to stop when it closes (one batch, or a file being read).
+SHUTDOWN_WAIT_MS = 3000
 
 
 def open_engine_for(settings: EngineSettings) -> QAEngine:
@@ -30,7 +45,20 @@ def open_engine_for(settings: EngineSettings) -> QAEngine:
 
 def window_count(count: int) -> str:
     """'1 window', '16 windows', '1,569 windows'."""
-    return "1 window" if count == 1 else f"{count:,} windows"
+    return plural(count, "window")
+
+
+def settled_without_answer(prediction: Prediction, early_windows: int = EARLY_WINDOWS) -> bool:
+    """The verdict is in: after the ranked early windows the model still says 'no answer'.
+
+    The most relevant windows are read first, so if none of them holds an answer the rest of the
+    document rarely does; the reader can still read the rest.
+    """
+    return (
+        not prediction.has_answer
+        and prediction.windows >= early_windows
+        and prediction.windows < prediction.total_windows
+    )
 
 
 class Job(Enum):
@@ -46,24 +74,43 @@ class ReadingController(QObject):
     engine_failed = Signal(str)  # why
     document_changed = Signal(object)  # Document
     question_started = Signal(str)  # the question being read: old answers are gone
-    answers_changed = Signal(object, bool)  # Prediction, whether to bring the best answer into view
+    answers_changed = Signal(object)  # Prediction: the answers to list and highlight
+    selection_changed = Signal(int, bool)  # row of the selected answer (-1: none), bring it into view
     progress_changed = Signal(int, int)  # windows read, windows to read
+    reading_plan_changed = Signal(object)  # list of (start, end): every window's span, in reading order
     busy_changed = Signal(bool)
-    status_changed = Signal(str, int)  # message ("" clears), milliseconds to show it (0: until replaced)
-    timing_changed = Signal(str)
+    status_changed = Signal(str, int)  # message ("" clears), milliseconds (0: the state, until replaced)
+    can_read_rest_changed = Signal(bool)  # the answers come from part of the document only
     recent_changed = Signal(list)  # recent files, newest first
+    history_changed = Signal(list)  # questions asked, oldest first
     error = Signal(str, str)  # title, message: something the reader must see
 
-    def __init__(self, store: Store, pool: QThreadPool | None = None, opener: EngineOpener = open_engine_for) -> None:
+    def __init__(
+        self,
+        store: Store,
+        pool: QThreadPool | None = None,
+        opener: EngineOpener = open_engine_for,
+        early_windows: int = EARLY_WINDOWS,
+    ) -> None:
         super().__init__()
         self.store = store
         self.pool = pool or QThreadPool.globalInstance()
         self.opener = opener
+        self.early_windows = early_windows
         self.settings = store.engine_settings()
         self.engine: QAEngine | None = None
+        self.engine_error: str | None = None
         self.document: Document | None = None
+        self.document_path: Path | None = None
         self.prediction: Prediction | None = None
         self.question = ""
+        self.selected = -1
+        self.read_plan: list[Span] = []
+        self.windows_read = 0
+        self.stopped_early = False  # the last read stopped on a settled "no answer"
+        self._chosen: tuple[int, int] | None = None  # the span the reader chose; None: the best answer
+        self._may_reveal = False
+        self._read_all = False
         self._pending_question: str | None = None
         self._jobs: dict[Job, Task] = {}
         # Every task until it ends, current or not: a task dropped while its thread runs would be
@@ -71,11 +118,13 @@ class ReadingController(QObject):
         self._alive: set[Task] = set()
         self._last_job = 0
         self._started = 0.0
+        self._closed = False
 
     # -- the model ----------------------------------------------------------------------------
 
     def load_engine(self) -> None:
         self.engine = None
+        self.engine_error = None
         self.engine_loading.emit()
         settings = self.settings
         task = CallTask(self._next_job(), lambda: self.opener(settings))
@@ -88,7 +137,7 @@ class ReadingController(QObject):
             return
         self.settings = settings
         self.store.save_engine_settings(settings)
-        self.cancel()
+        self.cancel(quietly=True)
         self.load_engine()
 
     def _engine_loaded(self, job: int, engine: QAEngine) -> None:
@@ -96,9 +145,9 @@ class ReadingController(QObject):
             return
         self.engine = engine
         self.engine_ready.emit(engine)
-        self._status("")  # "Waiting for the model to load…" is over
+        self._state("")  # "Waiting for the model to load…" is over
         for warning in engine.warnings:
-            self._status(warning, 10000)
+            self._note(warning, 10000)
         self._prepare_document()
         if self._pending_question:
             self.ask(self._pending_question)
@@ -107,15 +156,16 @@ class ReadingController(QObject):
         if not self._finish(Job.ENGINE, job):
             return
         self._pending_question = None
-        self._status("")
-        self.engine_failed.emit(message)
-        self.error.emit("The model could not be loaded", f"{message}\n\nChoose a model folder in Settings.")
+        self.engine_error = sentence(message)
+        self._state(NO_MODEL)
+        self.engine_failed.emit(self.engine_error)
+        self.error.emit("The model could not be loaded", f"{self.engine_error}\n\nChoose a model folder in Settings.")
 
     # -- documents ----------------------------------------------------------------------------
 
     def open_file(self, path: Path, question: str | None = None) -> None:
         """Read a file in the background; ``question`` is asked once it is open."""
-        self._status(f"Opening {path.name}…")
+        self._state(f"Opening {path.name}…")
         self._pending_question = question
         task = CallTask(self._next_job(), lambda: load_document(path))
         task.signals.finished.connect(lambda job, document: self._document_loaded(job, document, path))
@@ -127,33 +177,39 @@ class ReadingController(QObject):
         try:
             document = text_document(text, name)
         except ReadingAssistantError as error:
-            self._status(str(error), 5000)
+            self._note(sentence(str(error)) + ".", 5000)
             return False
         self.set_document(document)
         return True
 
-    def set_document(self, document: Document) -> None:
-        self.cancel()
+    def set_document(self, document: Document, path: Path | None = None) -> None:
+        # A file being opened is overtaken by this document.
+        opening = self._jobs.pop(Job.DOCUMENT, None)
+        if opening is not None:
+            opening.stop_requested.set()
+        self.cancel(quietly=True)
         self.document = document
-        self.prediction = None
+        self.document_path = path
+        self._clear_answers()
+        self.question = ""
         self.document_changed.emit(document)
         self._prepare_document()
-        words = len(document.text.split())
-        self._status(f"{document.name}: {words:,} {'word' if words == 1 else 'words'}", 5000)
+        self._state(f"{document.name}: {plural(len(document.text.split()), 'word')}")
 
     def _document_loaded(self, job: int, document: Document, path: Path) -> None:
         if not self._finish(Job.DOCUMENT, job):
             return
-        self.set_document(document)
+        question = self._pending_question
+        self.set_document(document, path)
         self.recent_changed.emit(self.store.add_recent_file(path))
-        if self._pending_question:
-            self.ask(self._pending_question)
+        if question:
+            self.ask(question)
 
     def _document_failed(self, job: int, message: str) -> None:
         if self._finish(Job.DOCUMENT, job):
-            self._status("")
+            self._state("")
             self._pending_question = None
-            self.error.emit("This document cannot be opened", message)
+            self.error.emit("This document cannot be opened", sentence(message))
 
     def _prepare_document(self) -> None:
         """Tokenize and index the document ahead of the first question (the engine caches both)."""
@@ -166,23 +222,58 @@ class ReadingController(QObject):
     def ask(self, question: str) -> None:
         question = question.strip()
         if not question:
-            self._status("Type a question first.", 4000)
+            self._note("Type a question first.", 4000)
             return
         if self.document is None:
-            self._status("Open, drop or paste a document first.", 4000)
+            self._note("Open, drop or paste a document first (Ctrl+O); your question stays in the box.", 6000)
             return
         if self.engine is None:
+            if self.engine_error is not None:
+                self._note(NO_MODEL, 6000)
+                return
             self._pending_question = question
-            self._status(WAITING_FOR_MODEL)
+            self._state(WAITING_FOR_MODEL)
             return
+        self.history_changed.emit(self.store.add_question(question))
+        self._read(question, read_all=False)
+
+    def read_rest(self) -> None:
+        """Read the whole document for the current question, after an early stop or a cancel.
+
+        The answers shown stay until better ones come: the read starts with the same windows.
+        """
+        if not self.can_read_rest or self.engine is None:
+            return
+        self._read(self.question, read_all=True)
+
+    @property
+    def can_read_rest(self) -> bool:
+        prediction = self.prediction
+        return (
+            not self.reading
+            and self.document is not None
+            and prediction is not None
+            and prediction.question == self.question
+            and prediction.windows < prediction.total_windows
+        )
+
+    def _read(self, question: str, read_all: bool) -> None:
         self._pending_question = None
         self._stop_reading()
+        again = read_all and question == self.question and self.prediction is not None
         self.question = question
-        self.prediction = None
-        self._status("")
-        self.timing_changed.emit("")
-        self.question_started.emit(question)
+        self._read_all = read_all
+        self.stopped_early = False
+        self.windows_read = 0
+        if again:
+            self._state(f"Reading the rest of the {self._kind()}…")
+        else:
+            self._clear_answers()
+            self._may_reveal = True
+            self._state("")
+            self.question_started.emit(question)
         task = AskTask(self._next_job(), self.engine, self.document.text, question)
+        task.signals.plan.connect(self._ask_plan)
         task.signals.progress.connect(self._ask_progress)
         task.signals.partial.connect(self._ask_partial)
         task.signals.finished.connect(self._ask_finished)
@@ -191,27 +282,38 @@ class ReadingController(QObject):
         self._started = time.perf_counter()
         self._start(Job.ASK, task)
         self.busy_changed.emit(True)
+        self.can_read_rest_changed.emit(False)
 
-    def cancel(self) -> None:
-        """Stop the running question within one batch; answers found so far stay on screen."""
+    def cancel(self, quietly: bool = False) -> None:
+        """Stop the running question within one batch; answers found so far stay on screen.
+
+        ``quietly``: something else replaces the read (a document, new settings) and says so itself.
+        """
         if not self._stop_reading():
             return
-        if self.prediction is not None:
-            self._status(
-                f"Stopped early: the answers come from {window_count(self.prediction.windows)} read, "
-                "the most relevant first.",
-                8000,
+        self.can_read_rest_changed.emit(self.can_read_rest)
+        if quietly:
+            return
+        prediction = self.prediction
+        if prediction is not None and prediction.question == self.question:
+            part = share(prediction.windows, prediction.total_windows)
+            self._state(
+                f"Stopped after {part} of the {self._kind()}: these answers come from the most relevant "
+                "parts read. Read the rest (Ctrl+R) to go on."
             )
         else:
-            self._status("Cancelled.", 3000)
+            self._state("Cancelled before the first answers.")
 
     def shutdown(self) -> None:
-        """The window is closing: stop everything and let no late signal reach it."""
+        """The window is closing: stop everything, let no late signal reach it, and wait a little."""
+        self._closed = True
         self._pending_question = None
         self._jobs.clear()
         for task in self._alive:
             task.stop_requested.set()
             task.signals.blockSignals(True)
+        # Each task stops within one batch; waiting here means no thread outlives the window's objects.
+        self.pool.waitForDone(SHUTDOWN_WAIT_MS)
 
     def _stop_reading(self) -> bool:
         task = self._jobs.pop(Job.ASK, None)
@@ -221,41 +323,119 @@ class ReadingController(QObject):
         self.busy_changed.emit(False)
         return True
 
+    def _ask_plan(self, job: int, spans: list[Span]) -> None:
+        if self._is_current(Job.ASK, job):
+            self.read_plan = spans
+            self.reading_plan_changed.emit(spans)
+
     def _ask_progress(self, job: int, done: int, total: int) -> None:
         if self._is_current(Job.ASK, job):
+            self.windows_read = done
             self.progress_changed.emit(done, total)
 
     def _ask_partial(self, job: int, prediction: Prediction) -> None:
-        if self._is_current(Job.ASK, job):
-            first = self.prediction is None
-            self.prediction = prediction
-            self.answers_changed.emit(prediction, first)
-            if first:
-                seconds = time.perf_counter() - self._started
-                self.timing_changed.emit(f"First answers in {seconds:.2f} s, reading on…")
+        if not self._is_current(Job.ASK, job):
+            return
+        first = self.prediction is None
+        self._show(prediction)
+        if not self._read_all and settled_without_answer(prediction, self.early_windows):
+            # The verdict is settled: stop, and let the reader read the rest if they want to.
+            self._jobs.pop(Job.ASK).stop_requested.set()
+            self.stopped_early = True
+            self.windows_read = prediction.windows
+            self.busy_changed.emit(False)
+            self.can_read_rest_changed.emit(True)
+            part = share(prediction.windows, prediction.total_windows)
+            self._state(
+                f"No answer in the most relevant {part} of the {self._kind()}, so reading stopped there "
+                f"({self._seconds():.2f} s). Read the rest (Ctrl+R) to be sure."
+            )
+        elif first and not self._read_all:
+            self._state(f"First answers in {self._seconds():.2f} s; reading on, the most relevant parts first…")
 
     def _ask_finished(self, job: int, prediction: Prediction) -> None:
         if not self._finish(Job.ASK, job):
             return
-        first = self.prediction is None
-        self.prediction = prediction
+        self.windows_read = prediction.windows
         self.busy_changed.emit(False)
-        self.answers_changed.emit(prediction, first)
-        seconds = time.perf_counter() - self._started
-        self.timing_changed.emit(f"Answered in {seconds:.2f} s ({window_count(prediction.windows)})")
+        self._show(prediction)
+        self.can_read_rest_changed.emit(self.can_read_rest)
+        read = share_read(prediction.windows, prediction.total_windows, self._kind())
+        self._state(f"Answered in {self._seconds():.2f} s, {read}.")
 
     def _ask_failed(self, job: int, message: str) -> None:
         if self._finish(Job.ASK, job):
             self.busy_changed.emit(False)
-            self.error.emit("The question could not be answered", message)
+            self._state("")
+            self.error.emit("The question could not be answered", sentence(message))
 
     def _ask_cancelled(self, job: int) -> None:
         if self._finish(Job.ASK, job):
             self.busy_changed.emit(False)
 
+    # -- answers and the selection -------------------------------------------------------------
+
+    def _clear_answers(self) -> None:
+        self.prediction = None
+        self.selected = -1
+        self._chosen = None
+        self._may_reveal = False
+        self.read_plan = []
+        self.windows_read = 0
+        self.stopped_early = False
+        self.can_read_rest_changed.emit(False)
+
+    def _show(self, prediction: Prediction) -> None:
+        """New answers (best so far or final): the selection follows the answer it was on."""
+        self.prediction = prediction
+        self.answers_changed.emit(prediction)
+        spans = [(a.start, a.end) for a in prediction.answers]
+        reveal = False
+        if self._chosen is not None and self._chosen in spans:
+            row = spans.index(self._chosen)
+        else:
+            # The reader's answer is gone, or they chose none: the best answer, if there is one.
+            self._chosen = None
+            row = 0 if spans and prediction.has_answer else -1
+            if row == 0 and self._may_reveal:
+                reveal, self._may_reveal = True, False
+        self.selected = row
+        self.selection_changed.emit(row, reveal)
+
+    def choose(self, row: int) -> None:
+        """The reader chose an answer (a click, F3): select it and bring it into view."""
+        if self.prediction is None or not 0 <= row < len(self.prediction.answers):
+            return
+        answer = self.prediction.answers[row]
+        self._chosen = (answer.start, answer.end)
+        self._may_reveal = False
+        self.selected = row
+        self.selection_changed.emit(row, True)
+
+    def step(self, delta: int) -> None:
+        """F3 / Shift+F3: the next or previous answer, wrapping around."""
+        if self.prediction is None or not self.prediction.answers:
+            return
+        count = len(self.prediction.answers)
+        row = (0 if delta > 0 else count - 1) if self.selected < 0 else (self.selected + delta) % count
+        self.choose(row)
+
+    def reader_moved(self) -> None:
+        """The reader scrolled or clicked in the document: the view is theirs from now on."""
+        self._may_reveal = False
+
     # -- plumbing -----------------------------------------------------------------------------
 
-    def _status(self, message: str, milliseconds: int = 0) -> None:
+    def _kind(self) -> str:
+        return document_kind(self.document)
+
+    def _seconds(self) -> float:
+        return time.perf_counter() - self._started
+
+    def _state(self, message: str) -> None:
+        self.status_changed.emit(message, 0)
+
+    def _note(self, message: str, milliseconds: int) -> None:
         self.status_changed.emit(message, milliseconds)
 
     def _next_job(self) -> int:
@@ -263,6 +443,8 @@ class ReadingController(QObject):
         return self._last_job
 
     def _start(self, kind: Job, task: Task) -> None:
+        if self._closed:
+            return
         old = self._jobs.get(kind)
         if old is not None:
             old.stop_requested.set()

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, QThreadPool
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtCore import QPointF, QRect, QSize, Qt, QThreadPool
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QColor,
+    QDragEnterEvent,
+    QDropEvent,
+    QFont,
+    QGuiApplication,
+    QIcon,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QResizeEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -15,9 +33,13 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
+    QSplitterHandle,
     QStackedWidget,
     QStyle,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -25,23 +47,107 @@ from PySide6.QtWidgets import (
 from reading_assistant.core.documents import Document, supported_suffixes
 from reading_assistant.core.engine import Prediction, QAEngine
 from reading_assistant.core.paths import resource_path
+from reading_assistant.gui import export
+from reading_assistant.gui.about import AboutDialog
 from reading_assistant.gui.answers_panel import AnswersPanel
 from reading_assistant.gui.controller import EngineOpener, ReadingController, open_engine_for
-from reading_assistant.gui.document_view import DocumentView
+from reading_assistant.gui.document_view import DocumentPane
 from reading_assistant.gui.settings import Store
 from reading_assistant.gui.settings_dialog import SettingsDialog
+from reading_assistant.gui.words import Locator, document_kind, plural, share, share_read
 
 EMPTY_STATE = "Drop a document here, open one, or paste text"
+DEFAULT_SIZE = QSize(1200, 760)
+# Words on the clipboard up to which Ctrl+V over an open document offers the question box first.
+SHORT_PASTE_WORDS = 40
 
 
 def app_icon() -> QIcon:
     return QIcon(str(resource_path("icons", "reading-assistant.svg")))
 
 
+def fit_to_screen(geometry: QRect, available: QRect) -> QRect:
+    """``geometry`` no larger than ``available`` and moved inside it (a restored or default window
+    must not open larger than the screen, e.g. at a scale factor of 2)."""
+    width = min(geometry.width(), available.width())
+    height = min(geometry.height(), available.height())
+    left = min(max(geometry.left(), available.left()), available.right() + 1 - width)
+    top = min(max(geometry.top(), available.top()), available.bottom() + 1 - height)
+    return QRect(left, top, width, height)
+
+
+def blend(foreground: QColor, background: QColor, amount: float) -> QColor:
+    """``amount`` of the foreground over the background."""
+    pairs = zip(foreground.getRgbF()[:3], background.getRgbF()[:3], strict=True)
+    color = QColor()
+    color.setRgbF(*(amount * f + (1 - amount) * b for f, b in pairs))
+    return color
+
+
+def set_secondary(label: QLabel) -> None:
+    """Quieter than body text yet above 4.5:1 contrast (a disabled label is about 1.6:1)."""
+    palette = label.palette()
+    text = palette.color(QPalette.ColorRole.WindowText)
+    palette.setColor(QPalette.ColorRole.WindowText, blend(text, palette.color(QPalette.ColorRole.Window), 0.78))
+    label.setPalette(palette)
+
+
+class ElidedLabel(QLabel):
+    """One line that shortens itself with "…" instead of pushing its neighbours (the full text is its tooltip)."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.set_full_text(text)
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text if text else "")
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.fontMetrics().horizontalAdvance(self._full) + 8, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.fontMetrics().horizontalAdvance("Mo…"), super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(1, self.width())))
+
+
+class GripHandle(QSplitterHandle):
+    """A splitter handle that shows where to grab it."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        color = blend(
+            self.palette().color(QPalette.ColorRole.WindowText), self.palette().color(QPalette.ColorRole.Window), 0.45
+        )
+        painter.setBrush(color)
+        painter.setPen(Qt.PenStyle.NoPen)
+        middle_x, middle_y = self.width() / 2, self.height() / 2
+        for step in (-8, 0, 8):
+            painter.drawEllipse(QPointF(middle_x, middle_y + step), 1.6, 1.6)
+
+
+class GripSplitter(QSplitter):
+    def createHandle(self) -> QSplitterHandle:
+        return GripHandle(self.orientation(), self)
+
+
 class EmptyState(QWidget):
     """What a new window shows: how to bring a document."""
 
-    def __init__(self, open_file: QAction, paste: QAction) -> None:
+    def __init__(self, actions: list[QAction]) -> None:
         super().__init__()
         layout = QVBoxLayout(self)
         layout.addStretch(2)
@@ -52,36 +158,52 @@ class EmptyState(QWidget):
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         title.setWordWrap(True)
         formats = ", ".join(s.lstrip(".") for s in supported_suffixes())
-        hint = QLabel(f"Then ask a question on the right. Reads {formats}. Nothing leaves this computer.")
-        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint.setWordWrap(True)
-        hint.setEnabled(False)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        for action in (open_file, paste):
+        self.hint = QLabel(f"Then ask a question on the right. Reads {formats}. Nothing leaves this computer.")
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setWordWrap(True)
+        set_secondary(self.hint)
+        # One above the other: the pane stays narrow enough for a small window or a scale factor of 2.
+        buttons = QVBoxLayout()
+        buttons.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.buttons: list[QPushButton] = []
+        for action in actions:
             button = QPushButton(action.icon(), action.text().replace("&", "").rstrip("."))
+            # Typing goes to the question box: a space must never press one of these.
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            button.setAutoDefault(False)
             button.clicked.connect(action.trigger)
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        for widget in (icon, title, hint):
+            action.changed.connect(lambda button=button, action=action: self._sync(button, action))
+            self._sync(button, action)
+            button.setMinimumWidth(12 * button.fontMetrics().horizontalAdvance("M"))
+            buttons.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
+            self.buttons.append(button)
+        for widget in (icon, title, self.hint):
             layout.addWidget(widget)
         layout.addLayout(buttons)
         layout.addStretch(3)
 
+    @staticmethod
+    def _sync(button: QPushButton, action: QAction) -> None:
+        text = action.text().replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip(".")
+        button.setText(text if len(text) <= 32 else text[:31] + "…")
+        button.setToolTip(action.toolTip())
+        button.setVisible(action.isVisible() and action.isEnabled())
+
 
 class QuestionBox(QLineEdit):
-    """Enter asks; Up and Down recall earlier questions."""
+    """Enter asks; Up and Down recall earlier questions, kept across restarts."""
 
-    def __init__(self) -> None:
+    def __init__(self, history: list[str] | None = None) -> None:
         super().__init__()
         self.setPlaceholderText("Ask a question about the document…")
         self.setClearButtonEnabled(True)
+        self.setAccessibleName("Question")
         self.history: list[str] = []
         self._recall = 0
+        self.set_history(history or [])
 
-    def remember(self, question: str) -> None:
-        if question and (not self.history or self.history[-1] != question):
-            self.history.append(question)
+    def set_history(self, history: list[str]) -> None:
+        self.history = list(history)
         self._recall = len(self.history)
 
     def keyPressEvent(self, event) -> None:
@@ -91,6 +213,30 @@ class QuestionBox(QLineEdit):
             self.setText(self.history[self._recall] if self._recall < len(self.history) else "")
             return
         super().keyPressEvent(event)
+
+
+class ShortcutsDialog(QDialog):
+    """Help > Keyboard Shortcuts: every action that has one, from the actions themselves."""
+
+    def __init__(self, rows: list[tuple[str, str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard Shortcuts")
+        layout = QVBoxLayout(self)
+        table = QTableWidget(len(rows), 2)
+        table.setHorizontalHeaderLabels(["Action", "Keys"])
+        table.verticalHeader().setVisible(False)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        for row, (name, keys) in enumerate(rows):
+            table.setItem(row, 0, QTableWidgetItem(name))
+            table.setItem(row, 1, QTableWidgetItem(keys))
+        table.resizeColumnsToContents()
+        table.horizontalHeader().setStretchLastSection(True)
+        layout.addWidget(table)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.table = table
+        self.resize(460, 520)
 
 
 class MainWindow(QMainWindow):
@@ -105,12 +251,16 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.store = store or Store()
         self.controller = ReadingController(self.store, pool, opener)
+        self.locator: Locator | None = None
+        self._told_to_open_first = False
+        self._fitted = False
 
         self._build_actions()
         self._build_layout()
         self._build_menus()
         self._connect_controller()
         self._restore_state()
+        self.question.setFocus()  # the first keystrokes are a question, never a button press
         self.controller.load_engine()
 
     # -- what the controller holds ------------------------------------------------------------
@@ -136,7 +286,8 @@ class MainWindow(QMainWindow):
     def _action(self, text: str, shortcut, slot, icon: QStyle.StandardPixmap | None = None) -> QAction:
         action = QAction(text, self)
         if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
+            shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
         if icon is not None:
             action.setIcon(self.style().standardIcon(icon))
         action.triggered.connect(slot)
@@ -145,30 +296,53 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         sp = QStyle.StandardPixmap
-        self.open_action = self._action(
-            "&Open…", QKeySequence.StandardKey.Open, self.choose_file, sp.SP_DialogOpenButton
-        )
-        self.paste_action = self._action(
-            "&New from Clipboard", QKeySequence.StandardKey.Paste, self.paste_document, sp.SP_FileIcon
-        )
+        key = QKeySequence.StandardKey
+        self.open_action = self._action("&Open…", key.Open, self.choose_file, sp.SP_DialogOpenButton)
+        self.reopen_action = self._action("&Reopen Last Document", "Ctrl+Shift+T", self.reopen_last)
+        self.paste_action = self._action("&New from Clipboard", None, self.paste_document, sp.SP_FileIcon)
+        # Ctrl+V: into the question box when it has focus; a new document only from the empty window
+        # or after the reader confirms, so a stray paste never throws a book away.
+        self.paste_key_action = self._action("Paste", key.Paste, self.paste)
+        self.export_action = self._action("&Export Answers…", "Ctrl+E", self.export_answers)
         self.settings_action = self._action("&Settings…", "Ctrl+,", self.open_settings)
-        self.quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close)
-        self.next_action = self._action("&Next Answer", "F3", lambda: self.answers.step(1))
-        self.previous_action = self._action("&Previous Answer", "Shift+F3", lambda: self.answers.step(-1))
+        self.quit_action = self._action("&Quit", key.Quit, self.close)
+        self.copy_answer_action = QAction("&Copy Answer", self)
+        self.copy_answer_action.setShortcut(QKeySequence(key.Copy))
+        self.copy_answer_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.copy_answer_action.triggered.connect(lambda: self.copy_answer(False))
+        self.copy_evidence_action = self._action(
+            "Copy Answer with &Evidence", "Ctrl+Shift+C", lambda: self.copy_answer(True)
+        )
+        self.find_action = self._action("&Find in Document…", key.Find, self.open_find)
+        self.find_next_action = self._action("Find &Next", "Ctrl+G", lambda: self.find_bar.step(1))
+        self.find_previous_action = self._action("Find Pre&vious", "Ctrl+Shift+G", lambda: self.find_bar.step(-1))
+        self.zoom_in_action = self._action("Zoom &In", [key.ZoomIn, "Ctrl+="], lambda: self.zoom(1))
+        self.zoom_out_action = self._action("Zoom &Out", key.ZoomOut, lambda: self.zoom(-1))
+        self.zoom_reset_action = self._action("&Actual Size", "Ctrl+0", lambda: self.zoom(None))
+        self.next_action = self._action("&Next Answer", "F3", lambda: self.controller.step(1))
+        self.previous_action = self._action("&Previous Answer", "Shift+F3", lambda: self.controller.step(-1))
         self.ask_action = self._action("&Ask", None, self.ask, sp.SP_MediaPlay)
         self.cancel_action = self._action("&Cancel", "Esc", self.cancel, sp.SP_MediaStop)
         self.cancel_action.setEnabled(False)
-        self.focus_question_action = self._action("Ask a &Question", "Ctrl+L", lambda: self.question.setFocus())
+        self.read_rest_action = self._action("&Read the Rest", "Ctrl+R", self.controller.read_rest)
+        self.read_rest_action.setEnabled(False)
+        self.focus_question_action = self._action("Ask a &Question", "Ctrl+L", self.focus_question)
+        self.shortcuts_action = self._action("&Keyboard Shortcuts", key.HelpContents, self.show_shortcuts)
+        self.about_action = self._action("&About Reading Assistant", None, self.show_about)
 
     def _build_layout(self) -> None:
-        self.document_view = DocumentView()
-        self.empty_state = EmptyState(self.open_action, self.paste_action)
+        self.document_pane = DocumentPane()
+        self.document_view = self.document_pane.view
+        self.read_map = self.document_pane.read_map
+        self.find_bar = self.document_pane.find_bar
+        self.empty_state = EmptyState([self.open_action, self.paste_action, self.reopen_action])
         self.pages = QStackedWidget()
         self.pages.addWidget(self.empty_state)
-        self.pages.addWidget(self.document_view)
+        self.pages.addWidget(self.document_pane)
 
-        self.question = QuestionBox()
+        self.question = QuestionBox(self.store.questions())
         self.question.returnPressed.connect(self.ask)
+        self.question.textEdited.connect(self._question_typed)
         self.ask_button = QPushButton("Ask")
         self.ask_button.setDefault(True)
         self.ask_button.clicked.connect(self.ask)
@@ -180,11 +354,15 @@ class MainWindow(QMainWindow):
         row.addWidget(self.ask_button)
         row.addWidget(self.cancel_button)
         self.progress = QProgressBar()
-        self.progress.setFormat("%v / %m windows")
         self.progress.setVisible(False)
+        self.progress.setAccessibleName("Share of the document read")
         self.answers = AnswersPanel()
-        self.answers.answer_chosen.connect(self._reveal_answer)
-        heading = QLabel("<b>Question</b>")
+        self.answers.answer_chosen.connect(self.controller.choose)
+        self.answers.read_rest_requested.connect(self.controller.read_rest)
+        self.answers.list.addAction(self.copy_answer_action)
+        self.answers.set_menu_actions([self.copy_answer_action, self.copy_evidence_action, self.export_action])
+        heading = QLabel("<b>&Question</b>")
+        heading.setBuddy(self.question)
         answers_heading = QLabel("<b>Answers</b>")
         side = QWidget()
         side_layout = QVBoxLayout(side)
@@ -194,77 +372,131 @@ class MainWindow(QMainWindow):
         side_layout.addWidget(answers_heading)
         side_layout.addWidget(self.answers, 1)
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = GripSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.pages)
         self.splitter.addWidget(side)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
+        self.splitter.setHandleWidth(8)  # easy to grab; 2 px was hard to hit
+        self.splitter.handle(1).setToolTip("Drag to share the width between the document and the answers")
         self.setCentralWidget(self.splitter)
 
-        self.model_label = QLabel("Loading model…")
-        self.time_label = QLabel("")
-        self.statusBar().addPermanentWidget(self.time_label)
+        self.state_label = ElidedLabel("")  # the window's one state message
+        self.state_label.setObjectName("stateLabel")
+        self.model_label = ElidedLabel("Loading model…")
+        self.model_label.setMaximumWidth(320)
+        self.statusBar().addWidget(self.state_label, 1)
         self.statusBar().addPermanentWidget(self.model_label)
-        # Ctrl+V belongs to the question box while it has focus.
-        self.question.installEventFilter(self)
+        self.zoom(self.store.zoom(), save=False)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.open_action)
-        file_menu.addAction(self.paste_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
-        self._fill_recent_menu(self.store.recent_files())
+        file_menu.addAction(self.reopen_action)
+        file_menu.addAction(self.paste_action)
+        self._fill_recent_menu(self.store.existing_recent_files())
+        file_menu.addSeparator()
+        file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        for action in (self.copy_answer_action, self.copy_evidence_action):
+            edit_menu.addAction(action)
+        edit_menu.addSeparator()
+        for action in (self.find_action, self.find_next_action, self.find_previous_action):
+            edit_menu.addAction(action)
+        view_menu = self.menuBar().addMenu("&View")
+        for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action):
+            view_menu.addAction(action)
         ask_menu = self.menuBar().addMenu("&Question")
-        for action in (self.focus_question_action, self.ask_action, self.cancel_action):
+        for action in (self.focus_question_action, self.ask_action, self.cancel_action, self.read_rest_action):
             ask_menu.addAction(action)
         ask_menu.addSeparator()
         ask_menu.addAction(self.next_action)
         ask_menu.addAction(self.previous_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addAction(self.about_action)
 
     def _fill_recent_menu(self, files: list[str]) -> None:
         self.recent_menu.clear()
+        home = Path.home()
         for path in files:
-            action = self.recent_menu.addAction(Path(path).name)
+            where = Path(path).parent
+            try:
+                folder = "~/" + str(where.relative_to(home)) if where != home else "~"
+            except ValueError:
+                folder = str(where)
+            label = f"{Path(path).name}  —  {folder}".replace("&", "&&")
+            action = self.recent_menu.addAction(label)
             action.setToolTip(path)
+            action.setData(path)
             action.triggered.connect(lambda checked=False, p=path: self.open_file(Path(p)))
+        if files:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear Menu", self._clear_recent)
+        self.recent_menu.setToolTipsVisible(True)
         self.recent_menu.setEnabled(bool(files))
+        last = files[0] if files else None
+        self.reopen_action.setEnabled(last is not None)
+        self.reopen_action.setText(f"&Reopen {Path(last).name.replace('&', '&&')}" if last else "&Reopen Last Document")
+        self.reopen_action.setToolTip(last or "")
+        self.reopen_action.setData(last)
+
+    def _clear_recent(self) -> None:
+        for path in self.store.recent_files():
+            self.store.forget_recent_file(path)
+        self._fill_recent_menu([])
+
+    def recent_paths(self) -> list[str]:
+        return [a.data() for a in self.recent_menu.actions() if a.data()]
 
     def _restore_state(self) -> None:
         geometry, splitter = self.store.window_state()
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1200, 760)
+            self.resize(DEFAULT_SIZE)
+        self.fit_to_screen()
         if splitter is None or not self.splitter.restoreState(splitter):
             self.splitter.setSizes([700, 500])
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            watched is self.question
-            and event.type() == QEvent.Type.ShortcutOverride
-            and event.matches(QKeySequence.StandardKey.Paste)
-        ):
-            event.accept()  # the line edit pastes the question itself
-            return True
-        return super().eventFilter(watched, event)
+    def fit_to_screen(self) -> None:
+        """Keep the window on its screen and no larger than it (restored or default, any scale)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        available = screen.availableGeometry()
+        # The frame (title bar, borders) is outside the geometry; leave room for it.
+        frame = self.frameGeometry().size() - self.geometry().size()
+        room = QRect(available.topLeft(), available.size() - frame.expandedTo(QSize(0, 0)))
+        wanted = self.geometry()
+        if self.isMaximized() or self.isFullScreen():
+            return
+        fitted = fit_to_screen(wanted, room)
+        if fitted != wanted:
+            self.setGeometry(fitted)
 
     def _connect_controller(self) -> None:
         controller = self.controller
-        controller.engine_loading.connect(lambda: self.model_label.setText("Loading model…"))
+        controller.engine_loading.connect(lambda: self.model_label.set_full_text("Loading model…"))
         controller.engine_ready.connect(self._engine_ready)
-        controller.engine_failed.connect(lambda message: self.model_label.setText("No model"))
+        controller.engine_failed.connect(lambda message: self.model_label.set_full_text("No model"))
         controller.document_changed.connect(self._document_changed)
         controller.question_started.connect(self._question_started)
         controller.answers_changed.connect(self._show_prediction)
+        controller.selection_changed.connect(self._select_answer)
         controller.progress_changed.connect(self._show_progress)
+        controller.reading_plan_changed.connect(self.read_map.set_plan)
         controller.busy_changed.connect(self._set_busy)
         controller.status_changed.connect(self._show_status)
-        controller.timing_changed.connect(self.time_label.setText)
+        controller.can_read_rest_changed.connect(self._can_read_rest)
         controller.recent_changed.connect(self._fill_recent_menu)
+        controller.history_changed.connect(self.question.set_history)
         controller.error.connect(self._show_error)
+        self.document_view.reader_moved.connect(controller.reader_moved)
 
     # -- what the reader does -----------------------------------------------------------------
 
@@ -278,14 +510,69 @@ class MainWindow(QMainWindow):
         """Read a file in the background; ``question`` is asked once it is open."""
         if question:
             self.question.setText(question)
+        if not path.exists():
+            self._show_status(f"{path.name} is no longer there: it was moved or deleted.", 6000)
+            self._fill_recent_menu(self.store.forget_recent_file(str(path.resolve())))
+            return
         self.controller.open_file(path, question)
 
+    def reopen_last(self) -> None:
+        files = self.store.existing_recent_files()
+        self._fill_recent_menu(files)
+        if files:
+            self.open_file(Path(files[0]))
+
     def paste_document(self) -> None:
+        """File > New from Clipboard: the clipboard's text becomes the document."""
         text = QGuiApplication.clipboard().text()
         if not text.strip():
             self._show_status("The clipboard has no text to read.", 5000)
             return
         self.controller.open_text(text, "Pasted text")
+
+    def paste(self) -> None:
+        """Ctrl+V outside the question box."""
+        focus = QGuiApplication.focusObject()
+        if isinstance(focus, QLineEdit):
+            focus.paste()
+            return
+        text = QGuiApplication.clipboard().text()
+        if not text.strip():
+            self._show_status("The clipboard has no text to paste.", 5000)
+            return
+        if self.document is None and not self.controller.working:
+            self.controller.open_text(text, "Pasted text")
+            return
+        self._confirm_paste(text)
+
+    def _confirm_paste(self, text: str) -> None:
+        words = len(text.split())
+        name = self.document.name if self.document is not None else "the document being opened"
+        box = QMessageBox(self)
+        box.setObjectName("pasteDialog")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Paste")
+        box.setText(f"Replace “{html.escape(name)}” with the {plural(words, 'word')} on the clipboard?")
+        box.setInformativeText(
+            "The open document and its answers would be closed. Or paste the text into the question box."
+        )
+        replace = box.addButton("Replace Document", QMessageBox.ButtonRole.DestructiveRole)
+        into_question = box.addButton("Paste into Question", QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(into_question if words <= SHORT_PASTE_WORDS else cancel)
+        box.setEscapeButton(cancel)
+
+        def answered() -> None:
+            clicked = box.clickedButton()
+            if clicked is replace:
+                self.controller.open_text(text, "Pasted text")
+            elif clicked is into_question:
+                self.question.setFocus()
+                self.question.insert(" ".join(text.split()))
+
+        box.finished.connect(answered)
+        box.open()
 
     def ask(self) -> None:
         self.controller.ask(self.question.text())
@@ -293,10 +580,96 @@ class MainWindow(QMainWindow):
     def cancel(self) -> None:
         self.controller.cancel()
 
+    def focus_question(self) -> None:
+        self.question.setFocus()
+        self.question.selectAll()
+
+    def _question_typed(self, text: str) -> None:
+        if self.document is None and text.strip() and not self._told_to_open_first and not self.controller.working:
+            self._told_to_open_first = True
+            self._show_status("First open, drop or paste a document (Ctrl+O); then press Enter to ask.", 8000)
+
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.controller.settings, self)
         if dialog.exec():
             self.controller.apply_settings(dialog.result_settings())
+
+    def open_find(self) -> None:
+        if self.document is None:
+            self._show_status("Open a document first: there is nothing to find in yet.", 4000)
+            return
+        self.find_bar.open_bar()
+
+    def zoom(self, steps: int | None, save: bool = True) -> None:
+        """Ctrl+Plus and Ctrl+Minus: larger or smaller text (None: the default size); remembered."""
+        target = 0 if steps is None else (self.document_view.zoom + steps if save else steps)
+        zoom = self.document_view.set_zoom(target)
+        font = QFont(self.font())
+        font.setPointSizeF(max(6.0, QFont().pointSizeF() + zoom * 0.75))
+        self.answers.setFont(font)
+        self.answers._fit_cards()
+        if save:
+            self.store.save_zoom(zoom)
+            self._show_status(f"Text size {'+' if zoom > 0 else ''}{zoom}" if zoom else "Text at its usual size", 2000)
+
+    def _export_data(self) -> export.Export | None:
+        if self.prediction is None or self.document is None or not self.prediction.answers:
+            return None
+        model = self.engine.name if self.engine is not None else ""
+        return export.collect(self.prediction, self.document, self._locate, model, self.controller.document_path)
+
+    def copy_answer(self, with_evidence: bool) -> None:
+        data = self._export_data()
+        if data is None:
+            self._show_status("There is no answer to copy yet.", 3000)
+            return
+        row = max(0, self.answers.list.currentRow())
+        QGuiApplication.clipboard().setText(export.answer_text(data, row, with_evidence))
+        self._show_status("Answer copied." if not with_evidence else "Answer and evidence copied.", 3000)
+
+    def export_answers(self) -> None:
+        data = self._export_data()
+        if data is None:
+            self._show_status("Ask a question first: there are no answers to export.", 4000)
+            return
+        folder = self.controller.document_path.parent if self.controller.document_path else Path.home()
+        stem = Path(data.document).stem or "answers"
+        filters = ";;".join(export.FORMATS.values())
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export answers", str(folder / f"{stem} - answers.md"), filters
+        )
+        if not path:
+            return
+        target = Path(path)
+        if not target.suffix:
+            for suffix, name in export.FORMATS.items():
+                if name == chosen:
+                    target = target.with_suffix(f".{suffix}")
+        try:
+            written = export.write(data, target)
+        except OSError as error:
+            self._show_error("The answers could not be saved", f"{target}: {error.strerror or error}")
+            return
+        self._show_status(f"Answers exported to {written.name}.", 5000)
+
+    def show_shortcuts(self) -> None:
+        rows = []
+        for menu in self.menuBar().findChildren(type(self.recent_menu)):
+            for action in menu.actions():
+                keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts())
+                if keys and not action.menu():
+                    rows.append((action.text().replace("&", "").rstrip(".…"), keys))
+        paste = QKeySequence(QKeySequence.StandardKey.Paste).toString(QKeySequence.SequenceFormat.NativeText)
+        rows.append(("Paste (a new document from the empty window)", paste))
+        dialog = ShortcutsDialog(rows, self)
+        dialog.setObjectName("shortcutsDialog")
+        dialog.open()
+
+    def show_about(self) -> None:
+        model = f"{self.engine.name} on {self.engine.device_name}" if self.engine is not None else ""
+        dialog = AboutDialog(model, self)
+        dialog.setObjectName("aboutDialog")
+        dialog.open()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         mime = event.mimeData()
@@ -315,58 +688,93 @@ class MainWindow(QMainWindow):
     # -- what the controller says -------------------------------------------------------------
 
     def _engine_ready(self, engine: QAEngine) -> None:
-        self.model_label.setText(f"Model: {engine.name} · {engine.device_name}")
-        self.model_label.setToolTip(str(engine.folder.path))
+        self.model_label.set_full_text(f"Model: {engine.name} · {engine.device_name}")
+        self.model_label.setToolTip(f"{engine.name} on {engine.device_name}\n{engine.folder.path}")
+
+    def _locate(self, offset: int) -> str:
+        if self.locator is None or self.locator.document is not self.document:
+            self.locator = Locator(self.document)
+        return self.locator(offset)
 
     def _document_changed(self, document: Document) -> None:
         self.answers.clear()
-        self.document_view.show_text(document.text)
-        self.pages.setCurrentWidget(self.document_view)
+        self.answers.set_read_rest(False)
+        self.find_bar.close_bar() if self.find_bar.isVisible() else None
+        self.document_view.show_text(document.text, document.sections)
+        self.read_map.set_plan([])
+        self.read_map.set_answers([])
+        self.pages.setCurrentWidget(self.document_pane)
         self.setWindowTitle(f"{document.name} — Reading Assistant")
         self.question.setFocus()
 
     def _question_started(self, question: str) -> None:
-        self.question.remember(question)
         self.answers.clear()
+        self.answers.set_read_rest(False)
         self.document_view.highlight([])
+        self.read_map.set_plan([])
+        self.read_map.set_answers([])
 
-    def _show_prediction(self, prediction: Prediction, reveal: bool) -> None:
-        """List and highlight the answers; ``reveal`` scrolls to and selects the best one."""
-        selected = self.answers.list.currentRow()
-        self.answers.show_prediction(prediction, self.document.text, self.document.location)
-        self.document_view.highlight(prediction.answers)
-        if prediction.answers and reveal:
-            self.answers.select(0)
-        elif prediction.answers and selected >= 0:
-            # Keep the reader's place: re-select without scrolling the document again.
-            self.answers.list.blockSignals(True)
-            self.answers.select(selected)
-            self.answers.list.blockSignals(False)
+    def _show_prediction(self, prediction: Prediction) -> None:
+        """List and highlight the answers; where the selection goes is the controller's call."""
+        self.answers.show_prediction(prediction, self.document.text, self._locate)
+        self.document_view.highlight(prediction.answers, guesses=not prediction.has_answer)
+        self.read_map.set_answers([a.start for a in prediction.answers] if prediction.has_answer else [])
+        self.read_map.set_read(prediction.windows)
+
+    def _select_answer(self, row: int, reveal: bool) -> None:
+        self.answers.select(row)
+        answers = self.prediction.answers if self.prediction is not None else []
+        self.document_view.select_answer(answers[row] if 0 <= row < len(answers) else None, reveal)
 
     def _show_progress(self, done: int, total: int) -> None:
         self.progress.setMaximum(total)
         self.progress.setValue(done)
+        self.progress.setFormat(share_read(done, total, document_kind(self.document)))
+        self.read_map.set_read(done)
 
     def _set_busy(self, busy: bool) -> None:
         self.progress.setVisible(busy)
         self.progress.setValue(0)
+        self.progress.setFormat(f"Reading the most relevant parts of the {document_kind(self.document)} first…")
         self.cancel_button.setEnabled(busy)
         self.cancel_action.setEnabled(busy)
 
+    def _can_read_rest(self, possible: bool) -> None:
+        self.read_rest_action.setEnabled(possible)
+        prediction = self.prediction
+        if not possible or prediction is None:
+            self.answers.set_read_rest(False)
+            return
+        part = share(prediction.windows, prediction.total_windows)
+        kind = document_kind(self.document)
+        if self.controller.stopped_early:
+            message = f"Reading stopped after the most relevant {part} of the {kind}, where no answer was found."
+        else:
+            message = f"These answers come from {part} of the {kind}, the most relevant parts."
+        self.answers.set_read_rest(True, message)
+
     def _show_status(self, message: str, milliseconds: int = 0) -> None:
-        if message:
+        """The state (``milliseconds`` 0) replaces the last one; a note shows over it for a while."""
+        if milliseconds:
             self.statusBar().showMessage(message, milliseconds)
         else:
             self.statusBar().clearMessage()
-
-    def _reveal_answer(self, index: int) -> None:
-        if self.prediction is not None and index < len(self.prediction.answers):
-            self.document_view.reveal(self.prediction.answers[index])
+            self.state_label.set_full_text(message)
 
     def _show_error(self, title: str, message: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
         box.setObjectName("errorDialog")
         box.open()  # not exec(): the window keeps running behind it
+
+    def status_text(self) -> str:
+        """What the status bar shows now: a passing note, else the state."""
+        return self.statusBar().currentMessage() or self.state_label.full_text()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._fitted:
+            self._fitted = True  # now the frame's size is known
+            self.fit_to_screen()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.controller.shutdown()

@@ -11,6 +11,7 @@ from reading_assistant.core.options import DEFAULT_TOP_K, Choices
 from reading_assistant.core.paths import bundled_model_dir, config_dir
 
 MAX_RECENT = 10
+MAX_HISTORY = 200
 
 
 def settings_path() -> Path:
@@ -79,6 +80,49 @@ class Store:
         self._qsettings.setValue("recent/files", files[:MAX_RECENT])
         self._qsettings.sync()
         return files[:MAX_RECENT]
+
+    def forget_recent_file(self, path: str) -> list[str]:
+        files = [f for f in self.recent_files() if f != path]
+        self._qsettings.setValue("recent/files", files)
+        self._qsettings.sync()
+        return files
+
+    def existing_recent_files(self) -> list[str]:
+        """Recent files that still exist; the others are forgotten."""
+        files = self.recent_files()
+        kept = [f for f in files if Path(f).is_file()]
+        if kept != files:
+            self._qsettings.setValue("recent/files", kept)
+            self._qsettings.sync()
+        return kept
+
+    def _list(self, key: str) -> list[str]:
+        value = self._qsettings.value(key, [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in value or []]
+
+    def questions(self) -> list[str]:
+        """Questions asked, oldest first, across restarts."""
+        return self._list("history/questions")
+
+    def add_question(self, question: str) -> list[str]:
+        history = [q for q in self.questions() if q != question] + [question]
+        history = history[-MAX_HISTORY:]
+        self._qsettings.setValue("history/questions", history)
+        self._qsettings.sync()
+        return history
+
+    def zoom(self) -> int:
+        """Steps of text size above (or below) the default."""
+        try:
+            return int(self._qsettings.value("view/zoom", 0))
+        except (TypeError, ValueError):
+            return 0
+
+    def save_zoom(self, steps: int) -> None:
+        self._qsettings.setValue("view/zoom", steps)
+        self._qsettings.sync()
 
     def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
         return self._qsettings.value("window/geometry"), self._qsettings.value("window/splitter")

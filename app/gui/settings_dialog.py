@@ -1,9 +1,13 @@
-"""The settings dialog: model folder, device, and how answers are searched."""
+"""The settings dialog, in a reader's terms: which model, where it runs, how many answers, how
+careful the reading is (and what that costs), how long an answer may be."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import html
+from dataclasses import dataclass, replace
+from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -14,15 +18,70 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
+    QSlider,
     QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
+from reading_assistant.core.errors import ReadingAssistantError
+from reading_assistant.core.model_folder import ModelConfig, ModelFolder
 from reading_assistant.core.options import DEVICES
 from reading_assistant.core.paths import bundled_model_dir
+from reading_assistant.core.windows import TextTokenizer
 from reading_assistant.gui.settings import EngineSettings
+from reading_assistant.gui.words import sentence
 
-DEVICE_LABELS = {"auto": "Automatic (GPU if available)", "cpu": "CPU", "gpu": "GPU"}
+DEVICE_LABELS = {"auto": "Automatic (the GPU if there is one)", "cpu": "CPU", "gpu": "GPU"}
+
+
+def times(factor: float) -> str:
+    """'twice', '4 times', '1.5 times'."""
+    if abs(factor - 2) < 0.05:
+        return "twice"
+    return f"{factor:.1f}".removesuffix(".0") + " times"
+
+
+@dataclass(frozen=True)
+class Level:
+    name: str
+    value: int  # what is stored: 0 is the model's own
+
+
+def check_model_folder(text: str) -> tuple[ModelConfig | None, str]:
+    """(the model's config, "") for a usable folder (empty: the bundled model), else (None, why not)."""
+    path = Path(text).expanduser() if text.strip() else bundled_model_dir()
+    try:
+        folder = ModelFolder.open(path)
+        if folder.onnx_path.stat().st_size == 0:
+            return None, f"The model file {folder.onnx_path.name} is empty."
+        TextTokenizer.from_file(folder.tokenizer_path)
+    except ReadingAssistantError as error:
+        return None, sentence(str(error)) + "."
+    except Exception as error:  # a tokenizer.json that is not one
+        return None, f"The folder's tokenizer cannot be read: {error}."
+    return folder.config, ""
+
+
+def thoroughness_levels(own: int, current: int, widest: int | None = None) -> list[Level]:
+    """From faster to more careful: the step between passages, as a share of the model's own.
+
+    ``widest`` is the longest step that still leaves no text between two passages unread.
+    """
+    faster = min(2 * own, widest) if widest else 2 * own
+    levels = [
+        Level("Faster", faster),
+        Level("Standard", 0),
+        Level("More careful", max(1, own // 2)),
+        Level("Most careful", max(1, own // 4)),
+    ]
+    stored = {level.value for level in levels}
+    if faster <= own:
+        levels = levels[1:]
+    if current and current not in stored and current != own:
+        levels.append(Level("Custom", current))
+    return sorted(levels, key=lambda level: -(level.value or own))
 
 
 class SettingsDialog(QDialog):
@@ -30,7 +89,9 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self._settings = settings
-        form = QFormLayout(self)
+        outer = QVBoxLayout(self)
+        form = QFormLayout()
+        outer.addLayout(form)
 
         self.model_dir = QLineEdit(settings.model_dir)
         self.model_dir.setPlaceholderText(f"Bundled model ({bundled_model_dir().name})")
@@ -46,22 +107,48 @@ class SettingsDialog(QDialog):
         model_label = QLabel("&Model folder:")
         model_label.setBuddy(self.model_dir)
         form.addRow(model_label, model_row)
+        self.model_status = QLabel()
+        self.model_status.setWordWrap(True)
+        self.model_status.setObjectName("modelStatus")
+        self.model_status.setTextFormat(Qt.TextFormat.RichText)
+        form.addRow("", self.model_status)
+        self.model_dir.editingFinished.connect(self._check_model)
 
         self.device = QComboBox()
         for value in DEVICES:
-            label = DEVICE_LABELS[value]
-            self.device.addItem(label, value)
+            self.device.addItem(DEVICE_LABELS[value], value)
         self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
-        form.addRow("&Device:", self.device)
+        form.addRow("&Runs on:", self.device)
 
-        self.top_k = self._spin(1, 20, settings.top_k, "How many answers to list")
-        form.addRow("&Answers shown:", self.top_k)
-        self.max_answer_len = self._spin(0, 100, settings.max_answer_len, "Longest answer, in tokens")
-        self.max_answer_len.setSpecialValueText("Model's own")
-        form.addRow("Longest &answer (tokens):", self.max_answer_len)
-        self.doc_stride = self._spin(0, 256, settings.doc_stride, "Tokens between the starts of two windows")
-        self.doc_stride.setSpecialValueText("Model's own")
-        form.addRow("Window &stride (tokens):", self.doc_stride)
+        self.top_k = QSpinBox()
+        self.top_k.setRange(1, 20)
+        self.top_k.setValue(settings.top_k)
+        self.top_k.setToolTip("How many answers to list, best first")
+        form.addRow("&Answers listed:", self.top_k)
+
+        self.thoroughness = QSlider(Qt.Orientation.Horizontal)
+        self.thoroughness.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.thoroughness.setPageStep(1)
+        self.thoroughness.setAccessibleName("Thoroughness")
+        self.thoroughness_note = QLabel()
+        self.thoroughness_note.setWordWrap(True)
+        self.thoroughness_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        ends = QHBoxLayout()
+        ends.addWidget(QLabel("Faster"))
+        ends.addStretch(1)
+        ends.addWidget(QLabel("More careful"))
+        thorough = QVBoxLayout()
+        thorough.addWidget(self.thoroughness)
+        thorough.addLayout(ends)
+        thorough.addWidget(self.thoroughness_note)
+        thorough_label = QLabel("&Thoroughness:")
+        thorough_label.setBuddy(self.thoroughness)
+        form.addRow(thorough_label, thorough)
+        self.thoroughness.valueChanged.connect(self._describe_thoroughness)
+
+        self.answer_length = QComboBox()
+        self.answer_length.setToolTip("Longer answers can hold a whole clause; the reading time hardly changes")
+        form.addRow("Answer &length:", self.answer_length)
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok
@@ -71,28 +158,97 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(self._restore_defaults)
-        form.addRow(buttons)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        outer.addWidget(buttons)
 
-    @staticmethod
-    def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
-        spin = QSpinBox()
-        spin.setRange(low, high)
-        spin.setValue(value)
-        spin.setToolTip(tip)
-        return spin
+        self.config: ModelConfig = ModelConfig()
+        self._check_model()
+        self._fill_levels(settings.doc_stride, settings.max_answer_len)
+
+    # -- the model folder ---------------------------------------------------------------------
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a model folder", self.model_dir.text())
         if folder:
             self.model_dir.setText(folder)
+            self._check_model()
+
+    def _check_model(self) -> bool:
+        config, problem = check_model_folder(self.model_dir.text())
+        if config is None:
+            self.model_status.setText(f"⚠ {html.escape(problem)} Choose a folder with a question-answering model.")
+            self.model_status.setToolTip("")
+            return False
+        self.config = config
+        self.model_status.setText(f"✓ {html.escape(config.name or Path(self.model_dir.text()).name)} is ready to use.")
+        return True
+
+    # -- thoroughness and answer length --------------------------------------------------------
+
+    def _fill_levels(self, doc_stride: int, max_answer_len: int) -> None:
+        own = self.config.doc_stride
+        # Passages hold seq_len tokens less the question (up to query_len) and three special tokens.
+        widest = self.config.seq_len - self.config.query_len - 3
+        self.levels = thoroughness_levels(own, doc_stride, widest)
+        self.thoroughness.blockSignals(True)
+        self.thoroughness.setRange(0, len(self.levels) - 1)
+        values = [level.value for level in self.levels]
+        current = doc_stride if doc_stride in values else 0
+        if doc_stride == own:
+            current = 0
+        self.thoroughness.setValue(values.index(current))
+        self.thoroughness.blockSignals(False)
+        self._describe_thoroughness()
+
+        own_length = self.config.max_answer_len
+        self.answer_length.clear()
+        options = [
+            ("Short: a few words", max(1, own_length // 3)),
+            ("Standard: up to a short sentence (the model's own)", 0),
+            ("Long: up to a long sentence", own_length * 2),
+        ]
+        if max_answer_len and max_answer_len not in {value for _, value in options} and max_answer_len != own_length:
+            options.append((f"Custom: up to about {max(1, round(0.75 * max_answer_len))} words", max_answer_len))
+        for name, value in options:
+            self.answer_length.addItem(name, value)
+        wanted = 0 if max_answer_len == own_length else max_answer_len
+        self.answer_length.setCurrentIndex(max(0, self.answer_length.findData(wanted)))
+
+    def _describe_thoroughness(self) -> None:
+        level = self.levels[self.thoroughness.value()]
+        own = self.config.doc_stride
+        stride = level.value or own
+        cost = own / stride
+        if abs(cost - 1) < 0.01:
+            text = "passages overlap as the model expects; the usual time."
+        elif cost < 1:
+            text = (
+                f"fewer, less overlapping passages; about {times(1 / cost)} as fast, but an answer that "
+                "falls where two passages meet may be missed."
+            )
+        else:
+            text = f"more, more overlapping passages; about {times(cost)} the time."
+        self.thoroughness_note.setText(f"<b>{level.name}</b>: {text}")
+
+    def thoroughness_cost(self) -> float:
+        """How many times the standard reading time the chosen thoroughness takes."""
+        level = self.levels[self.thoroughness.value()]
+        return self.config.doc_stride / (level.value or self.config.doc_stride)
 
     def _restore_defaults(self) -> None:
         defaults = EngineSettings()
         self.model_dir.setText(defaults.model_dir)
+        self._check_model()
         self.device.setCurrentIndex(self.device.findData(defaults.device))
         self.top_k.setValue(defaults.top_k)
-        self.max_answer_len.setValue(defaults.max_answer_len)
-        self.doc_stride.setValue(defaults.doc_stride)
+        self._fill_levels(defaults.doc_stride, defaults.max_answer_len)
+
+    def accept(self) -> None:
+        """A folder without a usable model is refused here, with the reason, not after a long wait."""
+        if not self._check_model():
+            self.model_dir.setFocus()
+            return
+        super().accept()
 
     def result_settings(self) -> EngineSettings:
         return replace(
@@ -100,6 +256,6 @@ class SettingsDialog(QDialog):
             model_dir=self.model_dir.text().strip(),
             device=self.device.currentData(),
             top_k=self.top_k.value(),
-            max_answer_len=self.max_answer_len.value(),
-            doc_stride=self.doc_stride.value(),
+            max_answer_len=self.answer_length.currentData(),
+            doc_stride=self.levels[self.thoroughness.value()].value,
         )

@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, QRunnable, Signal
 
 from reading_assistant.core.engine import Prediction, QAEngine
 from reading_assistant.core.errors import Cancelled, ReadingAssistantError
+from reading_assistant.gui.read_map import reading_spans
 
 log = logging.getLogger("reading_assistant.gui")
 
@@ -21,6 +22,7 @@ log = logging.getLogger("reading_assistant.gui")
 class TaskSignals(QObject):
     progress = Signal(int, int, int)  # job, done, total
     partial = Signal(int, object)  # job, best answers so far
+    plan = Signal(int, object)  # job, the windows' character spans in reading order
     finished = Signal(int, object)  # job, result
     failed = Signal(int, str)  # job, message
     cancelled = Signal(int)
@@ -40,20 +42,28 @@ class Task(QRunnable):
     def work(self) -> object:
         raise NotImplementedError
 
+    def emit(self, signal_name: str, *args: object) -> None:
+        """Send a signal unless the window is gone: a task still running at quit must stay silent."""
+        try:
+            getattr(self.signals, signal_name).emit(self.job, *args)
+        except RuntimeError:  # "Signal source has been deleted": the app is quitting
+            if not self.stop_requested.is_set():
+                raise
+
     def run(self) -> None:
         try:
             result = self.work()
         except Cancelled:
-            self.signals.cancelled.emit(self.job)
+            self.emit("cancelled")
         except ReadingAssistantError as error:
-            self.signals.failed.emit(self.job, str(error))
+            self.emit("failed", str(error))
         except MemoryError:
-            self.signals.failed.emit(self.job, "The computer ran out of memory for this.")
+            self.emit("failed", "The computer ran out of memory for this.")
         except Exception as error:  # a bug must still not take the window down
             log.exception("unexpected error in %s", type(self).__name__)
-            self.signals.failed.emit(self.job, f"Unexpected error: {error or type(error).__name__}")
+            self.emit("failed", f"Unexpected error: {error or type(error).__name__}")
         else:
-            self.signals.finished.emit(self.job, result)
+            self.emit("finished", result)
 
 
 class CallTask(Task):
@@ -73,10 +83,13 @@ class AskTask(Task):
         self.engine, self.text, self.question = engine, text, question
 
     def work(self) -> Prediction:
+        spans = reading_spans(self.engine, self.text, self.question)
+        if spans is not None:
+            self.emit("plan", spans)
         return self.engine.ask(
             self.text,
             self.question,
-            on_progress=lambda done, total: self.signals.progress.emit(self.job, done, total),
+            on_progress=lambda done, total: self.emit("progress", done, total),
             should_stop=self.stop_requested.is_set,
-            on_partial=lambda prediction: self.signals.partial.emit(self.job, prediction),
+            on_partial=lambda prediction: self.emit("partial", prediction),
         )

@@ -1,0 +1,75 @@
+"""What the window says, in a reader's words: sentences with a capital, plurals, shares of a document."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+from reading_assistant.core.documents import Document
+
+
+def sentence(message: str) -> str:
+    """``message`` with a capital first letter: core errors start in lower case ("no such file: …")."""
+    message = message.strip()
+    return message[:1].upper() + message[1:] if message else message
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """'1 word', '12 words', '1,569 answers'."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
+def share(done: int, total: int) -> str:
+    """How much of a document ``done`` of ``total`` windows is: '38%', 'less than 1%', 'all'."""
+    if total <= 0 or done >= total:
+        return "all"
+    percent = 100 * done / total
+    if percent < 1:
+        return "less than 1%"
+    return f"{min(99, round(percent))}%"
+
+
+def share_read(done: int, total: int, kind: str = "document") -> str:
+    """'38% of the document read', 'the whole document read'."""
+    part = share(done, total)
+    return f"the whole {kind} read" if part == "all" else f"{part} of the {kind} read"
+
+
+def document_kind(document: Document | None) -> str:
+    """What a reader calls the open document: 'book' for EPUB, 'text' for pasted text, else 'document'."""
+    if document is None:
+        return "document"
+    if document.format == "epub":
+        return "book"
+    if document.name in ("Pasted text", "Dropped text"):
+        return "text"
+    return "document"
+
+
+class LineIndex:
+    """Line numbers of character offsets, for documents that have no pages or headings."""
+
+    def __init__(self, text: str) -> None:
+        self._starts = [0]
+        position = text.find("\n")
+        while position >= 0:
+            self._starts.append(position + 1)
+            position = text.find("\n", position + 1)
+
+    def line(self, offset: int) -> int:
+        return bisect_right(self._starts, offset)
+
+
+class Locator:
+    """Where an answer is: the document's page, chapter or heading, else its line ('line 1,204')."""
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+        self._lines: LineIndex | None = None
+
+    def __call__(self, offset: int) -> str:
+        label = self.document.location(offset)
+        if label:
+            return sentence(label)
+        if self._lines is None:
+            self._lines = LineIndex(self.document.text)
+        return f"Line {self._lines.line(offset):,}"

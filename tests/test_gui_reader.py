@@ -1,0 +1,444 @@
+"""The reader's tools and safeguards in the real window, with real keys and clicks, on the real model:
+paste that never throws a document away, focus, find, copy, export, zoom, reopen, markers and
+locations, the read map, the view that stays where the reader put it, the early stop on a settled
+"no answer", Help, and a window that fits the screen at a scale factor of 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QAbstractSlider, QApplication, QDialog, QMessageBox
+
+from reading_assistant.core.options import EARLY_WINDOWS
+from reading_assistant.gui import export
+from reading_assistant.gui.main_window import MainWindow, fit_to_screen
+from reading_assistant.gui.settings import EngineSettings, Store
+from tests.test_gui import CURIE, LONG, ask, wait_for_answers, write
+
+pytest_plugins = ["tests.test_gui"]  # the model_dir, store and window fixtures
+
+MARKDOWN = (
+    "# Early life\n\nMarie Curie was born in Warsaw in 1867.\n\n"
+    "# Paris\n\nShe moved to Paris in 1891 to study physics.\n"
+)
+
+
+def open_document(qtbot, window: MainWindow, path: Path) -> None:
+    window.open_file(path)
+    qtbot.waitUntil(lambda: window.document is not None and window.document.name == path.name, timeout=10000)
+
+
+def activate(qtbot, window: MainWindow) -> None:
+    """Shortcuts reach the active window only."""
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+
+
+def focus_widget_is(qtbot, widget) -> None:
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is widget, timeout=5000)
+
+
+def contrast(one: QColor, two: QColor) -> float:
+    def luminance(color: QColor) -> float:
+        def channel(value: float) -> float:
+            return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+        r, g, b = (channel(v) for v in color.getRgbF()[:3])
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(one), luminance(two)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+# -- nothing is lost by accident --------------------------------------------------------------------
+
+
+def test_focus_starts_in_the_question_box_and_typing_opens_nothing(qtbot, window):
+    activate(qtbot, window)
+    focus_widget_is(qtbot, window.question)
+    qtbot.keyClicks(QApplication.focusWidget(), "What is this?")
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Space)
+    assert window.question.text() == "What is this? "
+    assert QApplication.activeModalWidget() is None  # no file dialog
+    assert window.status_text().startswith("First open, drop or paste a document")
+    qtbot.keyClick(window.question, Qt.Key.Key_Return)
+    assert window.status_text().startswith("Open, drop or paste a document first")
+    assert window.question.text() == "What is this? "  # the question waits in the box
+
+
+def test_ctrl_v_in_the_empty_window_pastes_a_document(qtbot, window):
+    QGuiApplication.clipboard().setText(CURIE)
+    activate(qtbot, window)
+    focus_widget_is(qtbot, window.question)
+    window.pages.setFocus()
+    qtbot.keyClick(window.pages, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert window.document is not None and window.document.name == "Pasted text"
+
+
+def paste_dialog(qtbot, window: MainWindow) -> QMessageBox:
+    def shown() -> list[QMessageBox]:
+        return [box for box in window.findChildren(QMessageBox, "pasteDialog") if box.isVisible()]
+
+    qtbot.waitUntil(lambda: bool(shown()), timeout=5000)
+    return shown()[0]
+
+
+def click_button(qtbot, box: QMessageBox, text: str) -> None:
+    button = next(b for b in box.buttons() if b.text() == text)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not box.isVisible(), timeout=5000)
+    box.deleteLater()
+    qtbot.waitUntil(lambda: box.parent() is None or not box.isVisible(), timeout=5000)
+
+
+@pytest.mark.parametrize("focus", ["document", "answers"])
+def test_ctrl_v_over_an_open_document_asks_first(qtbot, window, tmp_path, focus):
+    open_document(qtbot, window, write(tmp_path, "curie.txt", CURIE))
+    ask(qtbot, window, "Where was Curie born?")
+    wait_for_answers(qtbot, window)
+    book = window.document
+    activate(qtbot, window)
+    target = window.document_view if focus == "document" else window.answers.list
+    target.setFocus()
+    QGuiApplication.clipboard().setText("four words from clipboard")
+
+    def press_ctrl_v() -> None:
+        activate(qtbot, window)  # the dialog had the focus
+        target.setFocus()
+        qtbot.keyClick(target, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+
+    qtbot.keyClick(target, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    box = paste_dialog(qtbot, window)
+    assert "curie.txt" in box.text() and "4 words" in box.text()
+    assert box.defaultButton().text() == "Paste into Question"  # a few words: most likely a question
+    click_button(qtbot, box, "Cancel")
+    assert window.document is book and window.prediction.answers  # nothing lost
+
+    press_ctrl_v()
+    click_button(qtbot, paste_dialog(qtbot, window), "Paste into Question")
+    assert window.document is book and window.question.text().endswith("four words from clipboard")
+
+    press_ctrl_v()
+    click_button(qtbot, paste_dialog(qtbot, window), "Replace Document")
+    assert window.document.name == "Pasted text" and window.prediction is None
+
+
+# -- one state, shown once ----------------------------------------------------------------------
+
+
+def test_the_view_stays_where_the_reader_scrolled_when_the_read_ends(qtbot, window, tmp_path):
+    open_document(qtbot, window, write(tmp_path, "long.txt", LONG))
+    ask(qtbot, window, "Where was Curie born?")
+    qtbot.waitUntil(lambda: window.prediction is not None, timeout=30000)
+    view = window.document_view
+    bar = view.verticalScrollBar()
+    assert window.controller.reading, "the long text should still be read after the first answers"
+    for _ in range(3):
+        bar.triggerAction(QAbstractSlider.SliderAction.SliderPageStepAdd)  # the reader pages down
+    top = view.firstVisibleBlock().blockNumber()
+    assert top > 0
+    wait_for_answers(qtbot, window)
+    assert view.firstVisibleBlock().blockNumber() == top  # the same text at the top of the view
+    # The document's selection is on the selected answer, and a click brings it back into view.
+    row = window.answers.list.currentRow()
+    assert window.document_view.textCursor().selectedText() == window.prediction.answers[row].text
+    rect = window.answers.list.visualItemRect(window.answers.list.item(row))
+    qtbot.mouseClick(window.answers.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert view.firstVisibleBlock().blockNumber() != top
+
+
+def test_the_read_map_shows_what_was_read(qtbot, window, tmp_path):
+    open_document(qtbot, window, write(tmp_path, "long.txt", LONG))
+    ask(qtbot, window, "Where was Curie born?")
+    qtbot.waitUntil(lambda: bool(window.read_map.read_spans()), timeout=30000)
+    text_length = len(window.document.text)
+    wait_for_answers(qtbot, window)
+    spans = window.read_map.read_spans()
+    assert spans[0][0] == 0 and spans[-1][1] >= text_length - 2  # everything read, in one piece
+    assert window.read_map.answer_offsets == [a.start for a in window.prediction.answers]
+    assert "the most relevant first" in window.read_map.toolTip()
+    assert window.progress.format() == "Reading the most relevant parts of the document first…"
+
+
+def test_a_settled_no_answer_stops_early_and_read_the_rest_reads_on(qtbot, tmp_path, model_dir):
+    # A copy of the bundled model whose threshold makes 'no answer' win, to show that state.
+    strict = tmp_path / "strict"
+    shutil.copytree(model_dir, strict)
+    config = json.loads((strict / "reading_assistant.json").read_text())
+    config["null_threshold"] = -1e9
+    (strict / "reading_assistant.json").write_text(json.dumps(config))
+    store = Store(tmp_path / "settings.ini")
+    store.save_engine_settings(EngineSettings(model_dir=str(strict)))
+    window = MainWindow(store=store, pool=QThreadPool())
+    qtbot.addWidget(window)
+    window.show()
+    window.open_file(write(tmp_path, "long.txt", LONG), question="What is the capital of Peru?")
+    qtbot.waitUntil(lambda: window.controller.stopped_early, timeout=60000)
+    qtbot.waitUntil(lambda: not window.answers.read_rest_row.isHidden(), timeout=5000)
+    prediction = window.prediction
+    assert EARLY_WINDOWS <= prediction.windows < prediction.total_windows
+    assert window.status_text().startswith("No answer in the most relevant")
+    assert "does not seem to answer" in window.answers.banner.text()
+    assert window.document_view.textCursor().selectedText() == ""  # a guess is not selected as an answer
+    qtbot.mouseClick(window.answers.read_rest_button, Qt.MouseButton.LeftButton)
+    assert window.controller.reading
+    qtbot.waitUntil(lambda: not window.controller.reading, timeout=120000)
+    assert window.prediction.windows == window.prediction.total_windows
+    assert window.status_text().endswith("the whole document read.")
+    assert window.answers.read_rest_row.isHidden()
+    window.pool.waitForDone(30000)
+
+
+def test_quitting_while_reading_prints_no_error(qtbot, store, tmp_path, capfd):
+    window = MainWindow(store=store, pool=QThreadPool())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.engine is not None, timeout=30000)
+    open_document(qtbot, window, write(tmp_path, "long.txt", LONG))
+    ask(qtbot, window, "Where was Curie born?")
+    qtbot.waitUntil(lambda: window.progress.value() > 0, timeout=30000)
+    window.close()
+    assert window.pool.activeThreadCount() == 0  # closing waited for the read to stop
+    qtbot.wait(50)
+    assert "RuntimeError" not in capfd.readouterr().err
+
+
+# -- the reader's tools -----------------------------------------------------------------------------
+
+
+def test_find_in_the_document(qtbot, window, tmp_path):
+    open_document(qtbot, window, write(tmp_path, "curie.txt", CURIE))
+    activate(qtbot, window)
+    window.document_view.setFocus()
+    qtbot.keyClick(window.document_view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.find_bar.isVisible()
+    focus_widget_is(qtbot, window.find_bar.field)
+    qtbot.keyClicks(window.find_bar.field, "curie")
+    assert window.find_bar.count.text() == "3 matches"
+    qtbot.keyClick(window.find_bar.field, Qt.Key.Key_Return)
+    assert window.find_bar.count.text() == "1 of 3"
+    assert window.document_view.textCursor().selectedText() == "Curie"
+    qtbot.keyClick(window.find_bar.field, Qt.Key.Key_Return)
+    qtbot.keyClick(window.find_bar.field, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    assert window.find_bar.count.text() == "1 of 3"
+    qtbot.keyClick(window.find_bar.field, Qt.Key.Key_Escape)
+    assert not window.find_bar.isVisible() and window.document_view.find_matches == []
+
+
+def test_copy_and_export_answers(qtbot, window, tmp_path, monkeypatch):
+    open_document(qtbot, window, write(tmp_path, "curie.md", MARKDOWN))
+    ask(qtbot, window, "Where was Curie born?")
+    wait_for_answers(qtbot, window)
+    best = window.prediction.answers[0]
+    activate(qtbot, window)
+    window.answers.list.setFocus()
+    QGuiApplication.clipboard().clear()
+    qtbot.keyClick(window.answers.list, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == best.text
+    assert [a.text() for a in window.answers.menu_actions()][:2] == ["&Copy Answer", "Copy Answer with &Evidence"]
+    qtbot.keyClick(
+        window.answers.list, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    assert "Early life" in QGuiApplication.clipboard().text() and "curie.md" in QGuiApplication.clipboard().text()
+
+    target = tmp_path / "answers.json"
+    monkeypatch.setattr(
+        "reading_assistant.gui.main_window.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), "JSON (*.json)")
+    )
+    qtbot.keyClick(window.answers.list, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    data = json.loads(target.read_text(encoding="utf-8"))
+    assert data["question"] == "Where was Curie born?" and data["document"] == "curie.md"
+    assert data["answers"][0]["text"] == best.text and data["answers"][0]["location"] == "Early life"
+    assert 0 < data["answers"][0]["confidence"] <= 1 and data["share_read"] == 1.0
+    assert window.status_text() == "Answers exported to answers.json."
+
+
+def test_export_formats_carry_question_document_location_and_confidence(tmp_path):
+    from reading_assistant.core.decoding import Answer
+    from reading_assistant.core.documents import Document
+    from reading_assistant.core.engine import Prediction
+
+    document = Document("Curie was born in Warsaw.", "curie.txt", "text")
+    prediction = Prediction("Where?", [Answer("Warsaw", 18, 24, 0.91, 3.0)], 0.02, -3.0, True, 1, 0.1, 1, 300)
+    data = export.collect(prediction, document, lambda offset: "Line 1", "model-x", tmp_path / "curie.txt")
+    markdown = export.to_markdown(data)
+    assert markdown.startswith("# Where?\n") and "1. **Warsaw** — 91%, Line 1" in markdown
+    assert "> Curie was born in Warsaw." in markdown and "model-x" in markdown
+    rows = export.to_csv(data).splitlines()
+    assert rows[0].startswith("question,document,rank,answer,confidence,location")
+    assert rows[1].startswith("Where?,curie.txt,1,Warsaw,0.9100,Line 1,")
+    assert export.write(data, tmp_path / "out.txt").suffix == ".md"  # an unknown suffix gets Markdown
+
+
+def test_zoom_is_remembered(qtbot, store):
+    window = MainWindow(store=store, pool=QThreadPool())
+    qtbot.addWidget(window)
+    activate(qtbot, window)
+    size = window.document_view.font().pointSizeF()
+    qtbot.keyClick(window, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    assert window.document_view.font().pointSizeF() == size + 2
+    window.close()
+    again = MainWindow(store=store, pool=QThreadPool())
+    qtbot.addWidget(again)
+    activate(qtbot, again)
+    assert again.document_view.font().pointSizeF() == size + 2
+    qtbot.keyClick(again, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert again.document_view.font().pointSizeF() == size
+    again.pool.waitForDone(30000)
+
+
+def test_reopen_the_last_document_and_forget_a_missing_one(qtbot, store, tmp_path):
+    first, second = write(tmp_path, "first.txt", CURIE), write(tmp_path, "second.md", MARKDOWN)
+    window = MainWindow(store=store, pool=QThreadPool())
+    qtbot.addWidget(window)
+    for path in (first, second):
+        open_document(qtbot, window, path)
+    window.close()
+    first.unlink()
+    again = MainWindow(store=store, pool=QThreadPool())
+    qtbot.addWidget(again)
+    activate(qtbot, again)
+    assert again.recent_paths() == [str(second.resolve())]  # the missing file is gone from the menu
+    assert again.reopen_action.text() == "&Reopen second.md"
+    assert any(b.text() == "Reopen second.md" and b.isVisible() for b in again.empty_state.buttons)
+    qtbot.keyClick(again, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: again.document is not None, timeout=10000)
+    assert again.document.name == "second.md"
+    again.pool.waitForDone(30000)
+
+
+def test_headings_are_marked_and_every_answer_has_a_location(qtbot, window, tmp_path):
+    open_document(qtbot, window, write(tmp_path, "curie.md", MARKDOWN))
+    assert list(window.document_view.markers.values()) == ["Early life", "Paris"]
+    assert window.document_view.gutter.isVisible() and window.document_view.gutter.width() > 0
+    assert [label for _, label in window.document_view.visible_markers()] == ["Early life", "Paris"]
+    ask(qtbot, window, "When did she move to Paris?")
+    wait_for_answers(qtbot, window)
+    card = window.answers.list.itemWidget(window.answers.list.item(0))
+    assert card.context.text().startswith("<b>Paris</b> · ")
+    # Plain text has no headings: each answer gives its line.
+    open_document(qtbot, window, write(tmp_path, "curie.txt", CURIE))
+    assert not window.document_view.gutter.isVisible()
+    ask(qtbot, window, "When did she move to Paris?")
+    wait_for_answers(qtbot, window)
+    card = window.answers.list.itemWidget(window.answers.list.item(0))
+    assert card.context.text().startswith("<b>Line ")
+
+
+def test_questions_are_recalled_after_a_restart(qtbot, store, tmp_path):
+    window = MainWindow(store=store, pool=QThreadPool())
+    qtbot.addWidget(window)
+    window.open_file(write(tmp_path, "curie.txt", CURIE), question="Where was Curie born?")
+    wait_for_answers(qtbot, window, "Where was Curie born?")
+    window.close()
+    again = MainWindow(store=store, pool=QThreadPool())
+    qtbot.addWidget(again)
+    qtbot.keyClick(again.question, Qt.Key.Key_Up)
+    assert again.question.text() == "Where was Curie born?"
+    again.pool.waitForDone(30000)
+
+
+def test_help_shows_shortcuts_and_about_shows_the_model_card_and_licences(qtbot, window):
+    activate(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    qtbot.waitUntil(lambda: window.findChild(QDialog, "shortcutsDialog") is not None, timeout=5000)
+    table = window.findChild(QDialog, "shortcutsDialog").table
+    rows = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
+    for name, keys in (("Next Answer", "F3"), ("Find in Document", "Ctrl+F"), ("Read the Rest", "Ctrl+R")):
+        assert rows[name] == keys
+    window.about_action.trigger()
+    qtbot.waitUntil(lambda: window.findChild(QDialog, "aboutDialog") is not None, timeout=5000)
+    about = window.findChild(QDialog, "aboutDialog")
+    assert "minilm-squad-int8" in about.card.toPlainText()
+    assert about.licence.toPlainText().startswith("MIT License")
+    assert "onnxruntime" in about.third_party.toPlainText() and "LGPL" in about.third_party.toPlainText()
+
+
+# -- layout ---------------------------------------------------------------------------------------
+
+
+def test_the_empty_windows_hint_is_readable(window):
+    palette = window.empty_state.hint.palette()
+    fore = palette.color(QPalette.ColorRole.WindowText)
+    back = palette.color(QPalette.ColorRole.Window)
+    assert contrast(fore, back) >= 4.5
+    assert window.splitter.handleWidth() >= 6
+
+
+def test_long_answers_wrap_inside_the_list(qtbot, window, tmp_path):
+    url = "https://example.org/" + "averyveryverylongpathsegment" * 4
+    open_document(qtbot, window, write(tmp_path, "site.txt", f"The project's home page is {url} and nowhere else.\n"))
+    window.splitter.setSizes([500, 250])
+    ask(qtbot, window, "What is the project's home page?")
+    wait_for_answers(qtbot, window)
+    qtbot.waitUntil(lambda: window.answers.list.count() > 0, timeout=5000)
+    viewport = window.answers.list.viewport().width()
+    for row in range(window.answers.list.count()):
+        assert window.answers.list.itemWidget(window.answers.list.item(row)).width() <= viewport
+    assert window.answers.list.horizontalScrollBar().maximum() == 0
+
+
+def test_geometry_is_clamped_to_the_screen():
+    from PySide6.QtCore import QRect
+
+    available = QRect(0, 0, 960, 540)
+    assert fit_to_screen(QRect(100, 50, 1200, 760), available) == QRect(0, 0, 960, 540)
+    assert fit_to_screen(QRect(900, 500, 400, 300), available) == QRect(560, 240, 400, 300)
+    assert fit_to_screen(QRect(10, 10, 400, 300), available) == QRect(10, 10, 400, 300)
+
+
+def test_at_scale_factor_2_the_window_fits_the_screen(tmp_path):
+    """A new window and a restored full-size one, at QT_SCALE_FACTOR=2 on a 1920x1080 screen."""
+    screen = tmp_path / "screen.json"
+    screen.write_text(json.dumps({"screens": [{"name": "s", "x": 0, "y": 0, "width": 1920, "height": 1080}]}))
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        from PySide6.QtCore import QByteArray, QThreadPool
+        from PySide6.QtWidgets import QApplication
+        from reading_assistant.core.errors import ModelError
+        from reading_assistant.gui.main_window import MainWindow
+        from reading_assistant.gui.settings import Store
+
+        def no_model(settings):
+            raise ModelError("not needed here")
+
+        app = QApplication([])
+        available = app.primaryScreen().availableGeometry()
+        store = Store(Path({str(tmp_path / "settings.ini")!r}))
+        for attempt in range(2):
+            window = MainWindow(store=store, pool=QThreadPool(), opener=no_model)
+            window.show()
+            app.processEvents()
+            geometry = window.frameGeometry()
+            print(attempt, available.width(), available.height(), geometry.width(), geometry.height(),
+                  available.contains(geometry))
+            if attempt == 0:
+                window.resize(3000, 2000)  # then saved as the window closes, as a big screen would
+            window.close()
+        """
+    )
+    env = {
+        **os.environ,
+        "QT_SCALE_FACTOR": "2",
+        "QT_QPA_PLATFORM": f"offscreen:configfile={screen}",
+    }
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = [line.split() for line in result.stdout.splitlines() if line[:1] in "01"]
+    assert len(lines) == 2
+    for _, width, height, window_width, window_height, inside in lines:
+        assert (int(width), int(height)) == (960, 540), "the offscreen screen did not take the scale factor"
+        assert int(window_width) <= 960 and int(window_height) <= 540 and inside == "True"
