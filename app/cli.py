@@ -16,7 +16,7 @@ from reading_assistant.core.engine import Prediction, QAEngine, open_engine
 from reading_assistant.core.errors import ReadingAssistantError
 from reading_assistant.core.evidence import evidence, no_answer_summary
 from reading_assistant.core.logs import log, setup_logging
-from reading_assistant.core.options import DEFAULT_TOP_K, DEVICES, Choices
+from reading_assistant.core.options import DEFAULT_TOP_K, DEVICES, EARLY_WINDOWS, Choices
 from reading_assistant.core.paths import bundled_model_dir
 from reading_assistant.evaluation.bench import BOOK_WORDS, DEFAULT_DEV, run_bench
 from reading_assistant.evaluation.evaluate import metrics as evaluation_metrics
@@ -107,7 +107,7 @@ def model_dir(arguments: argparse.Namespace) -> Path:
 def engine_for(arguments: argparse.Namespace) -> QAEngine:
     """The engine with what the command line said; every option left out is the model's own."""
     given = {name: getattr(arguments, name, None) for name in CHOICE_OPTIONS}
-    if given["max_windows"]:
+    if given["max_windows"] is not None:  # ask reads the most relevant windows first, as the window does
         given["ranked"] = True
     choices = Choices(**{name: value for name, value in given.items() if value is not None})
     return open_engine(model_dir(arguments), arguments.device, choices, source="the command line")
@@ -134,8 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--max-windows",
         type=int,
-        help="read only the N windows that best match the question, the early answers of a long book "
-        "(default: every window)",
+        default=EARLY_WINDOWS,
+        help=f"read the N windows that best match the question, as the window's first answers do "
+        f"(default: {EARLY_WINDOWS}; 0 reads every window)",
     )
     add_model_arguments(ask)
     add_window_arguments(ask)
