@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -72,9 +74,41 @@ def test_spans_longer_than_max_answer_len_or_reversed_are_never_proposed(plan):
     collector = SpanCollector(max_answer_len=3)
     collector.add(plan, 0, start, end)
     answers, _, _ = collector.result(TEXT, top_k=20)
+    assert answers
     for answer in answers:
-        tokens = plan.document.char_span_to_tokens(answer.start, answer.end)
-        assert tokens is not None and 0 <= tokens[1] - tokens[0] < 3
+        # At most 3 tokens, widened to whole words (this small vocabulary splits some words in pieces).
+        assert 1 <= len(answer.text.split()) <= 3
+        assert TEXT.index("Marie") < answer.start or answer.end < len(TEXT) - 1  # never the whole text
+
+
+def test_answers_are_distinct_whole_words_and_keep_their_variants_probability(plan):
+    """'Nobel Prize', 'the Nobel Prize' and 'Prize in' overlap: one answer, their probabilities summed."""
+    collector = SpanCollector()
+    variants = {("Nobel", "Prize"): 9.0, ("the", "Prize"): 8.0, ("Prize", "in"): 7.5, ("Warsaw", "Warsaw"): 7.0}
+    collector.add(plan, 0, *logits_for(plan, variants))
+    answers, no_answer, _ = collector.result(TEXT, top_k=5)
+    assert [a.text for a in answers[:2]] == ["Nobel Prize", "Warsaw"]
+    for first, second in itertools.combinations(answers, 2):
+        assert first.end <= second.start or second.end <= first.start  # no two answers share a character
+        assert first.logit >= second.logit
+    alone = SpanCollector()
+    alone.add(plan, 0, *logits_for(plan, {("Nobel", "Prize"): 9.0, ("Warsaw", "Warsaw"): 7.0}))
+    assert answers[0].score > alone.result(TEXT, top_k=5)[0][0].score  # the variants' mass counts for it
+    assert sum(a.score for a in answers) + no_answer <= 1.0 + 1e-6
+
+
+def test_a_piece_of_a_word_is_widened_to_the_word(shared_wordpiece):
+    tokenizer = TextTokenizer(shared_wordpiece)
+    text = "The memorial was designed by Marlowe."
+    plan = WindowPlan.build(tokenizer.tokenize(text), tokenizer.tokenize("who?"), tokenizer.template, WindowSettings())
+    length = plan.window_length(0)
+    start, end = np.full(length, -10.0, dtype=np.float32), np.full(length, -10.0, dtype=np.float32)
+    last = plan.doc_offset + int(plan.lengths[0]) - 2  # the last piece of "Marlowe", before the full stop
+    start[last] = end[last] = 5.0
+    collector = SpanCollector()
+    collector.add(plan, 0, start, end)
+    answers, _, _ = collector.result(text, top_k=3)
+    assert answers[0].text == "Marlowe"
 
 
 def test_question_tokens_are_never_an_answer(plan):

@@ -57,33 +57,78 @@ class SpanCollector:
             chars = _trimmed(text, *plan.char_span(index, first + int(si), first + int(ei)))
             if chars is None:
                 continue
+            chars = _whole_words(text, *chars)
+            if not any(c.isalnum() for c in text[chars[0] : chars[1]]):
+                continue  # a comma or a full stop alone is no answer
             old = self.spans.get(chars)
             self.spans[chars] = float(score) if old is None else float(np.logaddexp(old, score))
         self._prune()
 
+    @property
+    def pool(self) -> int:
+        """Spans the answers are chosen from: room for many variants of the best passage's span
+        and still the candidates of other passages."""
+        return max(self.n_best, 1) * 10
+
     def _prune(self) -> None:
-        keep = max(self.n_best, 1) * 4
-        if len(self.spans) > keep * 2:
-            best = sorted(self.spans.items(), key=lambda item: item[1], reverse=True)[:keep]
+        if len(self.spans) > self.pool * 2:
+            best = sorted(self.spans.items(), key=lambda item: item[1], reverse=True)[: self.pool]
             self.spans = dict(best)
 
     def result(self, text: str, top_k: int, temperature: float = 1.0) -> tuple[list[Answer], float, float]:
-        """(answers best first, probability of no answer, null odds).
+        """(distinct answers best first, probability of no answer, null odds).
 
-        The probabilities are one softmax over the n best spans and the no-answer score, so they
-        sum to at most 1. Null odds are the no-answer logit minus the best span's logit.
+        One softmax over the pool of best spans and the no-answer score, so the probabilities sum to
+        at most 1; then each span that overlaps a better one is merged into it, its probability
+        counted for the one shown, so no two answers share a character and lower entries come from
+        other passages. Null odds are the no-answer logit minus the best span's logit.
         """
         if not self.spans:
             return [], 1.0, float("inf")
-        ranked = sorted(self.spans.items(), key=lambda item: item[1], reverse=True)[: self.n_best]
+        ranked = sorted(self.spans.items(), key=lambda item: item[1], reverse=True)[: self.pool]
         logits = np.array([logit for _, logit in ranked] + [self.null_logit]) / temperature
-        probabilities = np.exp(logits - logits.max())
-        probabilities /= probabilities.sum()
+        weights = np.exp(logits - logits.max())
+        weights /= weights.sum()
+        probabilities = {span: float(p) for (span, _), p in zip(ranked, weights, strict=False)}
+        logit_of = dict(ranked)
         answers = [
-            Answer(text[start:end], start, end, float(p), logit)
-            for ((start, end), logit), p in zip(ranked[:top_k], probabilities, strict=False)
+            Answer(text[start:end], start, end, probability, logit_of[(start, end)])
+            for (start, end), probability in _merged(probabilities)[:top_k]
         ]
-        return answers, float(probabilities[-1]), self.null_logit - ranked[0][1]
+        return answers, float(weights[-1]), self.null_logit - ranked[0][1]
+
+
+def _merged(probabilities: dict[tuple[int, int], float]) -> list[tuple[tuple[int, int], float]]:
+    """Distinct spans, best first: each span overlapping a better one is folded into it.
+
+    The best span of a cluster of overlapping variants keeps its characters and its place (the
+    model's single best span stays the first answer: ranking by the clusters' summed probability
+    moved 5 of 10,570 dev-v1.1 top answers off the exact span, EM 73.50 -> 73.45); its probability
+    becomes the cluster's. Linear in the clusters for each span.
+    """
+    kept: list[list] = []
+    for span, score in sorted(probabilities.items(), key=lambda item: item[1], reverse=True):
+        home = next((k for k in kept if span[0] < k[0][1] and k[0][0] < span[1]), None)
+        if home is None:
+            kept.append([span, score])
+        else:
+            home[1] += score
+    return [(span, score) for span, score in kept]
+
+
+def _word_character(c: str) -> bool:
+    """A letter or digit of a script that separates words with spaces (not CJK, where every
+    character can be a word)."""
+    return c.isalnum() and not ("\u2e80" <= c <= "\ua4cf" or "\uac00" <= c <= "\ud7af" or "\uf900" <= c <= "\ufaff")
+
+
+def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span widened to whole words: a sub-word token ("lowe" of "Marlowe") is never an answer."""
+    while start > 0 and _word_character(text[start - 1]) and _word_character(text[start]):
+        start -= 1
+    while end < len(text) and _word_character(text[end - 1]) and _word_character(text[end]):
+        end += 1
+    return start, end
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from reading_assistant.core.engine import Prediction, ProgressCallback, QAEngine
+from reading_assistant.core.options import DEFAULT_TOP_K
 from reading_assistant.evaluation.squad import SquadDataset, SquadQuestion, score_question, squad_metrics
 
 N_BEST = 20
@@ -63,6 +64,16 @@ def metrics(run: EvaluationRun, unanswerable_aware: bool) -> dict[str, float]:
     confidences = np.array([p.answers[0].score if p.answers else 0.0 for p in run.predictions])
     correct = np.array([score_question(span[q.id], q)[0] for q in run.questions])
     result["top1_ece"] = expected_calibration_error(confidences, correct)
+    # Any of the first five distinct answers exactly right, as a reader scanning the list sees it.
+    answerable = [(q, p) for q, p in pairs if q.answers]
+    result["top5_recall"] = (
+        100.0
+        * float(np.mean([any(score_question(a.text, q)[0] for a in p.answers[:DEFAULT_TOP_K]) for q, p in answerable]))
+        if answerable
+        else 0.0
+    )
+    # How often the app says "not in this document" at the model's own threshold.
+    result["no_answer_rate"] = 100.0 * float(np.mean([not p.has_answer for p in run.predictions]))
     return result
 
 
