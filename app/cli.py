@@ -1,4 +1,4 @@
-"""``reading-assistant``: the window by default; ``ask``, ``eval`` and ``bench`` on the command line."""
+"""``reading-assistant``: the window by default; ask, eval, bench, models and serve on the command line."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import NoReturn
 
 from reading_assistant import __version__
+from reading_assistant.api import prediction_json
 from reading_assistant.core.documents import Document, load_document, read_stdin
 from reading_assistant.core.engine import Prediction, QAEngine, open_engine
 from reading_assistant.core.errors import ReadingAssistantError
 from reading_assistant.core.evidence import evidence, no_answer_summary
 from reading_assistant.core.logs import log, setup_logging
+from reading_assistant.core.model_store import add_model, check_model, list_models, remove_model, resolve_model
 from reading_assistant.core.options import DEFAULT_TOP_K, DEVICES, EARLY_WINDOWS, Choices
 from reading_assistant.core.paths import bundled_model_dir
 from reading_assistant.evaluation.bench import BOOK_WORDS, DEFAULT_DEV, run_bench
@@ -37,11 +39,14 @@ CHOICE_OPTIONS = (
 EXIT_BAD_INPUT = 2
 EXIT_UNEXPECTED = 1
 EXIT_PIPE_CLOSED = 141  # as a shell reports a command ended by SIGPIPE
-COMMANDS = ("ask", "eval", "bench")
+COMMANDS = ("ask", "eval", "bench", "models", "serve")
+SERVE_EXTRA = "pip install 'reading-assistant[serve]'"
 USAGE = """reading-assistant [FILE] [--question TEXT] [-v]    open the window, on FILE if given
        reading-assistant ask FILE QUESTION [options]     answer on the command line
        reading-assistant eval DATASET [options]          exact match and F1 on SQuAD
        reading-assistant bench [options]                 speed and accuracy figures
+       reading-assistant models list|add|remove|check     the models to choose from
+       reading-assistant serve [--host H] [--port P]     a local HTTP JSON API
        reading-assistant --version"""
 
 
@@ -83,7 +88,9 @@ def window_parser() -> argparse.ArgumentParser:
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", type=Path, default=None, help="model folder (default: the bundled model)")
+    parser.add_argument(
+        "--model", default=None, help="a model's name (see 'models list') or folder (default: the bundled model)"
+    )
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where the model runs (default: auto)")
 
 
@@ -96,8 +103,9 @@ def add_window_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def model_dir(arguments: argparse.Namespace) -> Path:
+    """The folder of --model: a name from the model store or a folder (resolved in one place, the store)."""
     if arguments.model is not None:
-        return arguments.model
+        return resolve_model(arguments.model)
     bundled = bundled_model_dir()
     if not bundled.is_dir():
         raise ReadingAssistantError(f"no bundled model at {bundled}: give a model folder with --model DIR")
@@ -122,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(on FILE if given; --question asks once it is open).",
         parents=[common],
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{ask,eval,bench}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{ask,eval,bench,models,serve}")
 
     ask = commands.add_parser(
         "ask", prog="reading-assistant ask", help="answer a question about a file", parents=[common]
@@ -176,7 +184,57 @@ def build_parser() -> argparse.ArgumentParser:
         help="SQuAD v2.0 dev questions about the book for the window's early stop on 'no answer' (0: skip)",
     )
     add_model_arguments(bench)
+    add_models_parser(commands, common)
+    add_serve_parser(commands, common)
     return parser
+
+
+def add_models_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    models = commands.add_parser(
+        "models", prog="reading-assistant models", help="list, add, remove or check models", parents=[common]
+    )
+    actions = models.add_subparsers(dest="action", required=True, metavar="{list,add,remove,check}")
+    listing = actions.add_parser(
+        "list", prog="reading-assistant models list", help="the models to choose from", parents=[common]
+    )
+    listing.add_argument("--json", action="store_true", help="print one JSON list")
+    add = actions.add_parser(
+        "add",
+        prog="reading-assistant models add",
+        help="add a checkpoint folder, an ONNX folder or a Hugging Face model id (downloaded)",
+        parents=[common],
+    )
+    add.add_argument("source", help="a Hugging Face checkpoint folder, an ONNX model folder, or a model id")
+    add.add_argument("--name", help="the name to choose it by (default: from the source)")
+    add.add_argument("--device", choices=DEVICES, default="auto", help="where it is checked (default: auto)")
+    remove = actions.add_parser(
+        "remove", prog="reading-assistant models remove", help="remove an added model", parents=[common]
+    )
+    remove.add_argument("name")
+    check = actions.add_parser(
+        "check",
+        prog="reading-assistant models check",
+        help="run a model on a known question: speed, size, int8 vs fp32",
+        parents=[common],
+    )
+    check.add_argument("name")
+    check.add_argument("--device", choices=DEVICES, default="auto", help="where it runs (default: auto)")
+
+
+def add_serve_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    serve = commands.add_parser(
+        "serve",
+        prog="reading-assistant serve",
+        help="a local HTTP JSON API over the same engine (needs the serve extra)",
+        parents=[common],
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)"
+    )
+    serve.add_argument("--port", type=int, default=8866, help="port (default: 8866)")
+    serve.add_argument("--max-request-mb", type=int, default=50, help="largest request body in MB (default: 50)")
+    serve.add_argument("--timeout", type=float, default=60.0, help="seconds a request may take (default: 60)")
+    add_model_arguments(serve)
 
 
 def format_prediction(prediction: Prediction, document: Document) -> str:
@@ -190,19 +248,6 @@ def format_prediction(prediction: Prediction, document: Document) -> str:
         words = evidence(document.text, answer.start, answer.end)
         lines.append(f"          {words.before}[{words.answer}]{words.after}")
     return "\n".join(lines)
-
-
-def prediction_json(prediction: Prediction, engine: QAEngine) -> dict:
-    return {
-        "question": prediction.question,
-        "answers": [{"text": a.text, "start": a.start, "end": a.end, "score": a.score} for a in prediction.answers],
-        "no_answer_score": prediction.no_answer_score,
-        "has_answer": prediction.has_answer,
-        "model": engine.name,
-        "device": engine.device_name,
-        "windows": prediction.windows,
-        "seconds": round(prediction.seconds, 4),
-    }
 
 
 def run_ask(arguments: argparse.Namespace) -> int:
@@ -288,6 +333,55 @@ def run_bench_command(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def run_models(arguments: argparse.Namespace) -> int:
+    def progress(message: str) -> None:
+        # Progress for a person at a terminal; a script's standard error keeps the one-line error contract.
+        log.info("%s", message)
+        if sys.stderr.isatty() and not arguments.verbose:
+            print(message, file=sys.stderr, flush=True)
+
+    if arguments.action == "list":
+        models = list_models()
+        if arguments.json:
+            write_output(json.dumps([model.as_json() for model in models], ensure_ascii=False))
+            return 0
+        lines = []
+        for model in models:
+            speed = f"{model.ms_per_window:.1f} ms/window" if model.ms_per_window is not None else "not checked"
+            kind = "bundled" if model.bundled else "added"
+            lines.append(f"{model.name:<28} {model.size_bytes / 2**20:8.1f} MB  {speed:<16} {kind:<8} {model.folder}")
+        write_output("\n".join(lines))
+    elif arguments.action == "add":
+        model, report = add_model(arguments.source, arguments.name, arguments.device, log=progress)
+        write_output("\n".join([f"added {model.name}: {model.source}", f"  folder: {model.folder}", *report.lines()]))
+    elif arguments.action == "remove":
+        folder = remove_model(arguments.name)
+        write_output(f"removed {arguments.name} ({folder})")
+    else:
+        report = check_model(arguments.name, arguments.device, log=progress)
+        write_output("\n".join([f"{arguments.name} works:", *report.lines()]))
+    return 0
+
+
+def run_serve(arguments: argparse.Namespace) -> int:
+    try:
+        from reading_assistant import server
+    except ImportError as error:
+        missing = getattr(error, "name", None) or "its web stack"
+        raise ReadingAssistantError(f"serve needs the serve extra ({missing} is missing): {SERVE_EXTRA}") from None
+    engine = engine_for(arguments)
+    for warning in engine.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return server.serve(
+        engine,
+        host=arguments.host,
+        port=arguments.port,
+        max_request_bytes=arguments.max_request_mb * 2**20,
+        timeout=arguments.timeout,
+        say=lambda message: print(message, file=sys.stderr, flush=True),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not any(word in COMMANDS for word in argv[:1]) and not any(word in ("-h", "--help") for word in argv):
@@ -297,7 +391,13 @@ def main(argv: list[str] | None = None) -> int:
         arguments = build_parser().parse_args(argv)
         log_file = setup_logging(arguments.verbose)
         log.info("command: %s", arguments.command)
-        commands = {"ask": run_ask, "eval": run_eval, "bench": run_bench_command}
+        commands = {
+            "ask": run_ask,
+            "eval": run_eval,
+            "bench": run_bench_command,
+            "models": run_models,
+            "serve": run_serve,
+        }
         return commands[arguments.command](arguments)
     except ReadingAssistantError as error:
         log.info("refused: %s", error)

@@ -184,3 +184,66 @@ def _export(model, dummy, path: Path, inputs: list[str], outputs: list[str], dyn
         opset_version=17,
         dynamo=False,
     )
+
+
+def save_checkpoint(folder: Path, architecture: str) -> Path:
+    """A tiny Hugging Face QA checkpoint as ``save_pretrained`` writes it: config, safetensors, fast tokenizer.
+
+    ``architecture`` is "bert", "distilbert" (WordPiece, no token types) or "roberta" (byte-level BPE,
+    positions offset by the padding id).
+    """
+    import torch
+    from transformers import (
+        BertConfig,
+        BertForQuestionAnswering,
+        DistilBertConfig,
+        DistilBertForQuestionAnswering,
+        PreTrainedTokenizerFast,
+        RobertaConfig,
+        RobertaForQuestionAnswering,
+    )
+
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    if architecture == "roberta":
+        tokenizer = byte_level_tokenizer()
+        special = {"bos_token": "<s>", "eos_token": "</s>", "cls_token": "<s>", "sep_token": "</s>"}
+        special |= {"pad_token": "<pad>", "unk_token": "<unk>"}
+        model = RobertaForQuestionAnswering(
+            RobertaConfig(
+                vocab_size=tokenizer.get_vocab_size(),
+                hidden_size=32,
+                num_hidden_layers=2,
+                num_attention_heads=2,
+                intermediate_size=64,
+                max_position_embeddings=514,
+                pad_token_id=tokenizer.token_to_id("<pad>"),
+                bos_token_id=tokenizer.token_to_id("<s>"),
+                eos_token_id=tokenizer.token_to_id("</s>"),
+                type_vocab_size=1,
+            )
+        )
+    else:
+        tokenizer = wordpiece_tokenizer()
+        special = {"cls_token": "[CLS]", "sep_token": "[SEP]", "pad_token": "[PAD]", "unk_token": "[UNK]"}
+        special |= {"mask_token": "[MASK]"}
+        if architecture == "bert":
+            config = BertConfig(
+                vocab_size=tokenizer.get_vocab_size(),
+                hidden_size=32,
+                num_hidden_layers=2,
+                num_attention_heads=2,
+                intermediate_size=64,
+                max_position_embeddings=512,
+            )
+            model = BertForQuestionAnswering(config)
+        elif architecture == "distilbert":
+            config = DistilBertConfig(
+                vocab_size=tokenizer.get_vocab_size(), dim=32, n_layers=2, n_heads=2, hidden_dim=64
+            )
+            model = DistilBertForQuestionAnswering(config)
+        else:
+            raise ValueError(f"unknown architecture {architecture}")
+    model.eval().save_pretrained(folder)
+    PreTrainedTokenizerFast(tokenizer_object=tokenizer, model_max_length=512, **special).save_pretrained(folder)
+    return folder
