@@ -29,14 +29,20 @@ from reading_assistant.core.errors import ReadingAssistantError
 from reading_assistant.core.options import EARLY_WINDOWS
 from reading_assistant.gui.read_map import Span
 from reading_assistant.gui.settings import EngineSettings, Store
-from reading_assistant.gui.tasks import AskTask, CallTask, Task
-from reading_assistant.gui.words import document_kind, plural, sentence, share, share_read
+from reading_assistant.gui.tasks import OUT_OF_MEMORY, AskTask, CallTask, Task
+from reading_assistant.gui.words import count_words, document_kind, plural, sentence, share, share_read
 
 EngineOpener = Callable[[EngineSettings], QAEngine]
 WAITING_FOR_MODEL = "Waiting for the model to load…"
 NO_MODEL = "No model is loaded: choose a model folder in File > Settings."
 # How long the window waits for running work to stop when it closes (one batch, or a file being read).
 SHUTDOWN_WAIT_MS = 3000
+# Text up to this long is handled in the GUI thread at once (a few ms); longer pasted text is
+# checked, and a longer document's words counted, on the pool.
+AT_ONCE_CHARS = 1024 * 1024
+# Threads the pool needs so that opening, showing and searching a document never queue behind the
+# model: tokenizing a 50 MB book (which cannot be stopped) holds a thread for half a minute.
+MIN_POOL_THREADS = 4
 
 
 def open_engine_for(settings: EngineSettings) -> QAEngine:
@@ -65,7 +71,12 @@ class Job(Enum):
     ENGINE = "engine"
     DOCUMENT = "document"
     PREPARE = "prepare"
+    WORDS = "words"
     ASK = "ask"
+
+
+# Which work the pool starts first when all its threads are busy: what the reader waits for first.
+PRIORITY = {Job.ENGINE: 2, Job.DOCUMENT: 2, Job.WORDS: 1, Job.ASK: 1, Job.PREPARE: -1}
 
 
 class ReadingController(QObject):
@@ -95,6 +106,8 @@ class ReadingController(QObject):
         super().__init__()
         self.store = store
         self.pool = pool or QThreadPool.globalInstance()
+        if self.pool.maxThreadCount() < MIN_POOL_THREADS:
+            self.pool.setMaxThreadCount(MIN_POOL_THREADS)
         self.opener = opener
         self.early_windows = early_windows
         self.settings = store.engine_settings()
@@ -119,6 +132,9 @@ class ReadingController(QObject):
         self._last_job = 0
         self._started = 0.0
         self._closed = False
+        self._last_state = ""
+        self._preparing: Task | None = None  # the document being tokenized, current or not
+        self._prepare_again = False  # another document waits for it
 
     # -- the model ----------------------------------------------------------------------------
 
@@ -173,7 +189,18 @@ class ReadingController(QObject):
         self._start(Job.DOCUMENT, task)
 
     def open_text(self, text: str, name: str) -> bool:
-        """Pasted or dropped text, under the same rules as a file; False if it was refused."""
+        """Pasted or dropped text, under the same rules as a file; False if it was refused.
+
+        Long text is checked on the pool (True: it is being opened; a refusal comes as an error).
+        """
+        if len(text) > AT_ONCE_CHARS:
+            self._state(f"Opening {name}…")
+            self._pending_question = None
+            task = CallTask(self._next_job(), lambda: text_document(text, name))
+            task.signals.finished.connect(lambda job, document: self._document_loaded(job, document, None))
+            task.signals.failed.connect(self._document_failed)
+            self._start(Job.DOCUMENT, task)
+            return True
         try:
             document = text_document(text, name)
         except ReadingAssistantError as error:
@@ -194,14 +221,32 @@ class ReadingController(QObject):
         self.question = ""
         self.document_changed.emit(document)
         self._prepare_document()
-        self._state(f"{document.name}: {plural(len(document.text.split()), 'word')}")
+        self._count_words(document)
 
-    def _document_loaded(self, job: int, document: Document, path: Path) -> None:
+    def _count_words(self, document: Document) -> None:
+        """The state names the document and its words; a long one's are counted on the pool."""
+        if len(document.text) <= AT_ONCE_CHARS:
+            self._state(f"{document.name}: {plural(count_words(document.text), 'word')}")
+            return
+        provisional = f"{document.name}: counting its words…"
+        self._state(provisional)
+        text = document.text
+        task = CallTask(self._next_job(), lambda: count_words(text))
+        task.signals.finished.connect(lambda job, words: self._words_counted(job, words, document, provisional))
+        self._start(Job.WORDS, task)
+
+    def _words_counted(self, job: int, words: int, document: Document, provisional: str) -> None:
+        # Only if nothing has said anything since (a question's state wins).
+        if self._finish(Job.WORDS, job) and self.document is document and self._last_state == provisional:
+            self._state(f"{document.name}: {plural(words, 'word')}")
+
+    def _document_loaded(self, job: int, document: Document, path: Path | None) -> None:
         if not self._finish(Job.DOCUMENT, job):
             return
         question = self._pending_question
         self.set_document(document, path)
-        self.recent_changed.emit(self.store.add_recent_file(path))
+        if path is not None:
+            self.recent_changed.emit(self.store.add_recent_file(path))
         if question:
             self.ask(question)
 
@@ -212,10 +257,31 @@ class ReadingController(QObject):
             self.error.emit("This document cannot be opened", sentence(message))
 
     def _prepare_document(self) -> None:
-        """Tokenize and index the document ahead of the first question (the engine caches both)."""
-        if self.engine is not None and self.document is not None:
-            engine, text = self.engine, self.document.text
-            self._start(Job.PREPARE, CallTask(self._next_job(), lambda: engine.prepare(text)))
+        """Tokenize and index the document ahead of the first question (the engine caches both).
+
+        One document at a time: tokenizing cannot be stopped, so a document opened while another
+        is tokenized waits for it rather than taking a second thread for as long.
+        """
+        if self.engine is None or self.document is None:
+            return
+        if self._preparing is not None and not self._preparing.done.is_set():
+            self._prepare_again = True
+            return
+        self._prepare_again = False
+        engine, text = self.engine, self.document.text
+        task = CallTask(self._next_job(), lambda: engine.prepare(text))
+        task.signals.finished.connect(lambda job, _: self._prepare_ended(job))
+        task.signals.failed.connect(self._prepare_ended)
+        task.signals.cancelled.connect(self._prepare_ended)
+        self._preparing = task
+        self._start(Job.PREPARE, task)
+
+    def _prepare_ended(self, job: int, message: str = "") -> None:
+        """Running out of memory is said at once; other problems, when the reader asks (the read says why)."""
+        if self._finish(Job.PREPARE, job) and message == OUT_OF_MEMORY:
+            self.error.emit("The document could not be prepared for questions", message)
+        if self._prepare_again:
+            self._prepare_document()
 
     # -- asking -------------------------------------------------------------------------------
 
@@ -433,6 +499,7 @@ class ReadingController(QObject):
         return time.perf_counter() - self._started
 
     def _state(self, message: str) -> None:
+        self._last_state = message
         self.status_changed.emit(message, 0)
 
     def _note(self, message: str, milliseconds: int) -> None:
@@ -452,7 +519,7 @@ class ReadingController(QObject):
         self._alive.add(task)
         for ended in (task.signals.finished, task.signals.failed, task.signals.cancelled):
             ended.connect(lambda *_, task=task: self._alive.discard(task))
-        self.pool.start(task)
+        self.pool.start(task, PRIORITY[kind])
 
     def _is_current(self, kind: Job, job: int) -> bool:
         task = self._jobs.get(kind)

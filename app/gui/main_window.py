@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, QRect, QSize, Qt, QThreadPool
@@ -60,6 +61,10 @@ EMPTY_STATE = "Drop a document here, open one, or paste text"
 DEFAULT_SIZE = QSize(1200, 760)
 # Words on the clipboard up to which Ctrl+V over an open document offers the question box first.
 SHORT_PASTE_WORDS = 40
+# How long a worker thread may keep the interpreter before the window gets it back (Python's
+# default is 5 ms). The window gives it up at every Qt call that waits; with the default each
+# return could wait 5 ms behind a busy worker, and one turn of the event loop makes dozens.
+SWITCH_INTERVAL_S = 0.001
 
 
 def app_icon() -> QIcon:
@@ -246,6 +251,7 @@ class MainWindow(QMainWindow):
         self, store: Store | None = None, pool: QThreadPool | None = None, opener: EngineOpener = open_engine_for
     ) -> None:
         super().__init__()
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         self.setWindowTitle("Reading Assistant")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
@@ -331,7 +337,7 @@ class MainWindow(QMainWindow):
         self.about_action = self._action("&About Reading Assistant", None, self.show_about)
 
     def _build_layout(self) -> None:
-        self.document_pane = DocumentPane()
+        self.document_pane = DocumentPane(self.controller.pool)
         self.document_view = self.document_pane.view
         self.read_map = self.document_pane.read_map
         self.find_bar = self.document_pane.find_bar
@@ -497,6 +503,9 @@ class MainWindow(QMainWindow):
         controller.history_changed.connect(self.question.set_history)
         controller.error.connect(self._show_error)
         self.document_view.reader_moved.connect(controller.reader_moved)
+        self.document_view.display_failed.connect(
+            lambda message: self._show_error("This document cannot be shown", message)
+        )
 
     # -- what the reader does -----------------------------------------------------------------
 
@@ -700,7 +709,7 @@ class MainWindow(QMainWindow):
         self.answers.clear()
         self.answers.set_read_rest(False)
         self.find_bar.close_bar() if self.find_bar.isVisible() else None
-        self.document_view.show_text(document.text, document.sections)
+        self.document_view.show_text(document.text, document.sections, document.name)
         self.read_map.set_plan([])
         self.read_map.set_answers([])
         self.pages.setCurrentWidget(self.document_pane)
@@ -777,6 +786,7 @@ class MainWindow(QMainWindow):
             self.fit_to_screen()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.document_view.shutdown()
         self.controller.shutdown()
         self.store.save_window_state(self.saveGeometry(), self.splitter.saveState())
         super().closeEvent(event)

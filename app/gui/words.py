@@ -45,18 +45,40 @@ def document_kind(document: Document | None) -> str:
     return "document"
 
 
+# Long texts are scanned in slices of this many characters, so no single step holds the
+# interpreter (and with it the window) for long.
+SLICE_CHARS = 1 << 20
+
+
+def count_words(text: str, slice_chars: int = SLICE_CHARS) -> int:
+    """``len(text.split())``, a slice at a time (a word cut by a slice's edge counted once)."""
+    count = 0
+    for start in range(0, len(text), slice_chars):
+        piece = text[start : start + slice_chars]
+        count += len(piece.split())
+        if start and not piece[:1].isspace() and not text[start - 1].isspace():
+            count -= 1  # the word goes on from the slice before
+    return count
+
+
 class LineIndex:
-    """Line numbers of character offsets, for documents that have no pages or headings."""
+    """Line numbers of character offsets, for documents that have no pages or headings.
+
+    Lines are counted on demand from the nearest offset already counted, so a book of a million
+    lines is never indexed as a whole while the window waits.
+    """
 
     def __init__(self, text: str) -> None:
-        self._starts = [0]
-        position = text.find("\n")
-        while position >= 0:
-            self._starts.append(position + 1)
-            position = text.find("\n", position + 1)
+        self._text = text
+        self._known = [(0, 1)]  # (offset, line at that offset), sorted
 
     def line(self, offset: int) -> int:
-        return bisect_right(self._starts, offset)
+        offset = max(0, min(offset, len(self._text)))
+        index = bisect_right(self._known, (offset, float("inf"))) - 1
+        known, line = self._known[index]
+        line += self._text.count("\n", known, offset)
+        self._known.insert(index + 1, (offset, line))
+        return line
 
 
 class Locator:
