@@ -67,7 +67,7 @@ class FakeEngine:
         for _ in range(count):
             self.windows.release()
 
-    def prepare(self, text: str) -> None:
+    def prepare(self, text: str, should_stop=None) -> None:
         self.prepared.append(text)
 
     def reading_plan(self, text: str, question: str) -> list[tuple[int, int]]:

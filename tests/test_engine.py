@@ -176,3 +176,22 @@ def test_model_config_is_used(tiny_bert, tmp_path):
     assert engine.settings == WindowSettings(128, 16, 64)
     assert engine.options.batch_size == 1
     assert engine.ask(DOCUMENT, QUESTION).has_answer
+
+
+def test_a_long_tokenization_stops_when_asked_and_is_shared_by_concurrent_callers(tiny_bert):
+    import threading
+
+    from reading_assistant.core.errors import Cancelled
+
+    engine = open_engine(tiny_bert)
+    book = DOCUMENT * 2000  # many tokenizer chunks
+    with pytest.raises(Cancelled):
+        engine.prepare(book, should_stop=lambda: True)
+    assert engine._tokenizing == {}  # nothing left claiming the document
+    results = []
+    callers = [threading.Thread(target=lambda: results.append(engine.tokenize_document(book))) for _ in range(3)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    assert len(results) == 3 and all(tokens is results[0] for tokens in results)  # tokenized once

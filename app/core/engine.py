@@ -109,6 +109,7 @@ class QAEngine:
         # A reader asks several questions about one document: tokenize and index it once.
         self._documents: OrderedDict[str, TokenizedText] = OrderedDict()
         self._indexes: dict[int, TermIndex] = {}
+        self._tokenizing: dict[str, threading.Event] = {}
         # The window may start a new question while the old one finishes its batch.
         self._cache_lock = threading.Lock()
         self.model = OnnxQAModel(folder.onnx_path, device=device, threads=threads)
@@ -144,27 +145,44 @@ class QAEngine:
 
     # -- preprocess ---------------------------------------------------------------------------
 
-    def prepare(self, text: str) -> TokenizedText:
+    def prepare(self, text: str, should_stop: StopCheck | None = None) -> TokenizedText:
         """Tokenize and index a document ahead of its first question; both are cached."""
-        tokens = self.tokenize_document(text)
+        tokens = self.tokenize_document(text, should_stop)
         self._term_index(tokens)
         return tokens
 
-    def tokenize_document(self, text: str) -> TokenizedText:
-        """Tokens of a document; the last few documents are kept, so asking again is instant."""
-        with self._cache_lock:
-            if text in self._documents:
-                self._documents.move_to_end(text)
-                return self._documents[text]
-        if not text.strip():
-            raise InputError("the document is empty")
-        tokens = self.tokenizer.tokenize(text)
-        with self._cache_lock:
-            self._documents[text] = tokens
-            if len(self._documents) > DOCUMENT_CACHE_SIZE:
-                _, dropped = self._documents.popitem(last=False)
-                self._indexes.pop(id(dropped), None)
-        return tokens
+    def tokenize_document(self, text: str, should_stop: StopCheck | None = None) -> TokenizedText:
+        """Tokens of a document; the last few documents are kept, so asking again is instant.
+
+        A document already being tokenized for another caller (a question asked while the window
+        prepares the document) is waited for, not tokenized twice.
+        """
+        while True:
+            with self._cache_lock:
+                if text in self._documents:
+                    self._documents.move_to_end(text)
+                    return self._documents[text]
+                underway = self._tokenizing.get(text)
+                if underway is None:
+                    done = self._tokenizing[text] = threading.Event()
+                    break
+            while not underway.wait(0.1):
+                if should_stop is not None and should_stop():
+                    raise Cancelled("stopped")
+        try:
+            if not text.strip():
+                raise InputError("the document is empty")
+            tokens = self.tokenizer.tokenize(text, should_stop=should_stop)
+            with self._cache_lock:
+                self._documents[text] = tokens
+                if len(self._documents) > DOCUMENT_CACHE_SIZE:
+                    _, dropped = self._documents.popitem(last=False)
+                    self._indexes.pop(id(dropped), None)
+            return tokens
+        finally:
+            with self._cache_lock:
+                del self._tokenizing[text]
+            done.set()  # a waiter finds the tokens cached, or tokenizes itself if this one failed
 
     def _term_index(self, tokens: TokenizedText) -> TermIndex:
         """The document's term index, kept as long as its tokens are cached."""

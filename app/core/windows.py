@@ -10,13 +10,14 @@ SentencePiece and byte-level BPE models all get their own special tokens.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from tokenizers import Tokenizer
 
-from reading_assistant.core.errors import InputError, ModelError
+from reading_assistant.core.errors import Cancelled, InputError, ModelError
 
 # Long texts are tokenized this many characters at a time, a few chunks per call (the tokenizer
 # encodes a batch on several threads).
@@ -148,11 +149,14 @@ class TextTokenizer:
         except Exception as error:  # tokenizers raises a bare Exception on a bad file
             raise ModelError(f"cannot read the tokenizer {path}: {error}") from error
 
-    def tokenize(self, text: str, chunk_chars: int = CHUNK_CHARS) -> TokenizedText:
+    def tokenize(
+        self, text: str, chunk_chars: int = CHUNK_CHARS, should_stop: Callable[[], bool] | None = None
+    ) -> TokenizedText:
         """Tokens of ``text``, a chunk of about ``chunk_chars`` characters at a time.
 
         The tokenizer's own record of a token (its string, masks, word ids) takes about ten times
-        the memory of the id and offsets kept here, so a long book is encoded a few chunks at a time.
+        the memory of the id and offsets kept here, so a long book is encoded a few chunks at a time,
+        and ``should_stop`` is asked between them (a 50 MB text takes about 20 s).
         Chunks are cut at a space between two words, where every pre-tokenizer in use starts a new
         word the same way, so the tokens are the ones the whole text gives.
         """
@@ -160,6 +164,8 @@ class TextTokenizer:
         cuts = _chunk_starts(text, chunk_chars)
         ids, offsets = [], []
         for first in range(0, len(cuts), CHUNKS_PER_BATCH):
+            if should_stop is not None and should_stop():
+                raise Cancelled("stopped")
             group = cuts[first : first + CHUNKS_PER_BATCH]
             ends = [*cuts[first + 1 : first + CHUNKS_PER_BATCH + 1], len(text)][: len(group)]
             pieces = [text[start:end] for start, end in zip(group, ends, strict=True)]

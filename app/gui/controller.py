@@ -259,17 +259,18 @@ class ReadingController(QObject):
     def _prepare_document(self) -> None:
         """Tokenize and index the document ahead of the first question (the engine caches both).
 
-        One document at a time: tokenizing cannot be stopped, so a document opened while another
-        is tokenized waits for it rather than taking a second thread for as long.
+        One document at a time: a document opened while another is tokenized stops that one (the
+        engine checks between chunks) and waits for its thread.
         """
         if self.engine is None or self.document is None:
             return
         if self._preparing is not None and not self._preparing.done.is_set():
+            self._preparing.stop_requested.set()  # that document is no longer the reader's
             self._prepare_again = True
             return
         self._prepare_again = False
         engine, text = self.engine, self.document.text
-        task = CallTask(self._next_job(), lambda: engine.prepare(text))
+        task = CallTask(self._next_job(), lambda stop: engine.prepare(text, stop), stoppable=True)
         task.signals.finished.connect(lambda job, _: self._prepare_ended(job))
         task.signals.failed.connect(self._prepare_ended)
         task.signals.cancelled.connect(self._prepare_ended)
