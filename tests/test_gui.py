@@ -324,7 +324,7 @@ def test_thoroughness_is_the_models_own_stride_unless_the_reader_moves_it(qtbot,
     dialog = SettingsDialog(EngineSettings(), None)
     qtbot.addWidget(dialog)
     labels = {label.text(): label.buddy() for label in dialog.findChildren(QLabel)}
-    assert labels["&Model folder:"] is dialog.model_dir  # Alt+M reaches the folder box
+    assert labels["&Model (name or folder):"] is dialog.model_dir  # Alt+M reaches the model box
     assert labels["&Thoroughness:"] is dialog.thoroughness
     assert dialog.model_status.text() == "✓ minilm-squad-int8 is ready to use."
     assert dialog.result_settings().doc_stride == 0
@@ -354,3 +354,24 @@ def test_a_folder_without_a_model_is_refused_in_the_dialog_with_the_reason(qtbot
     dialog.model_dir.clear()  # back to the bundled model
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible() and dialog.result() == 1
+
+
+def test_settings_offer_the_installed_models_by_name_with_size_and_speed(qtbot, tmp_path):
+    """A model added to the store (here a copy of the bundled one, as 'models add FOLDER' would keep it)
+    is listed by name; choosing it puts its name in the model box, which the engine resolves."""
+    from reading_assistant.core.model_store import add_model
+    from reading_assistant.gui.controller import open_engine_for
+
+    add_model(str(bundled_model_dir()), name="my-copy")
+    dialog = SettingsDialog(EngineSettings(), None)
+    qtbot.addWidget(dialog)
+    labels = [dialog.installed.itemText(i) for i in range(dialog.installed.count())]
+    assert any(label.startswith("minilm-squad-int8 (bundled) · 2") and " MB · " in label for label in labels)
+    mine = next(i for i, label in enumerate(labels) if label.startswith("my-copy · "))
+    assert "ms per window" in labels[mine]
+    dialog.installed.activated.emit(mine)
+    assert dialog.model_dir.text() == "my-copy"
+    assert "ready to use" in dialog.model_status.text()
+    chosen = dialog.result_settings()
+    assert chosen.model_dir == "my-copy"
+    assert open_engine_for(chosen).name == "my-copy"

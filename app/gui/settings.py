@@ -7,8 +7,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from reading_assistant.core.model_store import resolve_model
 from reading_assistant.core.options import DEFAULT_TOP_K, Choices
-from reading_assistant.core.paths import bundled_model_dir, config_dir
+from reading_assistant.core.paths import config_dir
 
 MAX_RECENT = 10
 MAX_HISTORY = 200
@@ -22,14 +23,15 @@ def settings_path() -> Path:
 class EngineSettings:
     """What the settings dialog edits; every field has a sensible default."""
 
-    model_dir: str = ""  # empty: the bundled model
+    model_dir: str = ""  # a model name from the store or a folder; empty: the bundled model
     device: str = "auto"
     top_k: int = DEFAULT_TOP_K
     max_answer_len: int = 0  # 0: the model's own, from its reading_assistant.json
     doc_stride: int = 0  # 0: the model's own
 
     def resolved_model_dir(self) -> Path:
-        return Path(self.model_dir) if self.model_dir else bundled_model_dir()
+        """The folder of the chosen model: a name from the model store, or a folder."""
+        return resolve_model(self.model_dir or None)
 
     def choices(self) -> Choices:
         """The engine's options: what the reader set, the model's own where they left 0.

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from reading_assistant.core.errors import ReadingAssistantError
 from reading_assistant.core.model_folder import ModelConfig, ModelFolder
+from reading_assistant.core.model_store import StoredModel, list_models, resolve_model
 from reading_assistant.core.options import DEVICES
 from reading_assistant.core.paths import bundled_model_dir
 from reading_assistant.core.windows import TextTokenizer
@@ -50,10 +51,10 @@ class Level:
 
 
 def check_model_folder(text: str) -> tuple[ModelConfig | None, str]:
-    """(the model's config, "") for a usable folder (empty: the bundled model), else (None, why not)."""
-    path = Path(text).expanduser() if text.strip() else bundled_model_dir()
+    """(the model's config, "") for a usable model (a name, a folder; empty: the bundled model),
+    else (None, why not)."""
     try:
-        folder = ModelFolder.open(path)
+        folder = ModelFolder.open(resolve_model(text.strip() or None))
         if folder.onnx_path.stat().st_size == 0:
             return None, f"The model file {folder.onnx_path.name} is empty."
         TextTokenizer.from_file(folder.tokenizer_path)
@@ -62,6 +63,13 @@ def check_model_folder(text: str) -> tuple[ModelConfig | None, str]:
     except Exception as error:  # a tokenizer.json that is not one
         return None, f"The folder's tokenizer cannot be read: {error}."
     return folder.config, ""
+
+
+def model_label_text(model: StoredModel) -> str:
+    """'minilm-squad-int8 (bundled) · 22 MB · 37 ms per window'."""
+    speed = f"{model.ms_per_window:.0f} ms per window" if model.ms_per_window else "speed not measured yet"
+    bundled = " (bundled)" if model.bundled else ""
+    return f"{model.name}{bundled} · {model.size_bytes / 2**20:.0f} MB · {speed}"
 
 
 def thoroughness_levels(own: int, current: int, widest: int | None = None) -> list[Level]:
@@ -93,6 +101,15 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         outer.addLayout(form)
 
+        # The installed models by name, with their size and speed; a folder can still be typed.
+        self.installed = QComboBox()
+        self.installed.setObjectName("installedModels")
+        self.installed.addItem("Choose an installed model…", None)
+        for model in list_models():
+            self.installed.addItem(model_label_text(model), "" if model.bundled else model.name)
+        self.installed.activated.connect(self._choose_installed)
+        form.addRow("&Installed models:", self.installed)
+
         self.model_dir = QLineEdit(settings.model_dir)
         self.model_dir.setPlaceholderText(f"Bundled model ({bundled_model_dir().name})")
         self.model_dir.setMinimumWidth(
@@ -104,7 +121,7 @@ class SettingsDialog(QDialog):
         model_row.addWidget(self.model_dir, 1)
         model_row.addWidget(browse)
         # A row holding a layout gets no buddy for its label, so Alt+M needs one set by hand.
-        model_label = QLabel("&Model folder:")
+        model_label = QLabel("&Model (name or folder):")
         model_label.setBuddy(self.model_dir)
         form.addRow(model_label, model_row)
         self.model_status = QLabel()
@@ -166,6 +183,12 @@ class SettingsDialog(QDialog):
         self._fill_levels(settings.doc_stride, settings.max_answer_len)
 
     # -- the model folder ---------------------------------------------------------------------
+
+    def _choose_installed(self, index: int) -> None:
+        name = self.installed.itemData(index)
+        if name is not None:
+            self.model_dir.setText(name)
+            self._check_model()
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a model folder", self.model_dir.text())
