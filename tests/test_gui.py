@@ -55,6 +55,18 @@ def window(qtbot, store):
     window.pool.waitForDone(30000)
 
 
+def strict_model_store(tmp_path: Path, model_dir: Path) -> Store:
+    """Settings on a copy of the bundled model whose threshold makes 'no answer' win, to show that state."""
+    strict = tmp_path / "strict"
+    shutil.copytree(model_dir, strict)
+    config = json.loads((strict / "reading_assistant.json").read_text())
+    config["null_threshold"] = -1e9
+    (strict / "reading_assistant.json").write_text(json.dumps(config))
+    store = Store(tmp_path / "settings.ini")
+    store.save_engine_settings(EngineSettings(model_dir=str(strict)))
+    return store
+
+
 def write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.write_bytes(text.encode("utf-8"))
@@ -217,14 +229,7 @@ def test_asking_again_cancels_the_old_question(qtbot, window, tmp_path):
 
 
 def test_unanswerable_question_says_so_and_offers_guesses(qtbot, tmp_path, model_dir):
-    # A copy of the bundled model whose threshold makes 'no answer' win, to show that state.
-    strict = tmp_path / "strict"
-    shutil.copytree(model_dir, strict)
-    config = json.loads((strict / "reading_assistant.json").read_text())
-    config["null_threshold"] = -1e9
-    (strict / "reading_assistant.json").write_text(json.dumps(config))
-    store = Store(tmp_path / "settings.ini")
-    store.save_engine_settings(EngineSettings(model_dir=str(strict)))
+    store = strict_model_store(tmp_path, model_dir)
     window = MainWindow(store=store, pool=QThreadPool())
     qtbot.addWidget(window)
     window.open_file(write(tmp_path, "curie.txt", CURIE), question="What is the capital of Peru?")

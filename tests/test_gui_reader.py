@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -21,8 +20,7 @@ from PySide6.QtWidgets import QAbstractSlider, QApplication, QDialog, QMessageBo
 from reading_assistant.core.options import EARLY_WINDOWS
 from reading_assistant.gui import export
 from reading_assistant.gui.main_window import MainWindow, fit_to_screen
-from reading_assistant.gui.settings import EngineSettings, Store
-from tests.test_gui import CURIE, LONG, ask, wait_for_answers, write
+from tests.test_gui import CURIE, LONG, ask, strict_model_store, wait_for_answers, write
 
 pytest_plugins = ["tests.test_gui"]  # the model_dir, store and window fixtures
 
@@ -171,14 +169,7 @@ def test_the_read_map_shows_what_was_read(qtbot, window, tmp_path):
 
 
 def test_a_settled_no_answer_stops_early_and_read_the_rest_reads_on(qtbot, tmp_path, model_dir):
-    # A copy of the bundled model whose threshold makes 'no answer' win, to show that state.
-    strict = tmp_path / "strict"
-    shutil.copytree(model_dir, strict)
-    config = json.loads((strict / "reading_assistant.json").read_text())
-    config["null_threshold"] = -1e9
-    (strict / "reading_assistant.json").write_text(json.dumps(config))
-    store = Store(tmp_path / "settings.ini")
-    store.save_engine_settings(EngineSettings(model_dir=str(strict)))
+    store = strict_model_store(tmp_path, model_dir)
     window = MainWindow(store=store, pool=QThreadPool())
     qtbot.addWidget(window)
     window.show()
