@@ -1,41 +1,65 @@
-"""Fit the softmax temperature on held-out train questions, so a confidence of 70% is right ~70% of the time.
+"""Fit the softmax temperature and the no-answer threshold on held-out data, against the app's decoding.
 
-``python -m reading_assistant.training.calibrate --run-dir RUN --model DIR [--questions 3000]`` answers
-train-v1.1 questions that training never saw (see ``split_examples``), finds the temperature that
-minimises the log loss of the top answer's confidence against its token F1, and stores it in the
-model folder's ``reading_assistant.json``. Dev data is never used here.
+``python -m reading_assistant.training.calibrate --run-dir RUN --model DIR [--questions 1500]
+[--v2-file dev-v2.0.json.gz --v2-first 12 --v2-last 18] [--max-refusal 0.08] [--plots DIR]``
+answers held-out questions that training never saw and stores two numbers in the model folder's
+``reading_assistant.json``:
 
-Why F1 and not exact match: a train question has one reference answer, while a reader (and the
-dev sets, with about three references) accepts any of several ways to mark the same answer.
-Exact match against one reference counts many right answers as wrong, so a temperature fitted
-to it leaves the model under-confident; token F1 gives partial credit for a differently marked
-span and is the closer stand-in for "a person would accept this".
+- ``temperature``: the one that minimises the log loss of the probabilities the app shows, read
+  exactly as the app reads them (``SpanCollector.result``: one softmax over the span pool and
+  "no answer", overlapping variants merged into the answer shown). Three terms count alike: the
+  top answer's probability against exact match on answerable questions, the same on every
+  question of the held-out SQuAD 2.0 articles (an answer to an unanswerable question is wrong),
+  and the no-answer probability against "unanswerable" there. Exact match is scored against every
+  reference a question has: the held-out dev-v2.0 articles have several, held-out train questions
+  one (which makes a right answer look wrong more often, so those only enter through the refusal
+  cap below unless no SQuAD 2.0 file is given).
+- ``null_threshold``: the null odds (no-answer logit minus the best span's logit) at or below
+  which the app answers, chosen to maximise SQuAD 2.0 F1 on the held-out SQuAD 2.0 articles (or,
+  without them, on held-out train questions plus the same questions with their answer's sentence
+  removed), among thresholds that refuse at most ``--max-refusal`` of the held-out answerable train
+  questions.
+
+The held-out SQuAD 2.0 articles are dev-v2.0's fitting articles that the run did not train on
+(see ``reading_assistant.evaluation.splits``); the 17 evaluation articles and dev-v1.1 are never read.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from reading_assistant.core.engine import open_engine
+from reading_assistant.core.decoding import SpanCollector
+from reading_assistant.core.engine import Answers, Prediction, QAEngine, open_engine
 from reading_assistant.core.model_folder import CONFIG_NAME
 from reading_assistant.core.options import Choices
 from reading_assistant.evaluation.evaluate import N_BEST, expected_calibration_error
-from reading_assistant.evaluation.squad import exact_match, f1_score, load_squad
-from reading_assistant.training.train import TrainConfig, split_examples
+from reading_assistant.evaluation.splits import FIT_ARTICLES
+from reading_assistant.evaluation.squad import GoldAnswer, SquadQuestion, load_squad, score_question
+from reading_assistant.training.train import TrainConfig, split_examples, without_answer_sentence
 
-TEMPERATURES = np.round(np.arange(0.3, 4.0001, 0.05), 2)
+TEMPERATURES = np.round(np.arange(0.5, 4.0001, 0.05), 2)
 
 
-def top_confidence(logits: np.ndarray, temperature: float) -> np.ndarray:
-    """Probability of the first span in each row of (span logits..., null logit)."""
-    scaled = logits / temperature
-    scaled -= np.nanmax(scaled, axis=1, keepdims=True)
-    weights = np.nan_to_num(np.exp(scaled))
-    return weights[:, 0] / weights.sum(axis=1)
+@dataclass(frozen=True)
+class Read:
+    """One held-out question as the app decoded it, kept so it can be decoded again at any temperature."""
+
+    question: SquadQuestion
+    group: str  # "train" (held-out train, answerable), "train-removed" (its answer's sentence removed), "v2"
+    text: str
+    collector: SpanCollector
+    null_odds: float
+
+    def decode(self, temperature: float) -> tuple[str, float, float]:
+        """(top answer, its probability, the no-answer probability) at this temperature."""
+        answers, no_answer, _ = self.collector.result(self.text, 1, temperature)
+        return (answers[0].text, answers[0].score, no_answer) if answers else ("", 0.0, 1.0)
 
 
 def log_loss(confidence: np.ndarray, target: np.ndarray) -> float:
@@ -43,53 +67,236 @@ def log_loss(confidence: np.ndarray, target: np.ndarray) -> float:
     return float(-np.mean(target * np.log(confidence) + (1 - target) * np.log(1 - confidence)))
 
 
-def calibrate(run_dir: Path, model_dir: Path, count: int) -> dict[str, float]:
+def top_confidence(logits: np.ndarray, temperature: float) -> np.ndarray:
+    """Probability of the first span in each row of (span logits..., null logit), NaN-padded."""
+    scaled = logits / temperature
+    scaled -= np.nanmax(scaled, axis=1, keepdims=True)
+    weights = np.nan_to_num(np.exp(scaled))
+    return weights[:, 0] / weights.sum(axis=1)
+
+
+def fit_null_threshold(
+    null_odds: np.ndarray,
+    span_f1: np.ndarray,
+    impossible: np.ndarray,
+    answerable_null_odds: np.ndarray | None = None,
+    max_refusal: float = 1.0,
+) -> tuple[float, float]:
+    """(threshold, F1 in [0, 1] there): answer where null odds <= threshold, maximising SQuAD 2.0 F1.
+
+    ``span_f1`` is the best span's F1 (0 for an unanswerable question, whose right answer is to
+    refuse). A threshold is allowed only if it refuses at most ``max_refusal`` of
+    ``answerable_null_odds`` (questions known to be answerable, refused when their null odds are
+    above it). Candidates are the observed null odds (answer up to and including that question) and
+    "refuse everything"; ties go to the lower threshold (fewer answers).
+    """
+    null_odds = np.asarray(null_odds, dtype=float)
+    span_f1 = np.asarray(span_f1, dtype=float)
+    impossible = np.asarray(impossible, dtype=bool)
+    guard = np.sort(np.asarray(answerable_null_odds if answerable_null_odds is not None else [], dtype=float))
+
+    def refusal(threshold: float) -> float:
+        if not len(guard):
+            return 0.0
+        return 1.0 - np.searchsorted(guard, threshold, side="right") / len(guard)
+
+    order = np.argsort(null_odds, kind="stable")
+    # Refusing everything: every unanswerable question is right.
+    gains = np.where(impossible[order], -1.0, span_f1[order])
+    totals = impossible.sum() + np.cumsum(gains)
+    candidates = [(float(impossible.sum()), float(null_odds[order[0]]) - 1.0)]
+    for i, position in enumerate(order):
+        # Several questions with the same odds are answered together: take the last of them.
+        if i + 1 < len(order) and null_odds[order[i + 1]] == null_odds[position]:
+            continue
+        candidates.append((float(totals[i]), float(null_odds[position])))
+    allowed = [(score, threshold) for score, threshold in candidates if refusal(threshold) <= max_refusal]
+    if not allowed:  # even answering everything refuses too much: answer everything
+        return float(null_odds.max()), float(span_f1.sum() / len(span_f1))
+    best = max(score for score, _ in allowed)
+    threshold = min(t for score, t in allowed if score == best)
+    return threshold, best / len(span_f1)
+
+
+def fit_temperature(
+    objective: Callable[[float], float], temperatures: Sequence[float] = tuple(TEMPERATURES)
+) -> tuple[float, list[float]]:
+    """The temperature with the lowest objective on the grid, and the objective's values."""
+    values = [objective(float(t)) for t in temperatures]
+    return float(temperatures[int(np.argmin(values))]), values
+
+
+def held_out_questions(
+    run_dir: Path, count: int, v2_file: Path | None, v2_first: int, v2_last: int
+) -> list[tuple[str, SquadQuestion, str]]:
+    """(group, question, text) of every held-out question calibration reads."""
     config = TrainConfig(**json.loads((run_dir / "train_config.json").read_text()))
     articles = load_squad(Path(config.train_file)).articles
     _, held_out = split_examples(config, articles)
-    held_out = held_out[:count]
-    engine = open_engine(model_dir, device="cpu", choices=Choices(top_k=N_BEST))
-    contexts = [articles[e.article].paragraphs[e.paragraph].context for e in held_out]
-    predictions = engine.ask_many([(c, e.question) for c, e in zip(contexts, held_out, strict=True)])
-
-    # Raw logits of each question's n-best spans and its no-answer score, padded with NaN.
-    logits = np.full((len(predictions), N_BEST + 1), np.nan)
-    exact = np.zeros(len(predictions))
-    credit = np.zeros(len(predictions))
-    for row, (example, prediction, context) in enumerate(zip(held_out, predictions, contexts, strict=True)):
-        spans = [a.logit for a in prediction.answers]
-        logits[row, : len(spans)] = spans
-        logits[row, -1] = prediction.null_odds + spans[0]
+    items = []
+    for n, example in enumerate(held_out[:count]):
+        context = articles[example.article].paragraphs[example.paragraph].context
         gold = context[example.char_start : example.char_end]
-        exact[row] = exact_match(prediction.answers[0].text, gold)
-        credit[row] = f1_score(prediction.answers[0].text, gold)
+        items.append(("train", SquadQuestion(f"train-{n}", example.question, (GoldAnswer(gold, 0),), False), context))
+        removed = without_answer_sentence(context, example.char_start, example.char_end, gold)
+        if removed is not None:
+            items.append(("train-removed", SquadQuestion(f"removed-{n}", example.question, (), True), removed))
+    if v2_file is not None:
+        if v2_last > FIT_ARTICLES:
+            raise ValueError(f"only dev-v2.0's first {FIT_ARTICLES} articles may be used for fitting")
+        for article in load_squad(v2_file).articles[v2_first:v2_last]:
+            for paragraph in article.paragraphs:
+                items.extend(("v2", q, paragraph.context) for q in paragraph.questions)
+    return items
 
-    losses = [log_loss(top_confidence(logits, t), credit) for t in TEMPERATURES]
-    best = float(TEMPERATURES[int(np.argmin(losses))])
-    report = {
-        "questions": len(held_out),
-        "exact_match": float(exact.mean() * 100),
-        "f1": float(credit.mean() * 100),
-        "temperature": best,
-        "mean_confidence_before": float(top_confidence(logits, 1.0).mean()),
-        "mean_confidence_after": float(top_confidence(logits, best).mean()),
-        "f1_ece_before": expected_calibration_error(top_confidence(logits, 1.0), credit),
-        "f1_ece_after": expected_calibration_error(top_confidence(logits, best), credit),
+
+def calibrate(
+    run_dir: Path,
+    model_dir: Path,
+    count: int,
+    v2_file: Path | None,
+    v2_first: int,
+    v2_last: int,
+    max_refusal: float,
+    plots: Path | None = None,
+) -> dict[str, float]:
+    items = held_out_questions(run_dir, count, v2_file, v2_first, v2_last)
+    engine = open_engine(model_dir, device="cpu", choices=Choices(top_k=N_BEST))
+    collected = read_with_collectors(engine, [(text, q.question) for _, q, text in items])
+    reads = [
+        Read(question, group, text, collector, odds)
+        for (group, question, text), (collector, odds) in zip(items, collected, strict=True)
+    ]
+
+    groups = {name: [r for r in reads if r.group == name] for name in ("train", "train-removed", "v2")}
+    v2 = groups["v2"]
+    fit_set = v2 if v2 else groups["train"] + groups["train-removed"]
+    span_f1 = np.array(
+        [score_question(r.decode(1.0)[0], r.question)[1] if not r.question.is_impossible else 0.0 for r in fit_set]
+    )
+    threshold, fitted_f1 = fit_null_threshold(
+        np.array([r.null_odds for r in fit_set]),
+        span_f1,
+        np.array([r.question.is_impossible for r in fit_set]),
+        np.array([r.null_odds for r in groups["train"]]),
+        max_refusal,
+    )
+
+    answerable = [r for r in (v2 if v2 else groups["train"]) if not r.question.is_impossible]
+    mixed = v2 if v2 else groups["train"] + groups["train-removed"]
+
+    def correctness(rs: list[Read]) -> np.ndarray:
+        return np.array([score_question(r.decode(1.0)[0], r.question)[0] for r in rs])
+
+    exact_answerable, exact_mixed = correctness(answerable), correctness(mixed)
+    impossible_mixed = np.array([float(r.question.is_impossible) for r in mixed])
+
+    cache: dict[tuple[int, float], tuple[np.ndarray, np.ndarray]] = {}
+
+    def decoded(rs: list[Read], t: float) -> tuple[np.ndarray, np.ndarray]:
+        """(top answer's probability, no-answer probability) of each read at temperature t."""
+        if (id(rs), t) not in cache:
+            values = [r.decode(t) for r in rs]
+            cache[(id(rs), t)] = np.array([v[1] for v in values]), np.array([v[2] for v in values])
+        return cache[(id(rs), t)]
+
+    def objective(t: float) -> float:
+        top_answerable, _ = decoded(answerable, t)
+        top_mixed, null_mixed = decoded(mixed, t)
+        return (
+            log_loss(top_answerable, exact_answerable)
+            + log_loss(top_mixed, exact_mixed)
+            + log_loss(null_mixed, impossible_mixed)
+        )
+
+    temperature, _ = fit_temperature(objective)
+
+    def eces(t: float) -> dict[str, float]:
+        top_answerable, _ = decoded(answerable, t)
+        top_mixed, null_mixed = decoded(mixed, t)
+        return {
+            "top1_ece_answerable": expected_calibration_error(top_answerable, exact_answerable),
+            "top1_ece_mixed": expected_calibration_error(top_mixed, exact_mixed),
+            "no_answer_ece_mixed": expected_calibration_error(null_mixed, impossible_mixed),
+        }
+
+    train_refused = np.mean([r.null_odds > threshold for r in groups["train"]]) if groups["train"] else 0.0
+    removed_refused = (
+        np.mean([r.null_odds > threshold for r in groups["train-removed"]]) if groups["train-removed"] else 0.0
+    )
+    report: dict[str, float] = {
+        "held_out_train": len(groups["train"]),
+        "held_out_train_removed": len(groups["train-removed"]),
+        "held_out_v2": len(v2),
+        "temperature": temperature,
+        "null_threshold": threshold,
+        "fitted_f1": 100 * fitted_f1,
+        "train_refused": 100 * float(train_refused),
+        "train_removed_refused": 100 * float(removed_refused),
+        **{f"{k}_before": v for k, v in eces(engine.config.temperature).items()},
+        **{f"{k}_after": v for k, v in eces(temperature).items()},
     }
+    if plots is not None:
+        from reading_assistant.training.reliability import reliability_diagram
+
+        top_mixed, null_mixed = decoded(mixed, temperature)
+        plots.mkdir(parents=True, exist_ok=True)
+        reliability_diagram(top_mixed, exact_mixed, plots / "heldout-top1.png", "held-out fitting data: top answer")
+        reliability_diagram(
+            null_mixed,
+            impossible_mixed,
+            plots / "heldout-no-answer.png",
+            "held-out fitting data: no answer",
+            "share unanswerable",
+        )
     config_path = model_dir / CONFIG_NAME
     stored = json.loads(config_path.read_text())
-    stored["temperature"] = best
+    stored["temperature"] = temperature
+    stored["null_threshold"] = round(threshold, 4)
     config_path.write_text(json.dumps(stored, indent=2) + "\n")
     return report
+
+
+def read_with_collectors(engine: QAEngine, pairs: list[tuple[str, str]]) -> list[tuple[SpanCollector, float]]:
+    """Answer the pairs as ``eval`` does, keeping each question's span collector and null odds, in order.
+
+    The engine decodes a question (``_postprocess``) just before it reports that question's final
+    answers, so the last collector decoded belongs to the question reported.
+    """
+    last: list[tuple[SpanCollector, float]] = []
+    results: list[tuple[SpanCollector, float] | None] = [None] * len(pairs)
+    original = engine._postprocess
+
+    def keep(question: str, text: str, collector: SpanCollector, top_k: int) -> Prediction:
+        prediction = original(question, text, collector, top_k)
+        last[:] = [(collector, prediction.null_odds)]
+        return prediction
+
+    engine._postprocess = keep  # type: ignore[method-assign]
+    try:
+        for event in engine.read(pairs, engine.options_with(top_k=N_BEST)):
+            if isinstance(event, Answers) and event.final:
+                results[event.index] = last[0]
+    finally:
+        engine._postprocess = original  # type: ignore[method-assign]
+    if any(r is None for r in results):
+        raise AssertionError("every question is answered")
+    return [r for r in results if r is not None]
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run-dir", type=Path, required=True, help="the training run (for its held-out split)")
     parser.add_argument("--model", type=Path, required=True, help="the model folder to calibrate")
-    parser.add_argument("--questions", type=int, default=3000)
-    arguments = parser.parse_args(argv)
-    print(json.dumps(calibrate(arguments.run_dir, arguments.model, arguments.questions)))
+    parser.add_argument("--questions", type=int, default=1500, help="held-out train questions read")
+    parser.add_argument("--v2-file", type=Path, default=None, help="dev-v2.0, for its held-out fitting articles")
+    parser.add_argument("--v2-first", type=int, default=12, help="first fitting article not trained on")
+    parser.add_argument("--v2-last", type=int, default=FIT_ARTICLES, help="end of those articles (exclusive)")
+    parser.add_argument("--max-refusal", type=float, default=0.08, help="of held-out answerable train questions")
+    parser.add_argument("--plots", type=Path, default=None, help="folder for the held-out reliability diagrams")
+    a = parser.parse_args(argv)
+    report = calibrate(a.run_dir, a.model, a.questions, a.v2_file, a.v2_first, a.v2_last, a.max_refusal, a.plots)
+    print(json.dumps(report))
 
 
 if __name__ == "__main__":

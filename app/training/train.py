@@ -3,11 +3,20 @@
 Run ``python -m reading_assistant.training.train --help``. Needs the ``train`` extra (torch, transformers).
 Every window is built by :mod:`reading_assistant.core.windows`, exactly as the engine builds it at run time; a
 window that does not hold the answer is labelled with the no-answer position. Negative examples
-pair a question with another paragraph of its article, all labelled no-answer, so the model learns
-to say that a text does not answer a question. Checkpoints are written every few minutes, and a
-run started again with the same output folder resumes from the last one. It trains on a CUDA GPU
-where there is one (bf16 autocast there too), else on the CPU; ``--max-minutes`` shortens the
-learning-rate schedule, once the speed is known, so that the run ends within a lease of machine time.
+pair a question with another paragraph of its article (a random one, or with ``--near-topic true``
+the one that shares most words with the question and does not hold its answer), all labelled
+no-answer, so the model learns to say that a text does not answer a question. Unanswerable
+examples (``--unanswerable-ratio``) are the question's own paragraph with the sentence that holds
+the answer removed: the text stays on topic, so the model must notice that the answer itself is
+missing. ``--v2-file`` adds the questions of the first ``--v2-articles`` articles of a SQuAD 2.0
+file (its unanswerable questions only, unless ``--v2-unanswerable-only false``: dev-v2.0's
+answerable ones are largely dev-v1.1's), the only unanswerables written by people that the rules
+allow (the first 18 articles of dev-v2.0; its other 17 are only ever evaluated).
+``--freeze-layers N`` trains only the layers above the first N (and the head), which a short CPU
+run can afford. Checkpoints are written every few minutes, and a run started again with the same
+output folder resumes from the last one. It trains on a CUDA GPU where there is one (bf16
+autocast there too), else on the CPU; ``--max-minutes`` shortens the learning-rate schedule, once
+the speed is known, so that the run ends within a lease of machine time.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import json
 import math
 import os
 import random
+import re
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,7 +37,7 @@ from tqdm import tqdm
 from transformers import AutoModelForQuestionAnswering
 
 from reading_assistant.core.windows import TextTokenizer, WindowPlan, WindowSettings
-from reading_assistant.evaluation.squad import SquadArticle, load_squad
+from reading_assistant.evaluation.squad import SquadArticle, load_squad, normalize_answer
 
 BUCKET = 64  # windows are padded to a multiple of this: few shapes, so memory stays flat
 PACE_FROM = 50  # steps before the speed is timed for max_minutes: the first ones set up kernels and caches
@@ -58,6 +68,17 @@ class TrainConfig:
     # model keeps its dequantized table exactly, and only the other ~11M weights need carrying back.
     freeze_word_embeddings: bool = False
     max_minutes: float = 0.0  # 0: no limit; else the schedule ends early enough to finish in time
+    # Of the max_questions training questions, this run reads only the first train_questions (0: all):
+    # a short continuation reads fewer while the held-out split (decided by max_questions) stays put.
+    train_questions: int = 0
+    near_topic: bool = False  # negatives use the closest paragraph of the article, not a random one
+    unanswerable_ratio: float = 0.0  # extra examples: the paragraph without the answer's sentence
+    v2_file: str = ""  # a SQuAD 2.0 file whose first v2_articles articles are trained on
+    v2_articles: int = 0
+    v2_repeat: int = 1  # each of those questions is read this many times per epoch
+    # dev-v2.0's answerable questions are largely dev-v1.1's: training on them would inflate dev-v1.1.
+    v2_unanswerable_only: bool = True
+    freeze_layers: int = -1  # -1: train everything; N >= 0: freeze the embeddings and the first N layers
 
 
 @dataclass(frozen=True)
@@ -76,12 +97,83 @@ class Example:
     char_start: int
     char_end: int
     negative: bool
+    context: str = ""  # the text read, when it is not the paragraph itself (empty: the paragraph)
+
+
+SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+WORD = re.compile(r"\w+")
+# Words too common to say what a question is about (a question's own words and articles of English).
+STOP_WORDS = frozenset(
+    " ".join(
+        (
+            "a an and are as at be by did do does for from had has have how in is it its of on or that the",
+            "their they this to was were what when where which who whom whose why with",
+        )
+    ).split()
+)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of a paragraph (a full stop, ! or ? and a capital or digit)."""
+    spans, start = [], 0
+    for boundary in SENTENCE_END.finditer(text):
+        spans.append((start, boundary.start()))
+        start = boundary.end()
+    spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if b > a]
+
+
+def without_answer_sentence(context: str, answer_start: int, answer_end: int, answer: str) -> str | None:
+    """The paragraph with every sentence that overlaps the answer removed, or None when that does not
+    make the question unanswerable: the answer's text is still there, or too little text is left."""
+    kept = [(a, b) for a, b in sentence_spans(context) if b <= answer_start or a >= answer_end]
+    text = " ".join(context[a:b] for a, b in kept)
+    if len(WORD.findall(text)) < 20 or normalize_answer(answer) in normalize_answer(text):
+        return None
+    return text
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in WORD.findall(text.lower()) if w not in STOP_WORDS}
+
+
+def near_topic_paragraph(question: str, answer: str, paragraphs: list[str], own: int) -> int | None:
+    """The paragraph of the article (not ``own``) sharing most content words with the question,
+    among those that do not contain the answer's text; None if every other one does."""
+    words = content_words(question)
+    target = normalize_answer(answer)
+    best, best_overlap = None, -1
+    for index, text in enumerate(paragraphs):
+        if index == own or (target and target in normalize_answer(text)):
+            continue
+        overlap = len(words & content_words(text))
+        if overlap > best_overlap:
+            best, best_overlap = index, overlap
+    return best
+
+
+def v2_examples(path: Path, count: int, unanswerable_only: bool = True) -> list[Example]:
+    """The questions of the first ``count`` articles of a SQuAD 2.0 file, with their own paragraphs:
+    the unanswerable ones only, unless ``unanswerable_only`` is False."""
+    examples = []
+    for article in load_squad(path).articles[:count]:
+        for paragraph in article.paragraphs:
+            for qa in paragraph.questions:
+                if qa.is_impossible or not qa.answers:
+                    examples.append(Example(-1, -1, qa.question, 0, 0, True, paragraph.context))
+                elif not unanswerable_only:
+                    first = qa.answers[0]
+                    end = first.start + len(first.text)
+                    examples.append(Example(-1, -1, qa.question, first.start, end, False, paragraph.context))
+    return examples
 
 
 def split_examples(config: TrainConfig, articles: tuple[SquadArticle, ...]) -> tuple[list[Example], list[Example]]:
     """(training examples with their negatives, held-out questions) in a fixed, seeded order.
 
-    Held-out questions are the shuffled ones beyond ``max_questions``: calibration uses them.
+    Held-out questions are the shuffled ones beyond ``max_questions``: calibration uses them. The
+    options added for unanswerable questions draw from their own random generator, so the held-out
+    questions and the plain negatives stay those of runs made without them.
     """
     rng = random.Random(config.seed)
     examples = [
@@ -94,12 +186,38 @@ def split_examples(config: TrainConfig, articles: tuple[SquadArticle, ...]) -> t
     held_out = examples[config.max_questions :] if config.max_questions else []
     if config.max_questions:
         examples = examples[: config.max_questions]
+    if config.train_questions:
+        examples = examples[: config.train_questions]
     negatives = []
+    extra = random.Random(config.seed + 1)
     for example in examples[: int(len(examples) * config.negative_ratio)]:
-        others = [i for i in range(len(articles[example.article].paragraphs)) if i != example.paragraph]
+        paragraphs = [p.context for p in articles[example.article].paragraphs]
+        if config.near_topic:
+            answer = paragraphs[example.paragraph][example.char_start : example.char_end]
+            other = near_topic_paragraph(example.question, answer, paragraphs, example.paragraph)
+            if other is not None:
+                negatives.append(Example(example.article, other, example.question, 0, 0, True))
+            continue
+        others = [i for i in range(len(paragraphs)) if i != example.paragraph]
         if others:
             negatives.append(Example(example.article, rng.choice(others), example.question, 0, 0, True))
-    return examples + negatives, held_out
+    unanswerable = []
+    if config.unanswerable_ratio:
+        chosen = extra.sample(examples, min(len(examples), int(len(examples) * config.unanswerable_ratio)))
+        for example in chosen:
+            context = articles[example.article].paragraphs[example.paragraph].context
+            answer = context[example.char_start : example.char_end]
+            text = without_answer_sentence(context, example.char_start, example.char_end, answer)
+            if text is not None:
+                unanswerable.append(Example(example.article, example.paragraph, example.question, 0, 0, True, text))
+    written = []
+    if config.v2_file:
+        written = v2_examples(Path(config.v2_file), config.v2_articles, config.v2_unanswerable_only) * config.v2_repeat
+    return examples + negatives + unanswerable + written, held_out
+
+
+def example_context(example: Example, articles: tuple[SquadArticle, ...]) -> str:
+    return example.context or articles[example.article].paragraphs[example.paragraph].context
 
 
 def build_features(config: TrainConfig, tokenizer: TextTokenizer) -> list[Feature]:
@@ -107,17 +225,12 @@ def build_features(config: TrainConfig, tokenizer: TextTokenizer) -> list[Featur
     articles = load_squad(Path(config.train_file)).articles
     examples, _ = split_examples(config, articles)
 
-    contexts = {
-        (a, p): paragraph.context
-        for a, article in enumerate(articles)
-        for p, paragraph in enumerate(article.paragraphs)
-    }
-    keys = sorted(contexts)
-    tokenized_contexts = dict(zip(keys, tokenizer.tokenize_many([contexts[k] for k in keys]), strict=True))
+    texts = sorted({example_context(e, articles) for e in examples})
+    tokenized_contexts = dict(zip(texts, tokenizer.tokenize_many(texts), strict=True))
     tokenized_questions = tokenizer.tokenize_many([e.question for e in examples])
     features = []
     for example, question in zip(examples, tokenized_questions, strict=True):
-        document = tokenized_contexts[(example.article, example.paragraph)]
+        document = tokenized_contexts[example_context(example, articles)]
         plan = WindowPlan.build(document, question, tokenizer.template, settings)
         for index in range(len(plan)):
             inputs = plan.encode([index])
@@ -202,6 +315,12 @@ def train(config: TrainConfig) -> Path:
     # float(): a base folder saved in half precision would otherwise train in it.
     model = AutoModelForQuestionAnswering.from_pretrained(base).float().to(device)
     model.get_input_embeddings().weight.requires_grad_(not config.freeze_word_embeddings)
+    if config.freeze_layers >= 0:
+        # The lower layers and the embeddings stay as they are: the backward pass stops above them
+        # (faster on a CPU), and what they already do for answerable questions is kept.
+        model.base_model.embeddings.requires_grad_(False)
+        for layer in model.base_model.encoder.layer[: config.freeze_layers]:
+            layer.requires_grad_(False)
     trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     trained_parameters = [p for _, p in trained]
     no_decay = ("bias", "LayerNorm.weight", "LayerNorm.bias")

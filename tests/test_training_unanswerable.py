@@ -1,0 +1,156 @@
+"""Unanswerable training examples and the dev-v2.0 split, built without training a model."""
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from reading_assistant.evaluation.splits import FIT_ARTICLES, article_range, split_raw, write_part
+from reading_assistant.evaluation.squad import load_squad
+from reading_assistant.training.train import (
+    TrainConfig,
+    near_topic_paragraph,
+    sentence_spans,
+    split_examples,
+    v2_examples,
+    without_answer_sentence,
+)
+
+PARAGRAPH = (
+    "The castle was built in 1204 by King John. It was rebuilt after a great fire in 1540. "
+    "Today the castle houses a museum of local history, with a library of old maps and letters. "
+    "Visitors come from all over the country to see its towers and gardens every summer."
+)
+
+
+def test_sentences_split_at_full_stops_before_a_capital():
+    spans = sentence_spans(PARAGRAPH)
+    assert [PARAGRAPH[a:b] for a, b in spans][:2] == [
+        "The castle was built in 1204 by King John.",
+        "It was rebuilt after a great fire in 1540.",
+    ]
+    assert len(spans) == 4
+    assert sentence_spans("See p. vii of the U.S. report.") == [(0, 30)]  # no capital after "p."
+
+
+def test_the_answer_sentence_is_removed_and_the_rest_kept():
+    start = PARAGRAPH.index("1540")
+    text = without_answer_sentence(PARAGRAPH, start, start + 4, "1540")
+    assert text is not None
+    assert "1540" not in text and "fire" not in text
+    assert text.startswith("The castle was built in 1204 by King John. Today the castle")
+
+
+def test_no_example_when_the_answer_is_still_in_the_paragraph():
+    start = PARAGRAPH.index("castle")
+    assert without_answer_sentence(PARAGRAPH, start, start + 6, "castle") is None  # "the castle" again later
+
+
+def test_no_example_when_too_little_text_is_left():
+    short = "It opened in 1900. It closed soon."
+    assert without_answer_sentence(short, short.index("1900"), short.index("1900") + 4, "1900") is None
+
+
+def test_the_near_topic_paragraph_shares_words_and_lacks_the_answer():
+    paragraphs = [
+        "The river floods the valley every spring.",
+        "The castle museum holds old maps of the valley.",
+        "Castle towers were built in 1204 by the king.",
+        "Castle towers and castle museum were built in 1204.",
+    ]
+    # Paragraph 3 overlaps most but holds the answer; 2 holds it too; so 1 is the near-topic one.
+    assert near_topic_paragraph("When were the castle towers built?", "1204", paragraphs, own=2) == 1
+    assert near_topic_paragraph("When?", "1204", ["1204 a", "1204 b"], own=0) is None
+
+
+def squad_file(path: Path, articles: list[dict], version: str = "1.1") -> Path:
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        json.dump({"version": version, "data": articles}, handle)
+    return path
+
+
+def article(title: str, contexts: list[str], impossible_every: int = 0) -> dict:
+    paragraphs = []
+    for p, context in enumerate(contexts):
+        word = context.split()[2]
+        qas = []
+        for q in range(3):
+            unanswerable = bool(impossible_every) and q % impossible_every == 0
+            qas.append(
+                {
+                    "id": f"{title}-{p}-{q}",
+                    "question": f"What is word {q} of paragraph {p} about the castle?",
+                    "answers": [] if unanswerable else [{"text": word, "answer_start": context.index(word)}],
+                    "is_impossible": unanswerable,
+                }
+            )
+        paragraphs.append({"context": context, "qas": qas})
+    return {"title": title, "paragraphs": paragraphs}
+
+
+def contexts(tag: str) -> list[str]:
+    return [
+        f"Paragraph {tag}{i} word{tag}{i} about the castle. " + PARAGRAPH.replace("1540", f"15{i}{len(tag)}")
+        for i in range(4)
+    ]
+
+
+@pytest.fixture
+def train_file(tmp_path):
+    return squad_file(tmp_path / "train.json.gz", [article("A", contexts("a")), article("B", contexts("b"))])
+
+
+def test_held_out_questions_do_not_change_with_the_new_options(train_file, tmp_path):
+    articles = load_squad(train_file).articles
+    plain = TrainConfig("", str(train_file), "", max_questions=16, negative_ratio=0.5)
+    v2 = squad_file(tmp_path / "v2.json.gz", [article("C", contexts("c"), impossible_every=2)], "v2.0")
+    extended = TrainConfig(
+        "",
+        str(train_file),
+        "",
+        max_questions=16,
+        negative_ratio=0.5,
+        near_topic=True,
+        unanswerable_ratio=1.0,
+        train_questions=10,
+        v2_file=str(v2),
+        v2_articles=1,
+    )
+    plain_examples, plain_held_out = split_examples(plain, articles)
+    examples, held_out = split_examples(extended, articles)
+    assert held_out == plain_held_out and len(held_out) == 24 - 16
+    positives = [e for e in examples if not e.negative]
+    assert positives == [e for e in plain_examples if not e.negative][:10]
+    removed = [e for e in examples if e.negative and e.context and e.article >= 0]
+    assert removed, "some answer sentences can be removed"
+    for e in removed:
+        assert e.char_start == e.char_end == 0 and len(e.context) < len(
+            articles[e.article].paragraphs[e.paragraph].context
+        )
+    near = [e for e in examples if e.negative and not e.context]
+    assert len(near) == 5 and all(e.paragraph != p.paragraph for e, p in zip(near, positives, strict=False))
+    written = [e for e in examples if e.article == -1]
+    assert len(written) == 8 and all(e.negative for e in written)  # 4 paragraphs x 2 unanswerable questions
+
+
+def test_v2_answerable_questions_come_only_when_asked(tmp_path):
+    v2 = squad_file(tmp_path / "v2.json.gz", [article("C", contexts("c"), impossible_every=2)], "v2.0")
+    everything = v2_examples(v2, 1, unanswerable_only=False)
+    assert len(everything) == 12 and sum(e.negative for e in everything) == 8
+    answer = next(e for e in everything if not e.negative)
+    assert answer.context[answer.char_start : answer.char_end].startswith("word")
+
+
+def test_the_evaluation_articles_are_never_in_the_fitting_part(tmp_path):
+    assert article_range("evaluation", 35) == range(18, 35)
+    assert article_range("fit", 35) == range(0, 18)
+    assert article_range("fit", 35, 12) == range(12, 18)
+    assert article_range("fit", 35, 0, 40) == range(0, FIT_ARTICLES)
+    with pytest.raises(ValueError):
+        article_range("evaluation", 35, first=3)
+    raw = {"version": "v2.0", "data": [article(f"T{i}", contexts("x")[:1]) for i in range(20)]}
+    assert [a["title"] for a in split_raw(raw, "evaluation")["data"]] == ["T18", "T19"]
+    source = squad_file(tmp_path / "dev.json.gz", raw["data"], "v2.0")
+    assert write_part(source, "fit", tmp_path / "fit.json.gz", 16) == 6
+    assert [a.title for a in load_squad(tmp_path / "fit.json.gz").articles] == ["T16", "T17"]
