@@ -35,7 +35,7 @@ from starlette.routing import Route
 from reading_assistant import __version__
 from reading_assistant.api import prediction_json
 from reading_assistant.core.documents import Document, text_document
-from reading_assistant.core.documents.loading import LOADERS, MAX_BYTES, supported_suffixes, with_text
+from reading_assistant.core.documents.loading import load_bytes
 from reading_assistant.core.engine import QAEngine
 from reading_assistant.core.errors import Cancelled, InputError, ReadingAssistantError
 from reading_assistant.core.model_store import list_models
@@ -358,20 +358,7 @@ def as_whole_number(name: str, value: object) -> int:
 
 def upload_document(data: bytes, filename: str) -> Document:
     """An uploaded file under the rules of a file on disk: its type by suffix, its size, its loader."""
-    name = Path(filename or "upload").name or "upload"
-    suffix = Path(name).suffix.lower()
-    loader = LOADERS.get(suffix)
-    if loader is None:
-        raise InputError(f"{name}: unsupported file type {suffix} (supported: {', '.join(supported_suffixes())})")
-    if len(data) > MAX_BYTES:
-        raise InputError(f"{name} is larger than {MAX_BYTES // 2**20} MB, the most this app reads")
-    try:
-        document = loader(data, name)
-    except (InputError, MemoryError):
-        raise
-    except Exception as error:  # parsers raise anything on a malformed file: one sentence for the reader
-        raise InputError(f"{name} cannot be read: the file may be damaged") from error
-    return with_text(document)
+    return load_bytes(data, Path(filename or "upload").name or "upload")
 
 
 async def json_body(request: Request) -> dict:

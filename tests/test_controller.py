@@ -133,9 +133,9 @@ def make(qtbot, store, engine=None, opener=None):
     return controller, recorder, engine
 
 
-def first_answers(qtbot, controller: ReadingController, engine: FakeEngine, question: str) -> None:
+def first_answers(qtbot, controller: ReadingController, engine: FakeEngine, question: str, text: str = TEXT) -> None:
     """Open the text, ask, and let the paced engine read until its first answers are shown."""
-    controller.open_text(TEXT, "Pasted text")
+    controller.open_text(text, "Pasted text")
     controller.ask(question)
     engine.release(PARTIAL_WINDOWS)
     qtbot.waitUntil(lambda: controller.prediction is not None, timeout=5000)
@@ -378,10 +378,7 @@ def reranking(text: str, question: str, done: int, total: int) -> Prediction:
 def test_the_selection_follows_the_answer_the_reader_chose_and_never_moves_the_view(qtbot, store):
     engine = FakeEngine(paced=True, answers=reranking)
     controller, recorder, _ = make(qtbot, store, engine)
-    controller.open_text(TWO, "Pasted text")
-    controller.ask("Where was Curie born?")
-    engine.release(PARTIAL_WINDOWS)
-    qtbot.waitUntil(lambda: controller.prediction is not None, timeout=5000)
+    first_answers(qtbot, controller, engine, "Where was Curie born?", TWO)
     assert recorder.of("selection_changed") == [(0, True)]
     controller.choose(0)  # the reader clicks Warsaw: the view goes there
     assert recorder.of("selection_changed")[-1] == (0, True)
@@ -397,10 +394,7 @@ def test_the_selection_follows_the_answer_the_reader_chose_and_never_moves_the_v
 def test_when_the_chosen_answer_drops_out_the_selection_goes_to_the_best_without_moving(qtbot, store):
     engine = FakeEngine(paced=True, answers=reranking)
     controller, recorder, _ = make(qtbot, store, engine)
-    controller.open_text(TWO, "Pasted text")
-    controller.ask("Where was Curie born?")
-    engine.release(PARTIAL_WINDOWS)
-    qtbot.waitUntil(lambda: controller.prediction is not None, timeout=5000)
+    first_answers(qtbot, controller, engine, "Where was Curie born?", TWO)
     controller.choose(1)  # Krakow
     engine.release(WINDOWS)
     finish(qtbot, controller)

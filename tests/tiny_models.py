@@ -24,6 +24,11 @@ CORPUS = [
 ] * 20
 
 
+# Every tiny model has the same small shape: fast to build, export and run in tests.
+TINY_BERT_SHAPE = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64}
+TINY_DISTILBERT_SHAPE = {"dim": 32, "n_layers": 2, "n_heads": 2, "hidden_dim": 64}
+
+
 def with_bert_pair_template(tokenizer: Tokenizer) -> Tokenizer:
     """BERT's and ALBERT's pair layout: [CLS] A [SEP] B [SEP], the second segment typed 1."""
     cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
@@ -96,10 +101,7 @@ def export_bert(
     model = BertForQuestionAnswering(
         BertConfig(
             vocab_size=tokenizer.get_vocab_size(),
-            hidden_size=32,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            intermediate_size=64,
+            **TINY_BERT_SHAPE,
             max_position_embeddings=512,
             attn_implementation="eager",
         )
@@ -136,10 +138,7 @@ def export_distilbert(folder: Path) -> Path:
     model = DistilBertForQuestionAnswering(
         DistilBertConfig(
             vocab_size=tokenizer.get_vocab_size(),
-            dim=32,
-            n_layers=2,
-            n_heads=2,
-            hidden_dim=64,
+            **TINY_DISTILBERT_SHAPE,
             attn_implementation="eager",
         )
     ).eval()
@@ -212,10 +211,7 @@ def save_checkpoint(folder: Path, architecture: str) -> Path:
         model = RobertaForQuestionAnswering(
             RobertaConfig(
                 vocab_size=tokenizer.get_vocab_size(),
-                hidden_size=32,
-                num_hidden_layers=2,
-                num_attention_heads=2,
-                intermediate_size=64,
+                **TINY_BERT_SHAPE,
                 max_position_embeddings=514,
                 pad_token_id=tokenizer.token_to_id("<pad>"),
                 bos_token_id=tokenizer.token_to_id("<s>"),
@@ -230,17 +226,12 @@ def save_checkpoint(folder: Path, architecture: str) -> Path:
         if architecture == "bert":
             config = BertConfig(
                 vocab_size=tokenizer.get_vocab_size(),
-                hidden_size=32,
-                num_hidden_layers=2,
-                num_attention_heads=2,
-                intermediate_size=64,
+                **TINY_BERT_SHAPE,
                 max_position_embeddings=512,
             )
             model = BertForQuestionAnswering(config)
         elif architecture == "distilbert":
-            config = DistilBertConfig(
-                vocab_size=tokenizer.get_vocab_size(), dim=32, n_layers=2, n_heads=2, hidden_dim=64
-            )
+            config = DistilBertConfig(vocab_size=tokenizer.get_vocab_size(), **TINY_DISTILBERT_SHAPE)
             model = DistilBertForQuestionAnswering(config)
         else:
             raise ValueError(f"unknown architecture {architecture}")

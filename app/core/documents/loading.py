@@ -16,6 +16,7 @@ from reading_assistant.core.documents.pdf import load_pdf
 from reading_assistant.core.documents.plain_text import decode_text, load_markdown, load_text, normalize_newlines
 from reading_assistant.core.documents.word import load_docx
 from reading_assistant.core.errors import InputError
+from reading_assistant.core.windows import without_surrogates
 
 MAX_BYTES = 200 * 1024 * 1024
 STDIN_NAME = "standard input"
@@ -45,20 +46,32 @@ def supported_suffixes() -> tuple[str, ...]:
 def load_document(path: Path | str) -> Document:
     """Read a supported file; every problem becomes an InputError with one plain sentence."""
     path = Path(path)
-    suffix = path.suffix.lower()
+    loader_for(path.name)  # an unsupported type is refused before the file is read
+    return load_bytes(read_file(path), path.name)
+
+
+def loader_for(name: str) -> Loader:
+    suffix = Path(name).suffix.lower()
     loader = LOADERS.get(suffix)
     if loader is None:
-        raise InputError(f"{path.name}: unsupported file type {suffix} (supported: {', '.join(supported_suffixes())})")
-    data = read_file(path)
+        raise InputError(f"{name}: unsupported file type {suffix} (supported: {', '.join(supported_suffixes())})")
+    return loader
+
+
+def load_bytes(data: bytes, name: str) -> Document:
+    """A file's bytes already in memory (read from disk, or uploaded), under the same rules."""
+    if len(data) > MAX_BYTES:
+        raise InputError(f"{name} is larger than {MAX_BYTES // 2**20} MB, the most this app reads")
+    loader = loader_for(name)
     try:
-        document = loader(data, path.name)
+        document = loader(data, name)
     except (InputError, MemoryError):
         raise
     except Exception as error:
         # Parsers meet arbitrary bytes and their libraries raise anything on a malformed file; the person
         # using the app gets one sentence, the details go to the log.
-        log.debug("reading %s failed", path, exc_info=True)
-        raise InputError(f"{path.name} cannot be read: the file may be damaged") from error
+        log.debug("reading %s failed", name, exc_info=True)
+        raise InputError(f"{name} cannot be read: the file may be damaged") from error
     return with_text(document)
 
 
@@ -107,8 +120,7 @@ def text_document(text: str, name: str) -> Document:
     if len(text) > MAX_BYTES:
         raise InputError(f"{name} is larger than {MAX_BYTES // 2**20} MB, the most this app reads")
     # A lone surrogate (from a broken clipboard) cannot be tokenized; U+FFFD keeps every offset.
-    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return with_text(Document(text=normalize_newlines(text), name=name, format="text"))
+    return with_text(Document(text=normalize_newlines(without_surrogates(text)), name=name, format="text"))
 
 
 def with_text(document: Document) -> Document:
