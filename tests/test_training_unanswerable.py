@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from reading_assistant.training.train import (
     near_topic_paragraph,
     sentence_spans,
     split_examples,
+    swapped_question,
     v2_examples,
     without_answer_sentence,
 )
@@ -50,6 +52,21 @@ def test_no_example_when_the_answer_is_still_in_the_paragraph():
 def test_no_example_when_too_little_text_is_left():
     short = "It opened in 1900. It closed soon."
     assert without_answer_sentence(short, short.index("1900"), short.index("1900") + 4, "1900") is None
+
+
+def test_a_swapped_question_names_what_the_paragraph_never_mentions():
+    rng = random.Random(3)
+    names = ["Queen Anne", "King John", "Oxford"]
+    for _ in range(20):
+        question = swapped_question("Who built the castle for King John in 1204?", PARAGRAPH, names, rng)
+        assert question is not None and question != "Who built the castle for King John in 1204?"
+        changed = set(question.rstrip("?").split()) - set(PARAGRAPH.replace(".", "").split())
+        assert changed, question  # a word, name or number the paragraph lacks
+    assert "King John" not in {swapped_question("What did King John build?", PARAGRAPH, ["King John"], rng)}
+    # The opposite of a word the paragraph uses is not swapped in: "after" is in the paragraph.
+    assert swapped_question("What happened before the fire?", PARAGRAPH, [], rng) is None
+    assert swapped_question("What was the first museum?", PARAGRAPH, [], rng) == "What was the last museum?"
+    assert swapped_question("Why?", PARAGRAPH, names, rng) is None
 
 
 def test_the_near_topic_paragraph_shares_words_and_lacks_the_answer():
@@ -113,6 +130,7 @@ def test_held_out_questions_do_not_change_with_the_new_options(train_file, tmp_p
         negative_ratio=0.5,
         near_topic=True,
         unanswerable_ratio=1.0,
+        swap_ratio=1.0,
         train_questions=10,
         v2_file=str(v2),
         v2_articles=1,
@@ -128,7 +146,14 @@ def test_held_out_questions_do_not_change_with_the_new_options(train_file, tmp_p
         assert e.char_start == e.char_end == 0 and len(e.context) < len(
             articles[e.article].paragraphs[e.paragraph].context
         )
-    near = [e for e in examples if e.negative and not e.context]
+    swapped = [
+        e for e in examples if e.negative and not e.context and e.question not in {p.question for p in positives}
+    ]
+    assert swapped, "some questions name what their paragraph mentions"
+    for e in swapped:
+        own = articles[e.article].paragraphs[e.paragraph]
+        assert e.question not in {q.question for q in own.questions}
+    near = [e for e in examples if e.negative and not e.context and e not in swapped]
     assert len(near) == 5 and all(e.paragraph != p.paragraph for e, p in zip(near, positives, strict=False))
     written = [e for e in examples if e.article == -1]
     assert len(written) == 8 and all(e.negative for e in written)  # 4 paragraphs x 2 unanswerable questions

@@ -73,6 +73,7 @@ class TrainConfig:
     train_questions: int = 0
     near_topic: bool = False  # negatives use the closest paragraph of the article, not a random one
     unanswerable_ratio: float = 0.0  # extra examples: the paragraph without the answer's sentence
+    swap_ratio: float = 0.0  # extra examples: the question with a name, number or word swapped (its own paragraph)
     v2_file: str = ""  # a SQuAD 2.0 file whose first v2_articles articles are trained on
     v2_articles: int = 0
     v2_repeat: int = 1  # each of those questions is read this many times per epoch
@@ -131,6 +132,80 @@ def without_answer_sentence(context: str, answer_start: int, answer_end: int, an
     if len(WORD.findall(text)) < 20 or normalize_answer(answer) in normalize_answer(text):
         return None
     return text
+
+
+# Words whose opposite turns a question into one that its paragraph no longer answers, when the
+# paragraph never uses the opposite (SQuAD 2.0's "antonym" questions).
+ANTONYMS = dict(
+    pair
+    for a, b in (
+        ("first", "last"),
+        ("largest", "smallest"),
+        ("most", "least"),
+        ("before", "after"),
+        ("earliest", "latest"),
+        ("highest", "lowest"),
+        ("north", "south"),
+        ("east", "west"),
+        ("increase", "decrease"),
+        ("increased", "decreased"),
+        ("more", "less"),
+        ("older", "younger"),
+        ("oldest", "youngest"),
+        ("longest", "shortest"),
+        ("best", "worst"),
+        ("maximum", "minimum"),
+        ("early", "late"),
+        ("larger", "smaller"),
+        ("higher", "lower"),
+        ("won", "lost"),
+        ("major", "minor"),
+        ("rich", "poor"),
+        ("strong", "weak"),
+        ("inside", "outside"),
+        ("positive", "negative"),
+        ("northern", "southern"),
+        ("eastern", "western"),
+        ("begin", "end"),
+        ("began", "ended"),
+        ("start", "finish"),
+        ("allowed", "forbidden"),
+        ("success", "failure"),
+        ("public", "private"),
+    )
+    for pair in ((a, b), (b, a))
+)
+NAME = re.compile(r"(?<=\w )[A-Z][a-z]+(?: [A-Z][a-z]+)*")  # capitalised words inside a sentence
+NUMBER = re.compile(r"(?<![\d.,])\d+(?![\d.,]*\d)")
+
+
+def swapped_question(question: str, context: str, names: list[str], rng: random.Random) -> str | None:
+    """The question with one of its names, numbers or words that the paragraph mentions swapped
+    for one the paragraph never mentions: another name from the data set, a nearby number, or the
+    word's opposite (SQuAD 2.0's entity-swap and antonym questions). None when nothing fits."""
+    words = {w.lower() for w in WORD.findall(context)}
+    choices: list[tuple[int, int, str]] = []
+    for match in WORD.finditer(question):
+        opposite = ANTONYMS.get(match.group().lower())
+        if opposite and opposite not in words:
+            if match.group()[0].isupper():
+                opposite = opposite.capitalize()
+            choices.append((match.start(), match.end(), opposite))
+    for match in NUMBER.finditer(question):
+        if match.group() in context:
+            value = int(match.group())
+            shifts = [d for d in range(-30, 31) if d and value + d > 0 and str(value + d) not in context]
+            if shifts:
+                choices.append((match.start(), match.end(), str(value + rng.choice(shifts))))
+    for match in NAME.finditer(question):
+        if match.group() in context:
+            others = [n for n in rng.sample(names, min(len(names), 8)) if n not in context and n != match.group()]
+            if others:
+                choices.append((match.start(), match.end(), others[0]))
+    if not choices:
+        return None
+    start, end, new = rng.choice(choices)
+    return question[:start] + new + question[end:]
 
 
 def content_words(text: str) -> set[str]:
@@ -210,10 +285,19 @@ def split_examples(config: TrainConfig, articles: tuple[SquadArticle, ...]) -> t
             text = without_answer_sentence(context, example.char_start, example.char_end, answer)
             if text is not None:
                 unanswerable.append(Example(example.article, example.paragraph, example.question, 0, 0, True, text))
+    swapped = []
+    if config.swap_ratio:
+        swaps = random.Random(config.seed + 2)
+        names = sorted({name for e in examples for name in NAME.findall(e.question)})
+        for example in swaps.sample(examples, min(len(examples), int(len(examples) * config.swap_ratio))):
+            context = articles[example.article].paragraphs[example.paragraph].context
+            question = swapped_question(example.question, context, names, swaps)
+            if question is not None:
+                swapped.append(Example(example.article, example.paragraph, question, 0, 0, True))
     written = []
     if config.v2_file:
         written = v2_examples(Path(config.v2_file), config.v2_articles, config.v2_unanswerable_only) * config.v2_repeat
-    return examples + negatives + unanswerable + written, held_out
+    return examples + negatives + unanswerable + swapped + written, held_out
 
 
 def example_context(example: Example, articles: tuple[SquadArticle, ...]) -> str:
