@@ -91,7 +91,7 @@ def test_answers_are_distinct_whole_words_and_keep_their_variants_probability(pl
     assert [a.text for a in answers[:2]] == ["Nobel Prize", "Warsaw"]
     for first, second in itertools.combinations(answers, 2):
         assert first.end <= second.start or second.end <= first.start  # no two answers share a character
-        assert first.logit >= second.logit
+    assert answers[0].logit == max(a.logit for a in answers)
     alone = SpanCollector()
     alone.add(plan, 0, *logits_for(plan, {("Nobel", "Prize"): 9.0, ("Warsaw", "Warsaw"): 7.0}))
     assert answers[0].score > alone.result(TEXT, top_k=5)[0][0].score  # the variants' mass counts for it
@@ -165,3 +165,48 @@ def test_a_window_prior_shifts_its_spans_but_not_no_answer(plan):
     assert doubted_best.logit == pytest.approx(best.logit - 3.0)
     assert doubted.null_logit == plain.null_logit
     assert doubted_odds == pytest.approx(plain_odds + 3.0)
+
+
+def test_after_the_best_span_answers_follow_their_summed_probability():
+    """'1911' alone outscores 'Warsaw', but Warsaw's variants together outweigh it: Warsaw comes
+    second, so the percentages below the first answer never rise down the list."""
+
+    def span(words: str) -> tuple[int, int]:
+        return TEXT.index(words), TEXT.index(words) + len(words)
+
+    collector = SpanCollector(null_logit=0.0)
+    collector.spans = {
+        span("1903"): 9.0,
+        span("1911"): 7.0,
+        span("Warsaw"): 6.8,
+        span("in Warsaw"): 6.7,
+        span("born in Warsaw"): 6.6,
+    }
+    answers, _, _ = collector.result(TEXT, top_k=5)
+    assert [a.text for a in answers[:3]] == ["1903", "Warsaw", "1911"]
+    assert answers[1].logit < answers[2].logit and answers[1].score > answers[2].score
+    assert [a.score for a in answers[1:]] == sorted((a.score for a in answers[1:]), reverse=True)
+
+
+@pytest.mark.parametrize("null", [2.0, 6.0, 7.0, 8.0, 14.0])
+def test_no_answer_passes_one_half_exactly_where_the_null_odds_pass_the_threshold(plan, null):
+    collector = SpanCollector()
+    collector.add(plan, 0, *logits_for(plan, {("1903", "1903"): 9.0, ("Warsaw", "Warsaw"): 8.0}, null=null))
+    threshold = -2.0
+    for temperature, scale in ((1.0, 1.0), (4.0, 0.5), (2.0, 3.0)):
+        answers, no_answer, null_odds = collector.result(TEXT, 5, temperature, threshold, scale)
+        assert null_odds == pytest.approx(null - 9.0)
+        assert no_answer == pytest.approx(1.0 / (1.0 + np.exp(-(null_odds - threshold) / scale)))
+        assert (no_answer > 0.5) == (null_odds > threshold)
+        assert sum(a.score for a in answers) + no_answer <= 1.0 + 1e-6
+        # The spans share what "no answer" leaves, in the temperature's proportions.
+        assert answers[0].text == "1903"
+
+
+def test_a_steeper_no_answer_curve_is_surer_on_both_sides(plan):
+    for null, more_sure in ((3.0, lambda steep, gentle: steep < gentle), (9.0, lambda steep, gentle: steep > gentle)):
+        collector = SpanCollector()
+        collector.add(plan, 0, *logits_for(plan, {("1903", "1903"): 6.0}, null=null))
+        steep = collector.result(TEXT, 1, 1.0, 0.0, 0.5)[1]
+        gentle = collector.result(TEXT, 1, 1.0, 0.0, 4.0)[1]
+        assert more_sure(steep, gentle)

@@ -178,6 +178,9 @@ def test_eval_command_prints_metrics_and_writes_bertqaspec_files(tmp_path, tiny_
         "best_f1",
         "best_f1_thresh",
         "top1_ece",
+        "span_top1_ece",
+        "top5_recall",
+        "no_answer_rate",
     ):
         assert key in metrics
     predictions = json.loads((out / "predictions.json").read_text())
@@ -188,3 +191,20 @@ def test_eval_command_prints_metrics_and_writes_bertqaspec_files(tmp_path, tiny_
     for entries in nbest.values():
         assert entries and all(context[e["start_char"] : e["end_char"]] == e["text"] for e in entries)
         assert sum(e["probability"] for e in entries) <= 1.0 + 1e-6
+    # What the app says first: "not in this document" (the empty prediction on v2.0 data, right
+    # only for q3) or the top answer, with the probability shown for it.
+    shown = json.loads((out / "first_shown.json").read_text())
+    assert set(shown) == set(predictions)
+    for question_id, row in shown.items():
+        assert 0.0 <= row["probability"] <= 1.0
+        assert row["no_answer"] == (predictions[question_id] == "")
+        if row["no_answer"]:
+            assert row["right"] == (question_id == "q3")
+        else:
+            assert row["probability"] == nbest[question_id][0]["probability"]
+            assert row["right"] == (predictions[question_id] == {"q1": "Warsaw", "q2": "1891"}.get(question_id))
+
+    from reading_assistant.training.reliability import main as reliability
+
+    reliability(["--eval-dir", str(out), "--output", str(tmp_path / "diagram.png")])
+    assert (tmp_path / "diagram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

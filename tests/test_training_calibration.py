@@ -1,8 +1,15 @@
 """Fitting the no-answer threshold and the temperature, on made-up scores (no model)."""
 
 import numpy as np
+import pytest
 
-from reading_assistant.training.calibrate import fit_null_threshold, fit_temperature, log_loss
+from reading_assistant.training.calibrate import (
+    fit_null_scale,
+    fit_null_threshold,
+    fit_temperature,
+    log_loss,
+    no_answer_probability,
+)
 from reading_assistant.training.reliability import reliability_bins
 
 
@@ -71,7 +78,22 @@ def test_collectors_are_matched_to_their_questions(tiny_bert):
     predictions = engine.ask_many(pairs, engine.options_with(top_k=N_BEST))
     kept = read_with_collectors(engine, pairs)
     for (text, _), prediction, (collector, null_odds) in zip(pairs, predictions, kept, strict=True):
-        answers, no_answer, odds = collector.result(text, N_BEST, engine.config.temperature)
+        config = engine.config
+        answers, no_answer, odds = collector.result(
+            text, N_BEST, config.temperature, config.null_threshold, config.null_scale
+        )
         assert no_answer == prediction.no_answer_score
+        assert no_answer == pytest.approx(
+            float(no_answer_probability(np.array([null_odds]), config.null_threshold, config.null_scale)[0])
+        )
         assert odds == null_odds == prediction.null_odds
         assert [a.text for a in answers] == [a.text for a in prediction.answers]
+
+
+def test_the_no_answer_curve_is_found_from_labelled_null_odds():
+    rng = np.random.default_rng(5)
+    null_odds = rng.uniform(-12.0, 8.0, 20_000)
+    impossible = rng.random(20_000) < no_answer_probability(null_odds, 2.0, 1.5)
+    assert fit_null_scale(null_odds, impossible, 2.0) == pytest.approx(1.5, rel=0.1)
+    with pytest.raises(ValueError):
+        fit_null_scale(null_odds, null_odds < 2.0, 2.0)  # higher odds, fewer unanswerable: nothing to fit

@@ -229,13 +229,16 @@ class QAEngine:
     # -- postprocess --------------------------------------------------------------------------
 
     def _postprocess(self, question: str, text: str, collector: SpanCollector, top_k: int) -> Prediction:
-        answers, no_answer, null_odds = collector.result(text, top_k, self.config.temperature)
+        config = self.config
+        answers, no_answer, null_odds = collector.result(
+            text, top_k, config.temperature, config.null_threshold, config.null_scale
+        )
         return Prediction(
             question=question,
             answers=answers,
             no_answer_score=no_answer,
             null_odds=null_odds,
-            has_answer=null_odds <= self.config.null_threshold,
+            has_answer=null_odds <= config.null_threshold,
             windows=collector.windows_read,
             seconds=0.0,
         )

@@ -24,10 +24,13 @@ class ModelConfig:
     query_len: int = 64
     doc_stride: int = 128
     max_answer_len: int = 30
-    # Logits are divided by this before the softmax (fitted on held-out train data).
+    # Span logits are divided by this before their softmax (fitted on held-out data).
     temperature: float = 1.0
-    # No answer when (null logit - best span logit) is above this (SQuAD 2.0 convention).
+    # No answer when the null odds (null logit - best span logit) are above this (SQuAD 2.0 convention).
     null_threshold: float = 0.0
+    # The no-answer probability shown is sigmoid((null odds - null_threshold) / null_scale): one half
+    # where the app starts to say "not in this document", as steep as held-out data says.
+    null_scale: float = 1.0
     # Windows per model call. A dynamically quantized int8 model measures its activations' range
     # over the whole batch, so a window's answer would depend on its batch-mates: such models read
     # one window per call (the stage-4 model on full dev-v1.1: F1 79.08 at batch 1, 78.87 at batch 32).

@@ -82,12 +82,13 @@ def check_model_config(config: ModelConfig, source: str) -> ModelConfig:
     try:
         for name in ("seq_len", "query_len", "doc_stride", "max_answer_len", "batch_size"):
             check_number(name, getattr(config, name), source)
-        for name in ("temperature", "null_threshold"):
+        for name in ("temperature", "null_threshold", "null_scale"):
             value = getattr(config, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
                 raise InputError(f"{name} from {source} must be a finite number, not {value!r}")
-        if config.temperature <= 0:
-            raise InputError(f"temperature from {source} must be above 0, not {config.temperature!r}")
+        for name in ("temperature", "null_scale"):
+            if getattr(config, name) <= 0:
+                raise InputError(f"{name} from {source} must be above 0, not {getattr(config, name)!r}")
         for name in ("name", "onnx_file"):
             if not isinstance(getattr(config, name), str):
                 raise InputError(f"{name} from {source} must be text, not {getattr(config, name)!r}")

@@ -54,6 +54,31 @@ def final_answer(prediction: Prediction, unanswerable_aware: bool) -> str:
     return best_span(prediction) if (prediction.has_answer or not unanswerable_aware) else ""
 
 
+def first_shown(prediction: Prediction, question: SquadQuestion) -> tuple[float, bool]:
+    """(probability shown, right) of what the app says first about the question: see ``shown_first``."""
+    top = prediction.answers[0] if prediction.answers else None
+    return shown_first(
+        not prediction.has_answer,
+        prediction.no_answer_score,
+        top.text if top else "",
+        top.score if top else 0.0,
+        question,
+    )
+
+
+def shown_first(
+    refused: bool, no_answer: float, top_text: str, top_probability: float, question: SquadQuestion
+) -> tuple[float, bool]:
+    """(probability shown, right): "not in this document" with the no-answer probability when the
+    app refuses (right if the question has no answer), else the top answer with its probability
+    (right if it matches a reference exactly)."""
+    if refused:
+        return no_answer, not question.answers
+    if not top_text:
+        return 0.0, False
+    return top_probability, bool(score_question(top_text, question)[0])
+
+
 def metrics(run: EvaluationRun, unanswerable_aware: bool) -> dict[str, float]:
     """Official metrics; for v2.0 data the empty answer is predicted when the null odds win."""
     pairs = list(zip(run.questions, run.predictions, strict=True))
@@ -61,9 +86,12 @@ def metrics(run: EvaluationRun, unanswerable_aware: bool) -> dict[str, float]:
     final = {q.id: final_answer(p, unanswerable_aware) for q, p in pairs}
     null_odds = {q.id: p.null_odds for q, p in pairs}
     result = squad_metrics(final, run.questions, null_odds if unanswerable_aware else None, span)
+    # What the reader sees first (an answer, or "not in this document"), and the best span alone.
+    shown = np.array([first_shown(p, q) for q, p in pairs], dtype=float).reshape(-1, 2)
+    result["top1_ece"] = expected_calibration_error(shown[:, 0], shown[:, 1])
     confidences = np.array([p.answers[0].score if p.answers else 0.0 for p in run.predictions])
     correct = np.array([score_question(span[q.id], q)[0] for q in run.questions])
-    result["top1_ece"] = expected_calibration_error(confidences, correct)
+    result["span_top1_ece"] = expected_calibration_error(confidences, correct)
     # Any of the first five distinct answers exactly right, as a reader scanning the list sees it.
     answerable = [(q, p) for q, p in pairs if q.answers]
     result["top5_recall"] = (
@@ -78,9 +106,11 @@ def metrics(run: EvaluationRun, unanswerable_aware: bool) -> dict[str, float]:
 
 
 def write_outputs(run: EvaluationRun, folder: Path, unanswerable_aware: bool) -> None:
-    """predictions.json, nbest_predictions.json and null_odds.json, as BertQaSpec.evaluate writes."""
+    """predictions.json, nbest_predictions.json and null_odds.json, as BertQaSpec.evaluate writes, and
+    first_shown.json: what the app says first about each question (an answer, or "not in this
+    document"), the probability it shows and whether that is right, for reliability diagrams."""
     folder.mkdir(parents=True, exist_ok=True)
-    predictions, nbest, null_odds = {}, {}, {}
+    predictions, nbest, null_odds, shown = {}, {}, {}, {}
     for question, prediction in zip(run.questions, run.predictions, strict=True):
         predictions[question.id] = final_answer(prediction, unanswerable_aware)
         nbest[question.id] = [
@@ -88,9 +118,12 @@ def write_outputs(run: EvaluationRun, folder: Path, unanswerable_aware: bool) ->
             for a in prediction.answers
         ]
         null_odds[question.id] = prediction.null_odds if np.isfinite(prediction.null_odds) else 1e9
+        probability, right = first_shown(prediction, question)
+        shown[question.id] = {"no_answer": not prediction.has_answer, "probability": probability, "right": right}
     for name, content in (
         ("predictions.json", predictions),
         ("nbest_predictions.json", nbest),
         ("null_odds.json", null_odds),
+        ("first_shown.json", shown),
     ):
         (folder / name).write_text(json.dumps(content, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -1,10 +1,11 @@
 """Reliability diagrams: how often answers shown at each confidence are right (matplotlib, ``train`` extra).
 
-``python -m reading_assistant.training.reliability --data FILE --eval-dir DIR --output PNG [--title T]``
-reads what ``reading-assistant eval FILE --output-dir DIR`` wrote (``nbest_predictions.json``: the
-top answer and the probability the app shows for it) and plots, over ten equal confidence bins,
-the share of top answers that are exactly right (against every reference) against their mean
-confidence, with the number of answers in each bin and the ECE in the title.
+``python -m reading_assistant.training.reliability --eval-dir DIR --output PNG [--title T]``
+reads what ``reading-assistant eval FILE --output-dir DIR`` wrote (``first_shown.json``: what the
+app says first, the top answer or "not in this document", and the probability it shows) and plots,
+over ten equal confidence bins, the share of those that are right (an exact match against every
+reference, or "not in this document" for a question without an answer) against their mean
+confidence, with the number of questions in each bin and the ECE in the title.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from reading_assistant.evaluation.evaluate import expected_calibration_error
-from reading_assistant.evaluation.squad import load_squad, score_question
 
 
 def reliability_bins(confidences: np.ndarray, correct: np.ndarray, bins: int = 10) -> list[tuple[float, float, int]]:
@@ -61,27 +61,25 @@ def reliability_diagram(
     return ece
 
 
-def top_answers(data: Path, eval_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(top answer's probability, exact match) of every question, from an ``eval`` output folder."""
-    nbest = json.loads((eval_dir / "nbest_predictions.json").read_text(encoding="utf-8"))
-    confidences, correct = [], []
-    for _, question in load_squad(data).questions():
-        answers = nbest.get(question.id, [])
-        top = answers[0] if answers else {"text": "", "probability": 0.0}
-        confidences.append(top["probability"])
-        correct.append(score_question(top["text"], question)[0])
-    return np.array(confidences), np.array(correct)
+def first_shown(eval_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(probability shown, right) of what the app says first about each question of an ``eval`` folder."""
+    shown = json.loads((eval_dir / "first_shown.json").read_text(encoding="utf-8"))
+    return (
+        np.array([row["probability"] for row in shown.values()], dtype=float),
+        np.array([row["right"] for row in shown.values()], dtype=float),
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True, help="the SQuAD file that was evaluated")
     parser.add_argument("--eval-dir", type=Path, required=True, help="reading-assistant eval's --output-dir")
     parser.add_argument("--output", type=Path, required=True, help="PNG to write")
-    parser.add_argument("--title", default="top answer")
+    parser.add_argument("--title", default="what is shown first")
     arguments = parser.parse_args(argv)
-    confidences, correct = top_answers(arguments.data, arguments.eval_dir)
-    ece = reliability_diagram(confidences, correct, arguments.output, arguments.title)
+    confidences, correct = first_shown(arguments.eval_dir)
+    ece = reliability_diagram(
+        confidences, correct, arguments.output, arguments.title, "share right (answer, or rightly no answer)"
+    )
     print(json.dumps({"questions": len(confidences), "top1_ece": ece, "output": str(arguments.output)}))
 
 
