@@ -35,14 +35,14 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from reading_assistant.core.decoding import SpanCollector
 from reading_assistant.core.engine import Answers, Prediction, QAEngine, open_engine
-from reading_assistant.core.model_folder import CONFIG_NAME
+from reading_assistant.core.model_folder import CONFIG_NAME, ModelConfig
 from reading_assistant.core.options import Choices
 from reading_assistant.evaluation.evaluate import N_BEST, expected_calibration_error, shown_first
 from reading_assistant.evaluation.splits import FIT_ARTICLES
@@ -62,26 +62,17 @@ class Read:
     collector: SpanCollector
     null_odds: float
 
-    def decode(self, setting: Setting) -> tuple[str, float, float]:
+    def decode(self, setting: ModelConfig) -> tuple[str, float, float]:
         """(top answer, its probability, the no-answer probability) with these settings."""
         answers, no_answer, _ = self.collector.result(
             self.text, 1, setting.temperature, setting.null_threshold, setting.null_scale
         )
         return (answers[0].text, answers[0].score, no_answer) if answers else ("", 0.0, 1.0)
 
-    def first_shown(self, setting: Setting) -> tuple[float, bool]:
+    def first_shown(self, setting: ModelConfig) -> tuple[float, bool]:
         """(probability shown, right) of what the app says first, as ``evaluate.first_shown``."""
         text, top, no_answer = self.decode(setting)
         return shown_first(self.null_odds > setting.null_threshold, no_answer, text, top, self.question)
-
-
-@dataclass(frozen=True)
-class Setting:
-    """The model folder's decoding numbers that calibration fits."""
-
-    temperature: float = 1.0
-    null_threshold: float = 0.0
-    null_scale: float = 1.0
 
 
 def log_loss(confidence: np.ndarray, target: np.ndarray) -> float:
@@ -198,8 +189,7 @@ def calibrate(
 ) -> dict[str, float]:
     items = held_out_questions(run_dir, count, v2_file, v2_first, v2_last)
     engine = open_engine(model_dir, device="cpu", choices=Choices(top_k=N_BEST))
-    config = engine.config
-    before_setting = Setting(config.temperature, config.null_threshold, config.null_scale)
+    before = engine.config
     collected = read_with_collectors(engine, [(text, q.question) for _, q, text in items])
     reads = [
         Read(question, group, text, collector, odds)
@@ -211,7 +201,7 @@ def calibrate(
     fit_set = v2 if v2 else groups["train"] + groups["train-removed"]
     span_f1 = np.array(
         [
-            score_question(r.decode(Setting())[0], r.question)[1] if not r.question.is_impossible else 0.0
+            score_question(r.decode(ModelConfig())[0], r.question)[1] if not r.question.is_impossible else 0.0
             for r in fit_set
         ]
     )
@@ -230,24 +220,24 @@ def calibrate(
     null_odds_mixed = np.array([r.null_odds for r in mixed])
     null_scale = fit_null_scale(null_odds_mixed, impossible_mixed, threshold)
 
-    cache: dict[tuple[int, Setting], tuple[np.ndarray, np.ndarray]] = {}
+    cache: dict[tuple[int, ModelConfig], tuple[np.ndarray, np.ndarray]] = {}
 
-    def decoded(rs: list[Read], setting: Setting) -> tuple[np.ndarray, np.ndarray]:
+    def decoded(rs: list[Read], setting: ModelConfig) -> tuple[np.ndarray, np.ndarray]:
         """(probability of what is shown first, whether that is right) of each read."""
         if (id(rs), setting) not in cache:
             shown = np.array([r.first_shown(setting) for r in rs], dtype=float).reshape(-1, 2)
             cache[(id(rs), setting)] = shown[:, 0], shown[:, 1]
         return cache[(id(rs), setting)]
 
-    def with_temperature(t: float) -> Setting:
-        return Setting(t, threshold, null_scale)
+    def with_temperature(t: float) -> ModelConfig:
+        return replace(before, temperature=t, null_threshold=threshold, null_scale=null_scale)
 
     temperature, _ = fit_temperature(
         lambda t: log_loss(*decoded(answerable, with_temperature(t))) + log_loss(*decoded(mixed, with_temperature(t)))
     )
     fitted = with_temperature(temperature)
 
-    def eces(setting: Setting) -> dict[str, float]:
+    def eces(setting: ModelConfig) -> dict[str, float]:
         null_mixed = no_answer_probability(null_odds_mixed, setting.null_threshold, setting.null_scale)
         return {
             "top1_ece_answerable": expected_calibration_error(*decoded(answerable, setting)),
@@ -269,7 +259,7 @@ def calibrate(
         "train_refused": 100 * float(train_refused),
         "train_removed_refused": 100 * float(removed_refused),
         "null_scale": null_scale,
-        **{f"{k}_before": v for k, v in eces(before_setting).items()},
+        **{f"{k}_before": v for k, v in eces(before).items()},
         **{f"{k}_after": v for k, v in eces(fitted).items()},
     }
     if plots is not None:

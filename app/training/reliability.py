@@ -31,7 +31,11 @@ def reliability_bins(confidences: np.ndarray, correct: np.ndarray, bins: int = 1
 
 
 def reliability_diagram(
-    confidences: np.ndarray, correct: np.ndarray, output: Path, title: str, ylabel: str = "share exactly right"
+    confidences: np.ndarray,
+    correct: np.ndarray,
+    output: Path,
+    title: str,
+    ylabel: str = "share right (answer, or rightly no answer)",
 ) -> float:
     """Write the diagram to ``output`` (PNG); returns the ECE."""
     import matplotlib
@@ -77,9 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--title", default="what is shown first")
     arguments = parser.parse_args(argv)
     confidences, correct = first_shown(arguments.eval_dir)
-    ece = reliability_diagram(
-        confidences, correct, arguments.output, arguments.title, "share right (answer, or rightly no answer)"
-    )
+    ece = reliability_diagram(confidences, correct, arguments.output, arguments.title)
     print(json.dumps({"questions": len(confidences), "top1_ece": ece, "output": str(arguments.output)}))
 
 
