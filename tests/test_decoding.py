@@ -98,6 +98,32 @@ def test_answers_are_distinct_whole_words_and_keep_their_variants_probability(pl
     assert sum(a.score for a in answers) + no_answer <= 1.0 + 1e-6
 
 
+def test_the_same_words_in_two_places_are_one_answer(shared_wordpiece):
+    """'Warsaw' said twice is one guess, its probability the sum; the better place is the one shown."""
+    tokenizer = TextTokenizer(shared_wordpiece)
+    text = "Curie was born in Warsaw. She left Paris for Warsaw, then returned to Paris in 1891."
+    question = tokenizer.tokenize("where?")
+    plan = WindowPlan.build(tokenizer.tokenize(text), question, tokenizer.template, WindowSettings())
+    length = plan.window_length(0)
+    start, end = np.full(length, -10.0, dtype=np.float32), np.full(length, -10.0, dtype=np.float32)
+    places = {("Warsaw", text.index): 4.0, ("Warsaw", text.rindex): 3.5, ("Paris", text.index): 3.8}
+    places[("Paris", text.rindex)] = 1.0
+    for (word, find), score in places.items():
+        s, e = plan.answer_positions(0, find(word), find(word) + len(word))
+        start[s], end[e] = score / 2, score / 2
+    collector = SpanCollector()
+    collector.add(plan, 0, start, end)
+    answers, no_answer, _ = collector.result(text, top_k=5)
+    assert [a.text for a in answers[:2]] == ["Warsaw", "Paris"]
+    assert all(a.text not in ("Warsaw", "Paris") for a in answers[2:])  # other spans, not the same words again
+    assert answers[0].start == text.index("Warsaw") and answers[1].start == text.index("Paris")
+    assert answers[0].score > answers[1].score and sum(a.score for a in answers) + no_answer <= 1.0 + 1e-6
+    alone = SpanCollector()
+    start[plan.answer_positions(0, text.rindex("Warsaw"), text.rindex("Warsaw") + 6)[0]] = -10.0
+    alone.add(plan, 0, start, end)
+    assert answers[0].score > alone.result(text, top_k=5)[0][0].score  # the second "Warsaw" counts for the first
+
+
 def test_a_piece_of_a_word_is_widened_to_the_word(shared_wordpiece):
     tokenizer = TextTokenizer(shared_wordpiece)
     text = "The memorial was designed by Marlowe."

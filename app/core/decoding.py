@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from reading_assistant.core.windows import WindowPlan
+
+WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,9 @@ class SpanCollector:
         of the null odds (the no-answer logit minus the best span's logit) that passes one half at
         ``null_threshold``, where the app starts to say so; and, for the rest, one softmax over the
         pool of best spans at ``temperature``. The probabilities sum to at most 1. Each span that
-        overlaps a better one is then merged into it, its probability counted for the one shown,
-        so no two answers share a character and lower entries come from other passages.
+        overlaps a better one, or says the same words elsewhere, is then merged into it, its
+        probability counted for the one shown, so no two answers share a character or read alike
+        and lower entries are other answers from other passages.
         """
         if not self.spans:
             return [], 1.0, float("inf")
@@ -99,7 +103,7 @@ class SpanCollector:
         logit_of = dict(ranked)
         answers = [
             Answer(text[start:end], start, end, probability, logit_of[(start, end)])
-            for (start, end), probability in _merged(probabilities)[:top_k]
+            for (start, end), probability in _merged(probabilities, text)[:top_k]
         ]
         return answers, no_answer, null_odds
 
@@ -109,24 +113,33 @@ def _sigmoid(x: float) -> float:
     return float(np.exp(-np.logaddexp(0.0, -x)))
 
 
-def _merged(probabilities: dict[tuple[int, int], float]) -> list[tuple[tuple[int, int], float]]:
-    """Distinct spans: each span overlapping a better one is folded into it.
+def _merged(probabilities: dict[tuple[int, int], float], text: str) -> list[tuple[tuple[int, int], float]]:
+    """Distinct answers: each span overlapping a better one, or reading like one (the same words,
+    whatever the case and punctuation), is folded into it.
 
-    The best span of a cluster of overlapping variants keeps its characters; its probability
-    becomes the cluster's. The model's single best span stays the first answer (ranking every
-    cluster by its summed probability moved 5 of 10,570 dev-v1.1 top answers off the exact span,
-    EM 73.50 -> 73.45); the others follow by their summed probability, so the list reads in
-    the order of the percentages shown below the first. Linear in the clusters for each span.
+    The best span of a cluster keeps its characters; its probability becomes the cluster's. The
+    model's single best span stays the first answer (ranking every cluster by its summed
+    probability moved 5 of 10,570 dev-v1.1 top answers off the exact span, EM 73.50 -> 73.45); the
+    others follow by their summed probability, so the list reads in the order of the percentages
+    shown below the first. Linear in the clusters for each span.
     """
     kept: list[list] = []
+    by_words: dict[str, list] = {}
     for span, score in sorted(probabilities.items(), key=lambda item: item[1], reverse=True):
-        home = next((k for k in kept if span[0] < k[0][1] and k[0][0] < span[1]), None)
+        words = _words(text[span[0] : span[1]])
+        home = by_words.get(words) or next((k for k in kept if span[0] < k[0][1] and k[0][0] < span[1]), None)
         if home is None:
-            kept.append([span, score])
-        else:
-            home[1] += score
+            home = [span, 0.0]
+            kept.append(home)
+            by_words[words] = home
+        home[1] += score
     rest = sorted(kept[1:], key=lambda k: k[1], reverse=True)
     return [(span, score) for span, score in kept[:1] + rest]
+
+
+def _words(answer: str) -> str:
+    """What an answer says, for telling two answers apart: its words, case-folded."""
+    return " ".join(WORD.findall(answer.casefold())) or answer
 
 
 def _word_character(c: str) -> bool:
