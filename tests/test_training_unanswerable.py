@@ -1,21 +1,22 @@
-"""Unanswerable training examples and the dev-v2.0 split, built without training a model."""
+"""Unanswerable training examples and the dev-v2.0 evaluation split, built without training a model."""
 
 import gzip
 import json
 import random
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
-from reading_assistant.evaluation.splits import FIT_ARTICLES, article_range, split_raw, write_part
+from reading_assistant.evaluation.splits import FIRST_EVALUATION_ARTICLE, evaluation_part, write_evaluation_part
 from reading_assistant.evaluation.squad import load_squad
+from reading_assistant.training.calibrate import held_out_questions
 from reading_assistant.training.train import (
     TrainConfig,
     near_topic_paragraph,
     sentence_spans,
     split_examples,
     swapped_question,
-    v2_examples,
     without_answer_sentence,
 )
 
@@ -121,7 +122,6 @@ def train_file(tmp_path):
 def test_held_out_questions_do_not_change_with_the_new_options(train_file, tmp_path):
     articles = load_squad(train_file).articles
     plain = TrainConfig("", str(train_file), "", max_questions=16, negative_ratio=0.5)
-    v2 = squad_file(tmp_path / "v2.json.gz", [article("C", contexts("c"), impossible_every=2)], "v2.0")
     extended = TrainConfig(
         "",
         str(train_file),
@@ -132,15 +132,13 @@ def test_held_out_questions_do_not_change_with_the_new_options(train_file, tmp_p
         unanswerable_ratio=1.0,
         swap_ratio=1.0,
         train_questions=10,
-        v2_file=str(v2),
-        v2_articles=1,
     )
     plain_examples, plain_held_out = split_examples(plain, articles)
     examples, held_out = split_examples(extended, articles)
     assert held_out == plain_held_out and len(held_out) == 24 - 16
     positives = [e for e in examples if not e.negative]
     assert positives == [e for e in plain_examples if not e.negative][:10]
-    removed = [e for e in examples if e.negative and e.context and e.article >= 0]
+    removed = [e for e in examples if e.negative and e.context]
     assert removed, "some answer sentences can be removed"
     for e in removed:
         assert e.char_start == e.char_end == 0 and len(e.context) < len(
@@ -155,27 +153,30 @@ def test_held_out_questions_do_not_change_with_the_new_options(train_file, tmp_p
         assert e.question not in {q.question for q in own.questions}
     near = [e for e in examples if e.negative and not e.context and e not in swapped]
     assert len(near) == 5 and all(e.paragraph != p.paragraph for e, p in zip(near, positives, strict=False))
-    written = [e for e in examples if e.article == -1]
-    assert len(written) == 8 and all(e.negative for e in written)  # 4 paragraphs x 2 unanswerable questions
+    assert len(examples) == len(positives) + len(removed) + len(swapped) + len(near)  # nothing else is trained on
 
 
-def test_v2_answerable_questions_come_only_when_asked(tmp_path):
-    v2 = squad_file(tmp_path / "v2.json.gz", [article("C", contexts("c"), impossible_every=2)], "v2.0")
-    everything = v2_examples(v2, 1, unanswerable_only=False)
-    assert len(everything) == 12 and sum(e.negative for e in everything) == 8
-    answer = next(e for e in everything if not e.negative)
-    assert answer.context[answer.char_start : answer.char_end].startswith("word")
-
-
-def test_the_evaluation_articles_are_never_in_the_fitting_part(tmp_path):
-    assert article_range("evaluation", 35) == range(18, 35)
-    assert article_range("fit", 35) == range(0, 18)
-    assert article_range("fit", 35, 12) == range(12, 18)
-    assert article_range("fit", 35, 0, 40) == range(0, FIT_ARTICLES)
-    with pytest.raises(ValueError):
-        article_range("evaluation", 35, first=3)
+def test_the_evaluation_part_is_the_articles_after_the_first_18(tmp_path):
     raw = {"version": "v2.0", "data": [article(f"T{i}", contexts("x")[:1]) for i in range(20)]}
-    assert [a["title"] for a in split_raw(raw, "evaluation")["data"]] == ["T18", "T19"]
+    assert [a["title"] for a in evaluation_part(raw)["data"]] == ["T18", "T19"]
     source = squad_file(tmp_path / "dev.json.gz", raw["data"], "v2.0")
-    assert write_part(source, "fit", tmp_path / "fit.json.gz", 16) == 6
-    assert [a.title for a in load_squad(tmp_path / "fit.json.gz").articles] == ["T16", "T17"]
+    assert write_evaluation_part(source, tmp_path / "evaluation.json.gz") == 6
+    assert [a.title for a in load_squad(tmp_path / "evaluation.json.gz").articles] == ["T18", "T19"]
+    assert FIRST_EVALUATION_ARTICLE == 18
+
+
+def test_calibration_reads_held_out_questions_as_they_are_without_their_answer_and_swapped(train_file, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "train_config.json").write_text(json.dumps(asdict(TrainConfig("", str(train_file), "", max_questions=16))))
+    items = held_out_questions(run, 100)
+    answerable = [(q, text) for group, q, text in items if group == "train"]
+    assert len(answerable) == 24 - 16
+    assert all(not q.is_impossible and q.answers[0].text in text for q, text in answerable)
+    asked = {q.question for q, _ in answerable}
+    removed = [(q, text) for group, q, text in items if group == "train-removed"]
+    assert removed and all(q.is_impossible and not q.answers and q.question in asked for q, _ in removed)
+    swapped = [(q, text) for group, q, text in items if group == "train-swapped"]
+    assert swapped and all(q.is_impossible and not q.answers and q.question not in asked for q, _ in swapped)
+    assert {text for _, text in swapped} <= {text for _, text in answerable}  # against their own paragraphs
+    assert {group for group, _, _ in items} == {"train", "train-removed", "train-swapped"}

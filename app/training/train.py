@@ -8,10 +8,8 @@ the one that shares most words with the question and does not hold its answer), 
 no-answer, so the model learns to say that a text does not answer a question. Unanswerable
 examples (``--unanswerable-ratio``) are the question's own paragraph with the sentence that holds
 the answer removed: the text stays on topic, so the model must notice that the answer itself is
-missing. ``--v2-file`` adds the questions of the first ``--v2-articles`` articles of a SQuAD 2.0
-file (its unanswerable questions only, unless ``--v2-unanswerable-only false``: dev-v2.0's
-answerable ones are largely dev-v1.1's), the only unanswerables written by people that the rules
-allow (the first 18 articles of dev-v2.0; its other 17 are only ever evaluated).
+missing. Swapped questions (``--swap-ratio``) name something the paragraph never mentions. Every
+example comes from SQuAD v1.1 train: the data's rules keep both dev files for evaluation only.
 ``--freeze-layers N`` trains only the layers above the first N (and the head), which a short CPU
 run can afford. Checkpoints are written every few minutes, and a run started again with the same
 output folder resumes from the last one. It trains on a CUDA GPU where there is one (bf16
@@ -74,11 +72,6 @@ class TrainConfig:
     near_topic: bool = False  # negatives use the closest paragraph of the article, not a random one
     unanswerable_ratio: float = 0.0  # extra examples: the paragraph without the answer's sentence
     swap_ratio: float = 0.0  # extra examples: the question with a name, number or word swapped (its own paragraph)
-    v2_file: str = ""  # a SQuAD 2.0 file whose first v2_articles articles are trained on
-    v2_articles: int = 0
-    v2_repeat: int = 1  # each of those questions is read this many times per epoch
-    # dev-v2.0's answerable questions are largely dev-v1.1's: training on them would inflate dev-v1.1.
-    v2_unanswerable_only: bool = True
     freeze_layers: int = -1  # -1: train everything; N >= 0: freeze the embeddings and the first N layers
 
 
@@ -227,22 +220,6 @@ def near_topic_paragraph(question: str, answer: str, paragraphs: list[str], own:
     return best
 
 
-def v2_examples(path: Path, count: int, unanswerable_only: bool = True) -> list[Example]:
-    """The questions of the first ``count`` articles of a SQuAD 2.0 file, with their own paragraphs:
-    the unanswerable ones only, unless ``unanswerable_only`` is False."""
-    examples = []
-    for article in load_squad(path).articles[:count]:
-        for paragraph in article.paragraphs:
-            for qa in paragraph.questions:
-                if qa.is_impossible or not qa.answers:
-                    examples.append(Example(-1, -1, qa.question, 0, 0, True, paragraph.context))
-                elif not unanswerable_only:
-                    first = qa.answers[0]
-                    end = first.start + len(first.text)
-                    examples.append(Example(-1, -1, qa.question, first.start, end, False, paragraph.context))
-    return examples
-
-
 def split_examples(config: TrainConfig, articles: tuple[SquadArticle, ...]) -> tuple[list[Example], list[Example]]:
     """(training examples with their negatives, held-out questions) in a fixed, seeded order.
 
@@ -294,10 +271,7 @@ def split_examples(config: TrainConfig, articles: tuple[SquadArticle, ...]) -> t
             question = swapped_question(example.question, context, names, swaps)
             if question is not None:
                 swapped.append(Example(example.article, example.paragraph, question, 0, 0, True))
-    written = []
-    if config.v2_file:
-        written = v2_examples(Path(config.v2_file), config.v2_articles, config.v2_unanswerable_only) * config.v2_repeat
-    return examples + negatives + unanswerable + swapped + written, held_out
+    return examples + negatives + unanswerable + swapped, held_out
 
 
 def example_context(example: Example, articles: tuple[SquadArticle, ...]) -> str:
