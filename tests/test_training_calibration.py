@@ -3,13 +3,8 @@
 import numpy as np
 import pytest
 
-from reading_assistant.training.calibrate import (
-    fit_null_scale,
-    fit_null_threshold,
-    fit_temperature,
-    log_loss,
-    no_answer_probability,
-)
+from reading_assistant.core.decoding import no_answer_probability
+from reading_assistant.training.calibrate import fit_null_scale, fit_null_threshold, fit_temperature, log_loss
 from reading_assistant.training.reliability import reliability_bins
 
 

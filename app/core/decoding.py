@@ -95,7 +95,7 @@ class SpanCollector:
             return [], 1.0, float("inf")
         ranked = sorted(self.spans.items(), key=lambda item: item[1], reverse=True)[: self.pool]
         null_odds = self.null_logit - ranked[0][1]
-        no_answer = _sigmoid((null_odds - null_threshold) / null_scale)
+        no_answer = float(no_answer_probability(null_odds, null_threshold, null_scale))
         logits = np.array([logit for _, logit in ranked]) / temperature
         weights = np.exp(logits - logits.max())
         weights *= (1.0 - no_answer) / weights.sum()
@@ -108,9 +108,10 @@ class SpanCollector:
         return answers, no_answer, null_odds
 
 
-def _sigmoid(x: float) -> float:
-    """1 / (1 + e^-x) without overflow for large |x| (the null odds of a window of padding are huge)."""
-    return float(np.exp(-np.logaddexp(0.0, -x)))
+def no_answer_probability(null_odds: float | np.ndarray, threshold: float, scale: float) -> np.ndarray:
+    """The no-answer probability shown for these null odds: sigmoid((null odds - threshold) / scale),
+    without overflow for large odds (a window of padding has huge ones)."""
+    return np.exp(-np.logaddexp(0.0, -(np.asarray(null_odds, dtype=float) - threshold) / scale))
 
 
 def _merged(probabilities: dict[tuple[int, int], float], text: str) -> list[tuple[tuple[int, int], float]]:

@@ -13,9 +13,9 @@ its own), and stores three numbers in the model folder's ``reading_assistant.jso
 - ``null_scale``: the no-answer probability the app shows is sigmoid((null odds - threshold) /
   scale), one half where the app starts to say "not in this document" (so it never refuses
   while showing a smaller no-answer probability); the scale is the logistic regression's against
-  "unanswerable". A free midpoint was tried on stage 6: it calibrated the no-answer probability on held-out
-  mixed data (ECE 0.044 against 0.166) but made the answers shown on answerable questions
-  under-confident (top-1 ECE 0.159 against 0.086 there), and could refuse below one half.
+  "unanswerable". A free midpoint was tried on stage 6: it calibrated the no-answer probability
+  on held-out mixed data (ECE 0.044 against 0.166) but made the answers shown on answerable
+  questions under-confident (top-1 ECE 0.159 against 0.086 there), and could refuse below one half.
 - ``temperature``: the span softmax's, the one that minimises the log loss of what the app shows
   first (the top answer with its probability, or "not in this document" with the no-answer
   probability) against whether it is right, read exactly as the app reads it
@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reading_assistant.core.decoding import SpanCollector
+from reading_assistant.core.decoding import SpanCollector, no_answer_probability
 from reading_assistant.core.engine import Answers, Prediction, QAEngine, open_engine
 from reading_assistant.core.model_folder import CONFIG_NAME, ModelConfig
 from reading_assistant.core.options import Choices
@@ -82,11 +82,6 @@ class Read:
 def log_loss(confidence: np.ndarray, target: np.ndarray) -> float:
     confidence = np.clip(confidence, 1e-6, 1 - 1e-6)
     return float(-np.mean(target * np.log(confidence) + (1 - target) * np.log(1 - confidence)))
-
-
-def no_answer_probability(null_odds: np.ndarray, threshold: float, scale: float) -> np.ndarray:
-    """The app's no-answer probability (``SpanCollector.result``) for each null odds."""
-    return np.exp(-np.logaddexp(0.0, -(np.asarray(null_odds, dtype=float) - threshold) / scale))
 
 
 def fit_null_scale(null_odds: np.ndarray, impossible: np.ndarray, threshold: float) -> float:
