@@ -10,10 +10,12 @@ import pytest
 
 from reading_assistant.evaluation.splits import FIRST_EVALUATION_ARTICLE, evaluation_part, write_evaluation_part
 from reading_assistant.evaluation.squad import load_squad
-from reading_assistant.training.calibrate import held_out_questions
+from reading_assistant.training.calibrate import UNANSWERABLE_GROUPS, held_out_questions
 from reading_assistant.training.train import (
     TrainConfig,
+    lookalike_paragraph,
     near_topic_paragraph,
+    negated_question,
     sentence_spans,
     split_examples,
     swapped_question,
@@ -82,6 +84,38 @@ def test_the_near_topic_paragraph_shares_words_and_lacks_the_answer():
     assert near_topic_paragraph("When?", "1204", ["1204 a", "1204 b"], own=0) is None
 
 
+def test_a_lookalike_paragraph_has_the_articles_closest_sentence_where_the_answer_was():
+    paragraphs = [
+        PARAGRAPH,
+        "The river floods the valley every spring. A stone castle tower was built by the monks in 1210.",
+        "The castle gardens were built by the town.",
+    ]
+    start = PARAGRAPH.index("King John")
+    text = lookalike_paragraph("Who built the castle tower?", PARAGRAPH, start, start + 9, paragraphs, own=0)
+    assert text is not None
+    # The answer's sentence gives way to the sentence sharing most words with the question, in its place.
+    assert text.startswith("A stone castle tower was built by the monks in 1210. It was rebuilt after")
+    assert "King John" not in text and text.endswith("every summer.")
+    # Nothing elsewhere shares two words with the question, or everything else holds the answer.
+    assert lookalike_paragraph("Who owned the bakery?", PARAGRAPH, start, start + 9, paragraphs, own=0) is None
+    holds = [PARAGRAPH, "King John built the castle tower in 1204."]
+    assert lookalike_paragraph("Who built the castle tower?", PARAGRAPH, start, start + 9, holds, own=0) is None
+
+
+def test_a_negated_question_asks_what_a_paragraph_that_negates_nothing_cannot_say():
+    assert negated_question("Who was appointed to the board in 1950?", PARAGRAPH) == (
+        "Who was not appointed to the board in 1950?"
+    )
+    assert negated_question("What is the name of the castle?", PARAGRAPH) == "What is not the name of the castle?"
+    assert negated_question("Which king could build towers?", PARAGRAPH) == "Which king could not build towers?"
+    # Word orders where "not" belongs after a subject the pattern cannot find are left alone.
+    assert negated_question("What did the king build?", PARAGRAPH) is None
+    assert negated_question("What was copper called?", PARAGRAPH) is None
+    # A paragraph that negates something might say what is not so; a negated question stays as it is.
+    assert negated_question("What is the name of the castle?", PARAGRAPH + " It is not open in winter.") is None
+    assert negated_question("What is not the name of the castle?", PARAGRAPH) is None
+
+
 def squad_file(path: Path, articles: list[dict], version: str = "1.1") -> Path:
     with gzip.open(path, "wt", encoding="utf-8") as handle:
         json.dump({"version": version, "data": articles}, handle)
@@ -98,7 +132,7 @@ def article(title: str, contexts: list[str], impossible_every: int = 0) -> dict:
             qas.append(
                 {
                     "id": f"{title}-{p}-{q}",
-                    "question": f"What is word {q} of paragraph {p} about the castle?",
+                    "question": f"What is the word {q} of paragraph {p} about the castle?",
                     "answers": [] if unanswerable else [{"text": word, "answer_start": context.index(word)}],
                     "is_impossible": unanswerable,
                 }
@@ -131,6 +165,8 @@ def test_held_out_questions_do_not_change_with_the_new_options(train_file, tmp_p
         near_topic=True,
         unanswerable_ratio=1.0,
         swap_ratio=1.0,
+        lookalike_ratio=1.0,
+        negation_ratio=1.0,
         train_questions=10,
     )
     plain_examples, plain_held_out = split_examples(plain, articles)
@@ -138,22 +174,41 @@ def test_held_out_questions_do_not_change_with_the_new_options(train_file, tmp_p
     assert held_out == plain_held_out and len(held_out) == 24 - 16
     positives = [e for e in examples if not e.negative]
     assert positives == [e for e in plain_examples if not e.negative][:10]
-    removed = [e for e in examples if e.negative and e.context]
+    with_context = [e for e in examples if e.negative and e.context]
+
+    def own_text(e):
+        return articles[e.article].paragraphs[e.paragraph].context
+
+    # A removed sentence leaves only the paragraph's own sentences; a look-alike brings another's.
+    removed = [e for e in with_context if all(s in own_text(e) for s in e.context.split(". "))]
+    lookalikes = [e for e in with_context if e not in removed]
     assert removed, "some answer sentences can be removed"
+    assert lookalikes, "some answer sentences have a near-topic sentence elsewhere in the article"
+    article_text = {a: "\n".join(p.context for p in articles[a].paragraphs) for a in range(len(articles))}
+    for e in lookalikes:
+        answer = next(
+            q.answers[0].text for q in articles[e.article].paragraphs[e.paragraph].questions if q.question == e.question
+        )
+        assert answer not in e.context
+        assert all(s in article_text[e.article] for s in e.context.split(". "))
     for e in removed:
         assert e.char_start == e.char_end == 0 and len(e.context) < len(
             articles[e.article].paragraphs[e.paragraph].context
         )
-    swapped = [
+    changed = [
         e for e in examples if e.negative and not e.context and e.question not in {p.question for p in positives}
     ]
+    negated = [e for e in changed if " not " in e.question]
+    swapped = [e for e in changed if e not in negated]
     assert swapped, "some questions name what their paragraph mentions"
+    assert negated and all(e.question.startswith("What is not the word") for e in negated)
     for e in swapped:
         own = articles[e.article].paragraphs[e.paragraph]
         assert e.question not in {q.question for q in own.questions}
-    near = [e for e in examples if e.negative and not e.context and e not in swapped]
+    near = [e for e in examples if e.negative and not e.context and e not in changed]
     assert len(near) == 5 and all(e.paragraph != p.paragraph for e, p in zip(near, positives, strict=False))
-    assert len(examples) == len(positives) + len(removed) + len(swapped) + len(near)  # nothing else is trained on
+    changed_kinds = len(swapped) + len(negated)
+    assert len(examples) == len(positives) + len(removed) + len(lookalikes) + changed_kinds + len(near)  # nothing else
 
 
 def test_the_evaluation_part_is_the_articles_after_the_first_18(tmp_path):
@@ -165,7 +220,7 @@ def test_the_evaluation_part_is_the_articles_after_the_first_18(tmp_path):
     assert FIRST_EVALUATION_ARTICLE == 18
 
 
-def test_calibration_reads_held_out_questions_as_they_are_without_their_answer_and_swapped(train_file, tmp_path):
+def test_calibration_reads_held_out_questions_as_they_are_and_made_unanswerable(train_file, tmp_path):
     run = tmp_path / "run"
     run.mkdir()
     (run / "train_config.json").write_text(json.dumps(asdict(TrainConfig("", str(train_file), "", max_questions=16))))
@@ -178,5 +233,10 @@ def test_calibration_reads_held_out_questions_as_they_are_without_their_answer_a
     assert removed and all(q.is_impossible and not q.answers and q.question in asked for q, _ in removed)
     swapped = [(q, text) for group, q, text in items if group == "train-swapped"]
     assert swapped and all(q.is_impossible and not q.answers and q.question not in asked for q, _ in swapped)
-    assert {text for _, text in swapped} <= {text for _, text in answerable}  # against their own paragraphs
-    assert {group for group, _, _ in items} == {"train", "train-removed", "train-swapped"}
+    texts = {text for _, text in answerable}
+    assert {text for _, text in swapped} <= texts  # against their own paragraphs
+    lookalike = [(q, text) for group, q, text in items if group == "train-lookalike"]
+    assert lookalike and all(q.is_impossible and q.question in asked and text not in texts for q, text in lookalike)
+    negated = [q for group, q, _ in items if group == "train-negated"]
+    assert negated and all(q.is_impossible and " not " in q.question and q.question not in asked for q in negated)
+    assert {group for group, _, _ in items} == {"train", *UNANSWERABLE_GROUPS}

@@ -2,9 +2,10 @@
 
 ``python -m reading_assistant.training.calibrate --run-dir RUN --model DIR [--questions 1500]
 [--max-refusal 0.10] [--plots DIR]`` answers held-out SQuAD v1.1 train questions that training
-never saw, as they are (answerable), with their answer's sentence removed and with a name, number
-or word swapped for one their paragraph never mentions (both unanswerable, made as ``train`` makes
-its own), and stores three numbers in the model folder's ``reading_assistant.json``:
+never saw, as they are (answerable) and made unanswerable as ``train`` makes its own: their
+answer's sentence removed, or replaced by the article's sentence closest to the question; a name,
+number or word swapped for one their paragraph never mentions; negated, where the paragraph
+negates nothing. It stores three numbers in the model folder's ``reading_assistant.json``:
 
 - ``null_threshold``: the null odds (no-answer logit minus the best span's logit) at or below
   which the app answers, chosen to maximise SQuAD 2.0 F1 on all of those questions among
@@ -48,12 +49,17 @@ from reading_assistant.evaluation.squad import GoldAnswer, SquadQuestion, load_s
 from reading_assistant.training.train import (
     NAME,
     TrainConfig,
+    lookalike_paragraph,
+    negated_question,
     split_examples,
     swapped_question,
     without_answer_sentence,
 )
 
 TEMPERATURES = np.round(np.arange(0.5, 8.0001, 0.1), 2)
+# The held-out questions made unanswerable as ``train`` makes its own: the answer's sentence removed,
+# a name, number or word swapped, the answer's sentence replaced by a near-topic one, negated.
+UNANSWERABLE_GROUPS = ("train-removed", "train-swapped", "train-lookalike", "train-negated")
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,7 @@ class Read:
     """One held-out question as the app decoded it, kept so it can be decoded again at any temperature."""
 
     question: SquadQuestion
-    group: str  # "train" (held-out, answerable), "train-removed" (its answer's sentence removed), "train-swapped"
+    group: str  # "train" (held-out, answerable) or one of the unanswerable forms of ``UNANSWERABLE_GROUPS``
     text: str
     collector: SpanCollector
     null_odds: float
@@ -171,6 +177,15 @@ def held_out_questions(run_dir: Path, count: int) -> list[tuple[str, SquadQuesti
         swapped = swapped_question(example.question, context, names, swaps)
         if swapped is not None:
             items.append(("train-swapped", SquadQuestion(f"swapped-{n}", swapped, (), True), context))
+        paragraphs = [p.context for p in articles[example.article].paragraphs]
+        lookalike = lookalike_paragraph(
+            example.question, context, example.char_start, example.char_end, paragraphs, example.paragraph
+        )
+        if lookalike is not None:
+            items.append(("train-lookalike", SquadQuestion(f"lookalike-{n}", example.question, (), True), lookalike))
+        negated = negated_question(example.question, context)
+        if negated is not None:
+            items.append(("train-negated", SquadQuestion(f"negated-{n}", negated, (), True), context))
     return items
 
 
@@ -186,7 +201,7 @@ def calibrate(
         for (group, question, text), (collector, odds) in zip(items, collected, strict=True)
     ]
 
-    groups = {name: [r for r in reads if r.group == name] for name in ("train", "train-removed", "train-swapped")}
+    groups = {name: [r for r in reads if r.group == name] for name in ("train", *UNANSWERABLE_GROUPS)}
     answerable = groups["train"]
     mixed = reads
     span_f1 = np.array(

@@ -8,7 +8,10 @@ the one that shares most words with the question and does not hold its answer), 
 no-answer, so the model learns to say that a text does not answer a question. Unanswerable
 examples (``--unanswerable-ratio``) are the question's own paragraph with the sentence that holds
 the answer removed: the text stays on topic, so the model must notice that the answer itself is
-missing. Swapped questions (``--swap-ratio``) name something the paragraph never mentions. Every
+missing. Swapped questions (``--swap-ratio``) name something the paragraph never mentions.
+Look-alike paragraphs (``--lookalike-ratio``) put the article's sentence closest to the question
+where the answer's sentence was, and negated questions (``--negation-ratio``) ask what is not so
+of a paragraph that negates nothing: both read as if they could be answered. Every
 example comes from SQuAD v1.1 train: the data's rules keep both dev files for evaluation only.
 ``--freeze-layers N`` trains only the layers above the first N (and the head), which a short CPU
 run can afford. Checkpoints are written every few minutes, and a run started again with the same
@@ -20,6 +23,7 @@ the speed is known, so that the run ends within a lease of machine time.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -72,6 +76,8 @@ class TrainConfig:
     near_topic: bool = False  # negatives use the closest paragraph of the article, not a random one
     unanswerable_ratio: float = 0.0  # extra examples: the paragraph without the answer's sentence
     swap_ratio: float = 0.0  # extra examples: the question with a name, number or word swapped (its own paragraph)
+    lookalike_ratio: float = 0.0  # extra examples: the answer's sentence replaced by a near-topic one of the article
+    negation_ratio: float = 0.0  # extra examples: the question negated, against a paragraph that negates nothing
     freeze_layers: int = -1  # -1: train everything; N >= 0: freeze the embeddings and the first N layers
 
 
@@ -205,6 +211,57 @@ def content_words(text: str) -> set[str]:
     return {w for w in WORD.findall(text.lower()) if w not in STOP_WORDS}
 
 
+@functools.lru_cache(maxsize=32768)
+def _sentences_with_words(paragraph: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    return tuple((paragraph[a:b], frozenset(content_words(paragraph[a:b]))) for a, b in sentence_spans(paragraph))
+
+
+def lookalike_paragraph(
+    question: str, context: str, answer_start: int, answer_end: int, paragraphs: list[str], own: int
+) -> str | None:
+    """The paragraph with the sentences that hold the answer replaced by the sentence of another
+    paragraph of the article that shares most content words (at least two) with the question and
+    does not hold the answer: on topic, close to the question, and still without its answer (SQuAD
+    2.0's questions that look answerable). None when no sentence fits."""
+    answer = normalize_answer(context[answer_start:answer_end])
+    words = content_words(question)
+    best, best_overlap = None, 1
+    for index, paragraph in enumerate(paragraphs):
+        if index == own:
+            continue
+        for sentence, sentence_words in _sentences_with_words(paragraph):
+            overlap = len(words & sentence_words)
+            if overlap > best_overlap and answer not in normalize_answer(sentence):
+                best, best_overlap = sentence, overlap
+    spans = sentence_spans(context)
+    held = [i for i, (a, b) in enumerate(spans) if a < answer_end and b > answer_start]
+    if best is None or not held:
+        return None
+    kept = [context[a:b] for i, (a, b) in enumerate(spans) if i not in held]
+    text = " ".join([*kept[: held[0]], best, *kept[held[0] :]])
+    return None if answer in normalize_answer(text) else text
+
+
+NEGATION = re.compile(r"\b(?:not|no|never|none|nor|neither|without|cannot)\b|n't\b", re.IGNORECASE)
+# Where "not" goes in a question whose wh-word is its subject: "Who was [not] appointed ...",
+# "What is [not] the name ...", "Which team could [not] win ...". Other word orders ("What did the
+# Normans conquer?") need the verb found, so they are left alone.
+NEGATABLE = re.compile(
+    r"^(?:Who|What|Which(?: [a-z]+)?) (?:(?:is|was|are|were) (?=(?:the|a|an|one) |\w+ed\b)|(?:has|had) (?=\w+ed\b)"
+    r"|(?:can|could|will|would|should|may|might|must) "
+    r"(?!(?:the|a|an|this|that|these|those|his|her|its|their|it|he|she|they|we|you|i)\b)(?=[a-z]))"
+)
+
+
+def negated_question(question: str, context: str) -> str | None:
+    """The question asking for what is not so ("Who was not appointed ...?"), when its paragraph
+    negates nothing and so cannot say (SQuAD 2.0's negation questions). None when neither holds."""
+    where = NEGATABLE.match(question)
+    if where is None or NEGATION.search(question) or NEGATION.search(context):
+        return None
+    return question[: where.end()] + "not " + question[where.end() :]
+
+
 def near_topic_paragraph(question: str, answer: str, paragraphs: list[str], own: int) -> int | None:
     """The paragraph of the article (not ``own``) sharing most content words with the question,
     among those that do not contain the answer's text; None if every other one does."""
@@ -271,7 +328,31 @@ def split_examples(config: TrainConfig, articles: tuple[SquadArticle, ...]) -> t
             question = swapped_question(example.question, context, names, swaps)
             if question is not None:
                 swapped.append(Example(example.article, example.paragraph, question, 0, 0, True))
-    return examples + negatives + unanswerable + swapped, held_out
+    lookalikes = []
+    if config.lookalike_ratio:
+        draws = random.Random(config.seed + 3)
+        for example in draws.sample(examples, min(len(examples), int(len(examples) * config.lookalike_ratio))):
+            paragraphs = [p.context for p in articles[example.article].paragraphs]
+            text = lookalike_paragraph(
+                example.question,
+                paragraphs[example.paragraph],
+                example.char_start,
+                example.char_end,
+                paragraphs,
+                example.paragraph,
+            )
+            if text is not None:
+                lookalikes.append(Example(example.article, example.paragraph, example.question, 0, 0, True, text))
+    negated = []
+    if config.negation_ratio:
+        draws = random.Random(config.seed + 4)
+        for example in draws.sample(examples, min(len(examples), int(len(examples) * config.negation_ratio))):
+            question = negated_question(
+                example.question, articles[example.article].paragraphs[example.paragraph].context
+            )
+            if question is not None:
+                negated.append(Example(example.article, example.paragraph, question, 0, 0, True))
+    return examples + negatives + unanswerable + swapped + lookalikes + negated, held_out
 
 
 def example_context(example: Example, articles: tuple[SquadArticle, ...]) -> str:
