@@ -61,14 +61,14 @@ def test_relevance_priors_run_from_zero_for_the_best_window_to_minus_the_weight(
 @pytest.mark.skipif(not DEV.exists(), reason="needs ../shared/data/squad/dev-v1.1.json.gz")
 def test_a_confident_distractor_elsewhere_in_the_book_does_not_outvote_the_matching_passage():
     # Two dev-v1.1 articles joined (118 windows), as chapters of a book. On logits alone the bundled
-    # model answers with another building, from a passage far from the one that names the house on
-    # the museum's site; counting how well each span's window matches the question keeps that
-    # passage ahead. (A case the bundled model gets wrong on logits alone: each new model needs one.)
+    # model answers with another cause from a passage that does not name the embargo; counting how
+    # well each span's window matches the question keeps the embargo's passage ahead. (A case the
+    # bundled model gets wrong on logits alone: each new model needs one.)
     articles = {a.title: a for a in load_squad(DEV).articles}
     chapters = [articles["1973_oil_crisis"], articles["Victoria_and_Albert_Museum"]]
     book = "\n\n\n".join(article_text(a) for a in chapters)
-    question = "What was the building that formerly occupied the V&A's present site called?"
-    right = "Brompton Park House"
+    question = "What has a negative influence over the US economy?"
+    right = "embargo"
     engine = open_engine(bundled_model_dir(), device="cpu")
     fused = engine.ask(book, question, engine.options_with(batch_size=32))
     logits_only = engine.ask(book, question, engine.options_with(batch_size=32, relevance_weight=0.0))
