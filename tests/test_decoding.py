@@ -138,6 +138,14 @@ def test_a_piece_of_a_word_is_widened_to_the_word(shared_wordpiece):
     assert answers[0].text == "Marlowe"
 
 
+def test_a_function_word_alone_is_never_an_answer(plan):
+    collector = SpanCollector(max_answer_len=1)  # one-token spans: no "in 1903" to fall back on
+    collector.add(plan, 0, *logits_for(plan, {("in", "in"): 9.0, ("the", "the"): 8.5, ("1903", "1903"): 7.0}))
+    answers, _, _ = collector.result(TEXT, top_k=20)
+    assert answers[0].text == "1903"  # "in" and "the" score higher
+    assert not {"in", "the", "and"} & {a.text for a in answers}
+
+
 def test_question_tokens_are_never_an_answer(plan):
     start, end = logits_for(plan, {("1903", "1903"): 2.0})
     start[1 : plan.doc_offset] = 50.0  # the question's own tokens look very tempting

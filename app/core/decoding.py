@@ -10,6 +10,32 @@ import numpy as np
 from reading_assistant.core.windows import WindowPlan
 
 WORD = re.compile(r"\w+")
+# Words that say nothing alone: a span of only these ("in", "of the") is never an answer a reader can use.
+FUNCTION_WORDS = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "nor",
+        "but",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "by",
+        "for",
+        "with",
+        "from",
+        "into",
+        "onto",
+        "upon",
+        "as",
+        "than",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -61,8 +87,9 @@ class SpanCollector:
             if chars is None:
                 continue
             chars = _whole_words(text, *chars)
-            if not any(c.isalnum() for c in text[chars[0] : chars[1]]):
-                continue  # a comma or a full stop alone is no answer
+            span = text[chars[0] : chars[1]]
+            if not any(c.isalnum() for c in span) or FUNCTION_WORDS.issuperset(WORD.findall(span.casefold())):
+                continue  # a comma, a full stop or "in" alone is no answer
             old = self.spans.get(chars)
             self.spans[chars] = float(score) if old is None else float(np.logaddexp(old, score))
         self._prune()
