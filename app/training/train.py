@@ -277,6 +277,11 @@ def near_topic_paragraph(question: str, answer: str, paragraphs: list[str], own:
     return best
 
 
+def _share(examples: list[Example], ratio: float, rng: random.Random) -> list[Example]:
+    """A random ``ratio`` of the examples (all of them at most), drawn with ``rng``."""
+    return rng.sample(examples, min(len(examples), int(len(examples) * ratio)))
+
+
 def split_examples(config: TrainConfig, articles: tuple[SquadArticle, ...]) -> tuple[list[Example], list[Example]]:
     """(training examples with their negatives, held-out questions) in a fixed, seeded order.
 
@@ -312,8 +317,7 @@ def split_examples(config: TrainConfig, articles: tuple[SquadArticle, ...]) -> t
             negatives.append(Example(example.article, rng.choice(others), example.question, 0, 0, True))
     unanswerable = []
     if config.unanswerable_ratio:
-        chosen = extra.sample(examples, min(len(examples), int(len(examples) * config.unanswerable_ratio)))
-        for example in chosen:
+        for example in _share(examples, config.unanswerable_ratio, extra):
             context = articles[example.article].paragraphs[example.paragraph].context
             answer = context[example.char_start : example.char_end]
             text = without_answer_sentence(context, example.char_start, example.char_end, answer)
@@ -323,15 +327,14 @@ def split_examples(config: TrainConfig, articles: tuple[SquadArticle, ...]) -> t
     if config.swap_ratio:
         swaps = random.Random(config.seed + 2)
         names = sorted({name for e in examples for name in NAME.findall(e.question)})
-        for example in swaps.sample(examples, min(len(examples), int(len(examples) * config.swap_ratio))):
+        for example in _share(examples, config.swap_ratio, swaps):
             context = articles[example.article].paragraphs[example.paragraph].context
             question = swapped_question(example.question, context, names, swaps)
             if question is not None:
                 swapped.append(Example(example.article, example.paragraph, question, 0, 0, True))
     lookalikes = []
     if config.lookalike_ratio:
-        draws = random.Random(config.seed + 3)
-        for example in draws.sample(examples, min(len(examples), int(len(examples) * config.lookalike_ratio))):
+        for example in _share(examples, config.lookalike_ratio, random.Random(config.seed + 3)):
             paragraphs = [p.context for p in articles[example.article].paragraphs]
             text = lookalike_paragraph(
                 example.question,
@@ -345,8 +348,7 @@ def split_examples(config: TrainConfig, articles: tuple[SquadArticle, ...]) -> t
                 lookalikes.append(Example(example.article, example.paragraph, example.question, 0, 0, True, text))
     negated = []
     if config.negation_ratio:
-        draws = random.Random(config.seed + 4)
-        for example in draws.sample(examples, min(len(examples), int(len(examples) * config.negation_ratio))):
+        for example in _share(examples, config.negation_ratio, random.Random(config.seed + 4)):
             question = negated_question(
                 example.question, articles[example.article].paragraphs[example.paragraph].context
             )
