@@ -244,3 +244,21 @@ def test_a_steeper_no_answer_curve_is_surer_on_both_sides(plan):
         steep = collector.result(TEXT, 1, 1.0, 0.0, 0.5)[1]
         gentle = collector.result(TEXT, 1, 1.0, 0.0, 4.0)[1]
         assert more_sure(steep, gentle)
+
+
+def test_a_percentage_shown_never_reads_as_nothing_or_as_certain():
+    from reading_assistant.core.evidence import no_answer_summary, percent
+
+    # 0.005 once read "0%": Python rounds half to even.
+    assert [percent(p) for p in (0.0, 0.004, 0.005, 0.0051, 0.42, 0.994, 0.996, 0.9999, 1.0)] == [
+        "under 1%",
+        "under 1%",
+        "under 1%",
+        "1%",
+        "42%",
+        "99%",
+        "over 99%",
+        "over 99%",
+        "100%",  # the whole document read, or no span at all to offer
+    ]
+    assert no_answer_summary(0.998).endswith("(over 99% no answer)")

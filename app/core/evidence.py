@@ -60,6 +60,17 @@ def evidence(text: str, start: int, end: int, limit: int = 300) -> Evidence:
     )
 
 
+def percent(share: float) -> str:
+    """'94%'; 'under 1%' and 'over 99%' rather than a '0%' that reads as nothing or a '100%' that
+    reads as certain (a calibrated probability is neither)."""
+    shown = f"{100 * share:.0f}"
+    if shown == "0":
+        return "under 1%"
+    if shown == "100" and share < 1.0:
+        return "over 99%"
+    return f"{shown}%"
+
+
 def no_answer_summary(no_answer_score: float) -> str:
     """'The document does not seem to answer this question (97% no answer)'."""
-    return f"{NO_ANSWER} ({100 * no_answer_score:.0f}% no answer)"
+    return f"{NO_ANSWER} ({percent(no_answer_score)} no answer)"

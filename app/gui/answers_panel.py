@@ -24,16 +24,11 @@ from PySide6.QtWidgets import (
 
 from reading_assistant.core.decoding import Answer
 from reading_assistant.core.engine import Prediction
-from reading_assistant.core.evidence import evidence, no_answer_summary
+from reading_assistant.core.evidence import evidence, no_answer_summary, percent
 
 # Words longer than this (URLs, chemical names) get break opportunities, so no card is wider than the list.
 LONG_WORD = re.compile(r"\S{24,}")
 ZERO_WIDTH_SPACE = "\u200b"
-
-
-def confidence_text(score: float) -> str:
-    """'94%', and 'under 1%' rather than a '0%' that reads as nothing."""
-    return "under 1%" if score < 0.005 else f"{100 * score:.0f}%"
 
 
 def breakable(text: str) -> str:
@@ -62,7 +57,7 @@ class AnswerCard(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 8)
         layout.setSpacing(4)
-        confidence = confidence_text(answer.score)
+        confidence = percent(answer.score)
         tag = f"guess · {confidence}" if guess else confidence
         self.title = wrapping_label(f"<b>{rank}. {breakable(answer.text)}</b>&nbsp;&nbsp;{tag}")
         bar = QProgressBar()

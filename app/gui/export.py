@@ -14,7 +14,7 @@ from pathlib import Path
 from reading_assistant import __version__
 from reading_assistant.core.documents import Document
 from reading_assistant.core.engine import Prediction
-from reading_assistant.core.evidence import evidence, no_answer_summary
+from reading_assistant.core.evidence import evidence, no_answer_summary, percent
 
 CSV_COLUMNS = ["question", "document", "rank", "answer", "confidence", "location", "evidence", "start", "end", "guess"]
 FORMATS = {"md": "Markdown (*.md)", "csv": "CSV (*.csv)", "json": "JSON (*.json)"}
@@ -77,10 +77,6 @@ def collect(
         answers=tuple(answers),
         exported=datetime.now().astimezone().isoformat(timespec="seconds"),
     )
-
-
-def percent(value: float) -> str:
-    return "under 1%" if value < 0.005 else f"{100 * value:.0f}%"
 
 
 def to_markdown(export: Export) -> str:
