@@ -15,7 +15,7 @@ from reading_assistant.api import prediction_json
 from reading_assistant.core.documents import Document, load_document, read_stdin
 from reading_assistant.core.engine import Prediction, QAEngine, open_engine
 from reading_assistant.core.errors import ReadingAssistantError
-from reading_assistant.core.evidence import evidence, no_answer_summary
+from reading_assistant.core.evidence import evidence, no_answer_summary, percent
 from reading_assistant.core.logs import log, setup_logging
 from reading_assistant.core.model_store import add_model, check_model, list_models, remove_model, resolve_model
 from reading_assistant.core.options import DEFAULT_TOP_K, DEVICES, EARLY_WINDOWS, Choices
@@ -244,7 +244,7 @@ def format_prediction(prediction: Prediction, document: Document) -> str:
     for rank, answer in enumerate(prediction.answers, 1):
         location = document.location(answer.start)
         where = f"  ({location})" if location else ""
-        lines.append(f"{rank}. {100 * answer.score:5.1f}%  {answer.text}{where}")
+        lines.append(f"{rank}. {percent(answer.score):>8}  {answer.text}{where}")
         words = evidence(document.text, answer.start, answer.end)
         lines.append(f"          {words.before}[{words.answer}]{words.after}")
     return "\n".join(lines)

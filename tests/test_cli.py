@@ -167,3 +167,17 @@ def test_without_a_bundled_model_the_error_asks_for_one(document, monkeypatch, c
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def test_readable_output_shows_percentages_as_the_window_does():
+    from reading_assistant.core.decoding import Answer
+    from reading_assistant.core.documents import Document
+    from reading_assistant.core.engine import Prediction
+
+    document = Document(text="Curie was born in Warsaw.", name="curie.txt", format="text")
+    guess = Answer("Warsaw", 18, 24, 0.003, 1.0)
+    shown = cli.format_prediction(
+        Prediction("What is the capital of Peru?", [guess], 0.997, 5.0, False, 1, 0.0), document
+    )
+    assert "(over 99% no answer)" in shown
+    assert "1. under 1%  Warsaw" in shown  # not "0.0%", which reads as nothing

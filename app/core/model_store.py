@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from reading_assistant.core.errors import InputError, ModelError, ReadingAssistantError
+from reading_assistant.core.evidence import percent
 from reading_assistant.core.model_folder import CONFIG_NAME, TOKENIZER_NAME, ModelConfig, ModelFolder
 from reading_assistant.core.paths import BUNDLED_MODEL_NAME, bundled_model_dir, data_dir
 
@@ -89,7 +90,7 @@ class CheckReport:
     checked: float = 0.0  # when, seconds since the epoch
 
     def lines(self) -> list[str]:
-        answer = f'"{self.answer}" ({100 * self.score:.1f}%)' if self.answer else "no answer"
+        answer = f'"{self.answer}" ({percent(self.score)})' if self.answer else "no answer"
         if self.agreement is None:
             agreement = "no fp32 model to compare with" if self.int8 else "not needed (an fp32 model)"
         else:

@@ -51,6 +51,7 @@ from PySide6.QtWidgets import (
 from reading_assistant.core.decoding import Answer
 from reading_assistant.core.documents import Section
 from reading_assistant.core.errors import Cancelled
+from reading_assistant.core.evidence import percent
 from reading_assistant.gui.read_map import Span, merged
 from reading_assistant.gui.tasks import OUT_OF_MEMORY, CallTask, Task
 from reading_assistant.gui.words import plural, sentence
@@ -540,7 +541,7 @@ class DocumentView(QPlainTextEdit):
                 fmt.setToolTip("A guess: the document does not seem to answer the question")
             else:
                 fmt.setBackground(highlight_color(self.palette(), answer.score))
-                fmt.setToolTip(f"{100 * answer.score:.1f}% confidence")
+                fmt.setToolTip(f"{percent(answer.score)} confidence")
             selection.format = fmt
             selections.append(selection)
         self._answer_selections = selections
