@@ -262,3 +262,27 @@ def test_a_percentage_shown_never_reads_as_nothing_or_as_certain():
         "100%",  # the whole document read, or no span at all to offer
     ]
     assert no_answer_summary(0.998).endswith("(over 99% no answer)")
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "shown"),
+    [
+        ("She was born in Warsaw. Then she moved.", "in Warsaw.", "in Warsaw"),
+        ("The area is 52,500 sq mi (136,000 km2) in all.", "136,000 km2)", "136,000 km2"),
+        ("Its sales were poor; the film was made by Warner Bros. in 1990.", "Warner Bros.", "Warner Bros."),
+        ("Its sales were poor; the film was shown in the U.S. in 1990.", "the U.S.", "the U.S."),
+        ("It was an honour for Curie, one she kept.", "Curie,", "Curie"),
+    ],
+)
+def test_an_answer_is_shown_without_its_sentences_full_stop_or_a_stray_bracket(shared_wordpiece, text, span, shown):
+    tokenizer = TextTokenizer(shared_wordpiece)
+    plan = WindowPlan.build(tokenizer.tokenize(text), tokenizer.tokenize("what?"), tokenizer.template, WindowSettings())
+    length = plan.window_length(0)
+    start, end = np.full(length, -10.0, dtype=np.float32), np.full(length, -10.0, dtype=np.float32)
+    s, e = plan.answer_positions(0, text.index(span), text.index(span) + len(span))
+    start[s] = end[e] = 5.0
+    collector = SpanCollector()
+    collector.add(plan, 0, start, end)
+    answers, _, _ = collector.result(text, top_k=3)
+    assert answers[0].text == shown
+    assert text[answers[0].start : answers[0].end] == shown  # still the document's own characters

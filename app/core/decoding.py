@@ -38,6 +38,38 @@ FUNCTION_WORDS = frozenset(
 )
 
 
+# Words whose full stop is part of them, not the end of a sentence ("Smith Jr.", "Acme Inc.").
+ABBREVIATIONS = frozenset(
+    {
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "jr",
+        "sr",
+        "st",
+        "dr",
+        "mr",
+        "mrs",
+        "ms",
+        "prof",
+        "etc",
+        "vs",
+        "bros",
+        "dept",
+        "univ",
+        "gov",
+        "gen",
+        "col",
+        "lt",
+        "sgt",
+        "rev",
+        "ave",
+    }
+)
+BRACKETS = {"(": ")", "[": "]"}
+
+
 @dataclass(frozen=True)
 class Answer:
     text: str
@@ -128,10 +160,13 @@ class SpanCollector:
         weights *= (1.0 - no_answer) / weights.sum()
         probabilities = {span: float(p) for (span, _), p in zip(ranked, weights, strict=True)}
         logit_of = dict(ranked)
-        answers = [
-            Answer(text[start:end], start, end, probability, logit_of[(start, end)])
-            for (start, end), probability in _merged(probabilities, text)[:top_k]
-        ]
+        answers = []
+        for (start, end), probability in _merged(probabilities, text)[:top_k]:
+            # Shown without the sentence's full stop or a stray bracket; its variants were merged by words.
+            shown_start, shown_end = _without_loose_punctuation(text, start, end) or (start, end)
+            answers.append(
+                Answer(text[shown_start:shown_end], shown_start, shown_end, probability, logit_of[(start, end)])
+            )
         return answers, no_answer, null_odds
 
 
@@ -183,6 +218,40 @@ def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
     while end < len(text) and _word_character(text[end - 1]) and _word_character(text[end]):
         end += 1
     return start, end
+
+
+def _without_loose_punctuation(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The span without the punctuation that ends its sentence or clause ("in 1867." -> "in 1867",
+    "Warsaw," -> "Warsaw") or a bracket it does not close or open; an abbreviation keeps its full
+    stop ("the U.S.", "Jr."). None if nothing is left."""
+    while end > start:
+        last, first = text[end - 1], text[start]
+        if _loose_end(text, start, end, last):
+            end -= 1
+        elif first in BRACKETS and text.count(first, start, end) > text.count(BRACKETS[first], start, end):
+            start += 1
+        else:
+            break
+        span = _trimmed(text, start, end)
+        if span is None:
+            return None
+        start, end = span
+    return (start, end) if end > start else None
+
+
+def _loose_end(text: str, start: int, end: int, last: str) -> bool:
+    if last in ",;:":
+        return True
+    if last == ".":
+        return not _abbreviation(text[start : end - 1])
+    openers = [opener for opener, closer in BRACKETS.items() if closer == last]
+    return bool(openers) and text.count(last, start, end) > text.count(openers[0], start, end)
+
+
+def _abbreviation(before_stop: str) -> bool:
+    """Whether a full stop after ``before_stop`` ends an abbreviation rather than a sentence."""
+    word = before_stop.rsplit(None, 1)[-1] if before_stop.strip() else ""
+    return "." in word or (len(word) == 1 and word.isalpha()) or word.casefold() in ABBREVIATIONS
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
