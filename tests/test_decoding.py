@@ -272,6 +272,8 @@ def test_a_percentage_shown_never_reads_as_nothing_or_as_certain():
         ("Its sales were poor; the film was made by Warner Bros. in 1990.", "Warner Bros.", "Warner Bros."),
         ("Its sales were poor; the film was shown in the U.S. in 1990.", "the U.S.", "the U.S."),
         ("It was an honour for Curie, one she kept.", "Curie,", "Curie"),
+        ('He called it "a substantial privilege". Others agreed.', 'substantial privilege".', "substantial privilege"),
+        ('She played "Hamlet" in 1901, to great acclaim.', '"Hamlet"', '"Hamlet"'),
     ],
 )
 def test_an_answer_is_shown_without_its_sentences_full_stop_or_a_stray_bracket(shared_wordpiece, text, span, shown):

@@ -67,7 +67,7 @@ ABBREVIATIONS = frozenset(
         "ave",
     }
 )
-BRACKETS = {"(": ")", "[": "]"}
+BRACKETS = {"(": ")", "[": "]", "\u201c": "\u201d"}  # and curly double quotes
 
 
 @dataclass(frozen=True)
@@ -225,10 +225,9 @@ def _without_loose_punctuation(text: str, start: int, end: int) -> tuple[int, in
     "Warsaw," -> "Warsaw") or a bracket it does not close or open; an abbreviation keeps its full
     stop ("the U.S.", "Jr."). None if nothing is left."""
     while end > start:
-        last, first = text[end - 1], text[start]
-        if _loose_end(text, start, end, last):
+        if _loose_end(text, start, end):
             end -= 1
-        elif first in BRACKETS and text.count(first, start, end) > text.count(BRACKETS[first], start, end):
+        elif _unpaired(text, start, end, text[start]):
             start += 1
         else:
             break
@@ -239,13 +238,22 @@ def _without_loose_punctuation(text: str, start: int, end: int) -> tuple[int, in
     return (start, end) if end > start else None
 
 
-def _loose_end(text: str, start: int, end: int, last: str) -> bool:
+def _loose_end(text: str, start: int, end: int) -> bool:
+    """Whether the span's last character is punctuation that belongs to its sentence, not to it."""
+    last = text[end - 1]
     if last in ",;:":
         return True
     if last == ".":
         return not _abbreviation(text[start : end - 1])
-    openers = [opener for opener, closer in BRACKETS.items() if closer == last]
-    return bool(openers) and text.count(last, start, end) > text.count(openers[0], start, end)
+    return _unpaired(text, start, end, last)
+
+
+def _unpaired(text: str, start: int, end: int, mark: str) -> bool:
+    """Whether ``mark``, a bracket or a double quote, has no partner within the span."""
+    if mark == '"':
+        return text.count('"', start, end) % 2 == 1
+    partner = BRACKETS.get(mark) or next((o for o, c in BRACKETS.items() if c == mark), None)
+    return partner is not None and text.count(mark, start, end) > text.count(partner, start, end)
 
 
 def _abbreviation(before_stop: str) -> bool:
