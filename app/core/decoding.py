@@ -222,7 +222,7 @@ def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _without_loose_punctuation(text: str, start: int, end: int) -> tuple[int, int] | None:
     """The span without the punctuation that ends its sentence or clause ("in 1867." -> "in 1867",
-    "Warsaw," -> "Warsaw") or a bracket it does not close or open; an abbreviation keeps its full
+    "Warsaw," -> "Warsaw") or a bracket or double quote it does not pair; an abbreviation keeps its full
     stop ("the U.S.", "Jr."). None if nothing is left."""
     while end > start:
         if _loose_end(text, start, end):
