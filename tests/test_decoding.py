@@ -36,6 +36,16 @@ def logits_for(plan: WindowPlan, spans: dict[tuple[str, str], float], null: floa
     return start, end
 
 
+def one_window(shared_wordpiece, text: str, question: str) -> tuple[WindowPlan, np.ndarray, np.ndarray]:
+    """The plan of a short text in one window, and start/end logits that favour nothing yet."""
+    tokenizer = TextTokenizer(shared_wordpiece)
+    plan = WindowPlan.build(
+        tokenizer.tokenize(text), tokenizer.tokenize(question), tokenizer.template, WindowSettings()
+    )
+    length = plan.window_length(0)
+    return plan, np.full(length, -10.0, dtype=np.float32), np.full(length, -10.0, dtype=np.float32)
+
+
 def test_best_span_becomes_an_exact_character_answer(plan):
     collector = SpanCollector()
     collector.add(plan, 0, *logits_for(plan, {("1903", "1903"): 12.0}))
@@ -100,12 +110,8 @@ def test_answers_are_distinct_whole_words_and_keep_their_variants_probability(pl
 
 def test_the_same_words_in_two_places_are_one_answer(shared_wordpiece):
     """'Warsaw' said twice is one guess, its probability the sum; the better place is the one shown."""
-    tokenizer = TextTokenizer(shared_wordpiece)
     text = "Curie was born in Warsaw. She left Paris for Warsaw, then returned to Paris in 1891."
-    question = tokenizer.tokenize("where?")
-    plan = WindowPlan.build(tokenizer.tokenize(text), question, tokenizer.template, WindowSettings())
-    length = plan.window_length(0)
-    start, end = np.full(length, -10.0, dtype=np.float32), np.full(length, -10.0, dtype=np.float32)
+    plan, start, end = one_window(shared_wordpiece, text, "where?")
     places = {("Warsaw", text.index): 4.0, ("Warsaw", text.rindex): 3.5, ("Paris", text.index): 3.8}
     places[("Paris", text.rindex)] = 1.0
     for (word, find), score in places.items():
@@ -125,11 +131,8 @@ def test_the_same_words_in_two_places_are_one_answer(shared_wordpiece):
 
 
 def test_a_piece_of_a_word_is_widened_to_the_word(shared_wordpiece):
-    tokenizer = TextTokenizer(shared_wordpiece)
     text = "The memorial was designed by Marlowe."
-    plan = WindowPlan.build(tokenizer.tokenize(text), tokenizer.tokenize("who?"), tokenizer.template, WindowSettings())
-    length = plan.window_length(0)
-    start, end = np.full(length, -10.0, dtype=np.float32), np.full(length, -10.0, dtype=np.float32)
+    plan, start, end = one_window(shared_wordpiece, text, "who?")
     last = plan.doc_offset + int(plan.lengths[0]) - 2  # the last piece of "Marlowe", before the full stop
     start[last] = end[last] = 5.0
     collector = SpanCollector()
@@ -277,10 +280,7 @@ def test_a_percentage_shown_never_reads_as_nothing_or_as_certain():
     ],
 )
 def test_an_answer_is_shown_without_its_sentences_full_stop_or_a_stray_bracket(shared_wordpiece, text, span, shown):
-    tokenizer = TextTokenizer(shared_wordpiece)
-    plan = WindowPlan.build(tokenizer.tokenize(text), tokenizer.tokenize("what?"), tokenizer.template, WindowSettings())
-    length = plan.window_length(0)
-    start, end = np.full(length, -10.0, dtype=np.float32), np.full(length, -10.0, dtype=np.float32)
+    plan, start, end = one_window(shared_wordpiece, text, "what?")
     s, e = plan.answer_positions(0, text.index(span), text.index(span) + len(span))
     start[s] = end[e] = 5.0
     collector = SpanCollector()

@@ -162,7 +162,7 @@ class SpanCollector:
         logit_of = dict(ranked)
         answers = []
         for (start, end), probability in _merged(probabilities, text)[:top_k]:
-            # Shown without the sentence's full stop or a stray bracket; its variants were merged by words.
+            # Shown without loose punctuation (a full stop, a lone bracket or quote); variants were merged by words.
             shown_start, shown_end = _without_loose_punctuation(text, start, end) or (start, end)
             answers.append(
                 Answer(text[shown_start:shown_end], shown_start, shown_end, probability, logit_of[(start, end)])
