@@ -24,7 +24,7 @@ class ModelConfig:
     query_len: int = 64
     doc_stride: int = 128
     max_answer_len: int = 30
-    # Span logits are divided by this before their softmax (fitted on held-out data).
+    # The distinct answers' log weights are divided by this before their softmax (fitted on held-out data).
     temperature: float = 1.0
     # No answer when the null odds (null logit - best span logit) are above this (SQuAD 2.0 convention).
     null_threshold: float = 0.0

@@ -17,12 +17,13 @@ negates nothing. It stores three numbers in the model folder's ``reading_assista
   "unanswerable". A free midpoint was tried on stage 6: it calibrated the no-answer probability
   on held-out mixed data (ECE 0.044 against 0.166) but made the answers shown on answerable
   questions under-confident (top-1 ECE 0.159 against 0.086 there), and could refuse below one half.
-- ``temperature``: the span softmax's, the one that minimises the log loss of what the app shows
-  first (the top answer with its probability, or "not in this document" with the no-answer
-  probability) against whether it is right, read exactly as the app reads it
-  (``SpanCollector.result``: overlapping variants merged into the answer shown), on the answerable
-  questions and on all of them, the two counting alike. Train questions have one reference each,
-  which makes a right answer look wrong now and then.
+- ``temperature``: the one over the distinct answers (their spans' softmax shares at the model's
+  own scale, added up), the one that minimises the log loss of what the app shows first (the top
+  answer with its probability, or "not in this document" with the no-answer probability) against
+  whether it is right, read exactly as the app reads it (``SpanCollector.result``: overlapping
+  variants merged into the answer shown), on the answerable questions and on all of them, the two
+  counting alike. Train questions have one reference each, which makes a right answer look wrong
+  now and then.
 
 Only SQuAD v1.1 train is read: the data's rules keep both dev files for evaluation, so nothing is
 fitted on them. The held-out questions' paragraphs were trained on with other questions, so the
