@@ -162,7 +162,9 @@ def shoot_early_stop(app: QApplication, folder: Path, book: Path) -> None:
     strict = folder / "strict-model"
     shutil.copytree(bundled_model_dir(), strict)
     config = json.loads((strict / "reading_assistant.json").read_text())
-    config["null_threshold"] = -1e9  # "no answer" always wins: the state, not the model, is shown
+    # "No answer" wins for this off-topic question (the state, not the model, is shown), at a
+    # probability a real read can show ("over 99%"; -1e9 saturated it to an unreal "100%").
+    config["null_threshold"] = -30.0
     (strict / "reading_assistant.json").write_text(json.dumps(config))
     window = new_window(app, folder, "early-stop", strict)
     window.open_file(book)

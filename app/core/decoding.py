@@ -205,9 +205,14 @@ def _merged(ranked: list[tuple[tuple[int, int], float]], text: str) -> list[tupl
     return [(span, weight) for span, weight in sorted(kept, key=lambda k: k[1], reverse=True)]
 
 
+ARTICLES = frozenset({"a", "an", "the"})
+
+
 def _words(answer: str) -> str:
-    """What an answer says, for telling two answers apart: its words, case-folded."""
-    return " ".join(WORD.findall(answer.casefold())) or answer
+    """What an answer says, for telling two answers apart: its words, case-folded, without articles
+    ("the city council" is "city council"), as SQuAD's own comparison reads them."""
+    words = WORD.findall(answer.casefold())
+    return " ".join(w for w in words if w not in ARTICLES) or " ".join(words) or answer
 
 
 def _word_character(c: str) -> bool:
