@@ -108,6 +108,23 @@ def test_answers_are_distinct_whole_words_and_keep_their_variants_probability(pl
     assert sum(a.score for a in answers) + no_answer <= 1.0 + 1e-6
 
 
+@pytest.mark.parametrize("gap", ["\n\n", "\n  \n", "\r\n\r\n"])
+def test_no_answer_runs_across_a_blank_line(shared_wordpiece, gap):
+    """A PDF's 'users.sf.net' and its footnote mark '1' below it were once one answer, line break and
+    all: the start and end the model likes best lie in two paragraphs, so the next best is shown."""
+    text = f"Written by Thomas Leonard at users.sf.net{gap}1 See the appendix for the history."
+    plan, start, end = one_window(shared_wordpiece, text, "who wrote it?")
+    across = plan.answer_positions(0, text.index("users"), text.index("1 See") + 1)
+    within = plan.answer_positions(0, text.index("Thomas"), text.index("Leonard") + len("Leonard"))
+    start[across[0]], end[across[1]] = 6.0, 6.0
+    start[within[0]], end[within[1]] = 4.0, 4.0
+    collector = SpanCollector()
+    collector.add(plan, 0, start, end)
+    answers, _, _ = collector.result(text, top_k=5)
+    assert answers[0].text == "Thomas Leonard"
+    assert not any("\n" in a.text for a in answers)
+
+
 def test_the_same_words_in_two_places_are_one_answer(shared_wordpiece):
     """'Warsaw' said twice is one guess, its probability the sum; the better place is the one shown."""
     text = "Curie was born in Warsaw. She left Paris for Warsaw, then returned to Paris in 1891."

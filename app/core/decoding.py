@@ -10,6 +10,9 @@ import numpy as np
 from reading_assistant.core.windows import WindowPlan
 
 WORD = re.compile(r"\w+")
+# A blank line: the end of a paragraph, a heading or a footnote. No answer runs across one (SQuAD's
+# answers lie within one paragraph, so the model never learnt where such a span should end).
+BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 # Words that say nothing alone: a span of only these ("in", "of the") is never an answer a reader can use.
 FUNCTION_WORDS = frozenset(
     {
@@ -122,6 +125,8 @@ class SpanCollector:
             span = text[chars[0] : chars[1]]
             if not any(c.isalnum() for c in span) or FUNCTION_WORDS.issuperset(WORD.findall(span.casefold())):
                 continue  # a comma, a full stop or "in" alone is no answer
+            if "\n" in span and BLANK_LINE.search(span):
+                continue
             old = self.spans.get(chars)
             self.spans[chars] = float(score) if old is None else float(np.logaddexp(old, score))
         self._prune()
