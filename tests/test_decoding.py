@@ -327,6 +327,8 @@ def test_a_percentage_shown_never_reads_as_nothing_or_as_certain():
         ("It was an honour for Curie, one she kept.", "Curie,", "Curie"),
         ('He called it "a substantial privilege". Others agreed.', 'substantial privilege".', "substantial privilege"),
         ('She played "Hamlet" in 1901, to great acclaim.', '"Hamlet"', '"Hamlet"'),
+        ("Made by the X Desktop Group (freedesktop.org) in 2004.", "Group (freedesktop.org", "Group (freedesktop.org)"),
+        ("Its area (about 52,500 sq mi) is large.", "52,500 sq mi", "52,500 sq mi"),
     ],
 )
 def test_an_answer_is_shown_without_its_sentences_full_stop_or_a_stray_bracket(shared_wordpiece, text, span, shown):
