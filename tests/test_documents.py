@@ -190,6 +190,21 @@ def test_html_sections_come_from_h1_to_h3(tmp_path):
     assert document.location(document.text.index("opens at noon")) == "Harbour entry"
 
 
+def test_html_heading_permalinks_are_not_text(tmp_path):
+    """Sphinx, MkDocs and Docusaurus put a link sign after each heading; it once ended every section
+    name ("1. Copyright¶"). Other links stay text."""
+    path = tmp_path / "policy.html"
+    path.write_text(
+        '<h2>1. Copyright<a class="headerlink" href="#copyright" title="Link">¶</a></h2>'
+        '<p>Free software, see <a href="gpl.html">the GPL</a>.</p>'
+        '<h2>2. Wheels<a class="hash-link" href="#wheels">#</a></h2><p>Wheels go in /usr/share.</p>',
+        encoding="utf-8",
+    )
+    document = load_document(path)
+    assert [section.label for section in document.sections] == ["1. Copyright", "2. Wheels"]
+    assert document.text == "1. Copyright\n\nFree software, see the GPL.\n\n2. Wheels\n\nWheels go in /usr/share."
+
+
 def test_html_with_an_unclosed_head_still_shows_its_body(tmp_path):
     path = tmp_path / "sloppy.html"
     path.write_text("<head><title>Hidden title</title><meta charset=utf-8><p>Visible text</p>", encoding="utf-8")

@@ -23,6 +23,9 @@ BLOCK_GAPS = {
     **dict.fromkeys(("br", "div", "li", "dt", "dd", "tr", "caption", "figcaption", "summary", "center"), LINE_BREAK),
 }
 SECTION_HEADINGS = frozenset({"h1", "h2", "h3"})
+# Permalink anchors beside headings ("Copyright¶"): Sphinx and MkDocs, Docusaurus, Jupyter. Not text a
+# reader reads, and they would end every section name in the answers' locations.
+PERMALINKS = frozenset({"headerlink", "hash-link", "anchor-link"})
 TABLE_CELLS = frozenset({"td", "th"})
 # Tags that never have an end tag, so they must not open a hidden region.
 VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
@@ -63,7 +66,7 @@ class _VisibleText(HTMLParser):
             # As in a browser, the body, or anything that cannot be in the head, ends a head left open.
             self._hidden.clear()
             self._hidden_count.clear()
-        if self._hidden or tag in HIDDEN:
+        if self._hidden or tag in HIDDEN or (tag == "a" and _is_permalink(attrs)):
             if tag not in VOID:
                 self._hidden.append(tag)
                 self._hidden_count[tag] += 1
@@ -123,3 +126,7 @@ class _VisibleText(HTMLParser):
         if text:
             self.builder.add(text, self._gap, section=text if section else None)
             self._gap = ""
+
+
+def _is_permalink(attrs: list[tuple[str, str | None]]) -> bool:
+    return any(name == "class" and value and not PERMALINKS.isdisjoint(value.split()) for name, value in attrs)
