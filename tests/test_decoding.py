@@ -329,6 +329,8 @@ def test_a_percentage_shown_never_reads_as_nothing_or_as_certain():
         ('She played "Hamlet" in 1901, to great acclaim.', '"Hamlet"', '"Hamlet"'),
         ("Made by the X Desktop Group (freedesktop.org) in 2004.", "Group (freedesktop.org", "Group (freedesktop.org)"),
         ("Its area (about 52,500 sq mi) is large.", "52,500 sq mi", "52,500 sq mi"),
+        ('A "contributor" is a copyright holder.', 'A "contributor', 'A "contributor"'),
+        ('It is called the "aggregate" here.', "aggregate", "aggregate"),
     ],
 )
 def test_an_answer_is_shown_without_its_sentences_full_stop_or_a_stray_bracket(shared_wordpiece, text, span, shown):

@@ -238,8 +238,8 @@ def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
 def _without_loose_punctuation(text: str, start: int, end: int) -> tuple[int, int] | None:
     """The span without the punctuation that ends its sentence or clause ("in 1867." -> "in 1867",
     "Warsaw," -> "Warsaw") or a bracket or double quote it does not pair; an abbreviation keeps its full
-    stop ("the U.S.", "Jr."), and a bracket opened inside it and closed right after it is closed
-    ("X Desktop Group (freedesktop.org" -> "X Desktop Group (freedesktop.org)"). None if nothing is left."""
+    stop ("the U.S.", "Jr."), and a bracket or quote opened inside it and closed right after it is
+    closed ("Group (freedesktop.org" -> "Group (freedesktop.org)"). None if nothing is left."""
     while end > start:
         if _loose_end(text, start, end):
             end -= 1
@@ -254,7 +254,7 @@ def _without_loose_punctuation(text: str, start: int, end: int) -> tuple[int, in
     if end <= start:
         return None
     after = text[end : end + 1]
-    if after in BRACKETS.values() and not _unpaired(text, start, end + 1, after):
+    if (after == '"' or after in BRACKETS.values()) and not _unpaired(text, start, end + 1, after):
         end += 1
     return start, end
 
