@@ -244,8 +244,8 @@ def format_prediction(prediction: Prediction, document: Document) -> str:
     for rank, answer in enumerate(prediction.answers, 1):
         location = document.location(answer.start)
         where = f"  ({location})" if location else ""
-        lines.append(f"{rank}. {percent(answer.score):>8}  {answer.text}{where}")
         words = evidence(document.text, answer.start, answer.end)
+        lines.append(f"{rank}. {percent(answer.score):>8}  {words.answer}{where}")
         lines.append(f"          {words.before}[{words.answer}]{words.after}")
     return "\n".join(lines)
 

@@ -181,3 +181,16 @@ def test_readable_output_shows_percentages_as_the_window_does():
     )
     assert "(over 99% no answer)" in shown
     assert "1. under 1%  Warsaw" in shown  # not "0.0%", which reads as nothing
+
+
+def test_an_answer_across_a_wrapped_line_is_printed_on_one_line():
+    """A hard-wrapped text file (GPL-3 and most plain-text books) has line breaks inside answers."""
+    from reading_assistant.core.decoding import Answer
+    from reading_assistant.core.documents import Document
+    from reading_assistant.core.engine import Prediction
+
+    text = "Modified versions must be marked as\nchanged, so that problems are not attributed to others."
+    document = Document(text=text, name="gpl.txt", format="text")
+    answer = Answer("marked as\nchanged", text.index("marked"), text.index("changed") + 7, 0.4, 1.0)
+    shown = cli.format_prediction(Prediction("What must be done?", [answer], 0.1, -5.0, True, 1, 0.0), document)
+    assert shown.splitlines()[0] == "1.      40%  marked as changed"

@@ -271,6 +271,20 @@ def test_export_formats_carry_question_document_location_and_confidence(tmp_path
     assert export.write(data, tmp_path / "out.txt").suffix == ".md"  # an unknown suffix gets Markdown
 
 
+def test_an_answer_across_a_wrapped_line_is_exported_on_one_line_with_its_exact_text_kept(tmp_path):
+    from reading_assistant.core.decoding import Answer
+    from reading_assistant.core.documents import Document
+    from reading_assistant.core.engine import Prediction
+
+    text = "Modified versions must be marked as\nchanged, so that problems are not attributed to others."
+    document = Document(text, "gpl.txt", "text")
+    answer = Answer("marked as\nchanged", text.index("marked"), text.index("changed") + 7, 0.4, 1.0)
+    data = export.collect(Prediction("What?", [answer], 0.1, -5.0, True, 1, 0.1, 1, 300), document, lambda _: "Line 1")
+    assert "1. **marked as changed** — 40%, Line 1" in export.to_markdown(data)  # bold across a line break breaks
+    assert export.answer_text(data, 0, with_evidence=False) == "marked as changed"
+    assert json.loads(export.to_json(data))["answers"][0]["text"] == "marked as\nchanged"  # offsets still fit
+
+
 def test_zoom_is_remembered(qtbot, store):
     window = MainWindow(store=store, pool=QThreadPool())
     qtbot.addWidget(window)

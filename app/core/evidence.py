@@ -26,6 +26,12 @@ class Evidence:
     after: str
 
 
+def one_line(text: str) -> str:
+    """``text`` with its white space folded to single spaces: an answer in a hard-wrapped file holds
+    line breaks, which a list of answers, a Markdown line or the clipboard should not."""
+    return _SPACE.sub(" ", text).strip()
+
+
 def evidence(text: str, start: int, end: int, limit: int = 300) -> Evidence:
     """The sentence(s) holding ``text[start:end]``, at most about ``limit`` characters each side."""
     window_start = max(0, start - limit)
@@ -55,7 +61,7 @@ def evidence(text: str, start: int, end: int, limit: int = 300) -> Evidence:
     after = _SPACE.sub(" ", text[end:right])
     return Evidence(
         (ELLIPSIS if cut_left else "") + before,
-        _SPACE.sub(" ", text[start:end]),
+        one_line(text[start:end]),
         after + (ELLIPSIS if cut_right else ""),
     )
 

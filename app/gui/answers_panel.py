@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from reading_assistant.core.decoding import Answer
 from reading_assistant.core.engine import Prediction
-from reading_assistant.core.evidence import evidence, no_answer_summary, percent
+from reading_assistant.core.evidence import evidence, no_answer_summary, one_line, percent
 
 # Words longer than this (URLs, chemical names) get break opportunities, so no card is wider than the list.
 LONG_WORD = re.compile(r"\S{24,}")
@@ -59,7 +59,7 @@ class AnswerCard(QWidget):
         layout.setSpacing(4)
         confidence = percent(answer.score)
         tag = f"guess · {confidence}" if guess else confidence
-        self.title = wrapping_label(f"<b>{rank}. {breakable(answer.text)}</b>&nbsp;&nbsp;{tag}")
+        self.title = wrapping_label(f"<b>{rank}. {breakable(one_line(answer.text))}</b>&nbsp;&nbsp;{tag}")
         bar = QProgressBar()
         bar.setRange(0, 1000)
         bar.setValue(round(1000 * answer.score))
@@ -191,7 +191,7 @@ class AnswersPanel(QWidget):
             location = locate(answer.start) if locate else None
             card = AnswerCard(rank, answer, evidence_html(text, answer), location, guess=not prediction.has_answer)
             item = QListWidgetItem()
-            item.setToolTip(answer.text)
+            item.setToolTip(one_line(answer.text))
             self.list.addItem(item)
             self.list.setItemWidget(item, card)
         self.placeholder.setVisible(not prediction.answers and prediction.has_answer)

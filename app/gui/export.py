@@ -14,7 +14,7 @@ from pathlib import Path
 from reading_assistant import __version__
 from reading_assistant.core.documents import Document
 from reading_assistant.core.engine import Prediction
-from reading_assistant.core.evidence import evidence, no_answer_summary, percent
+from reading_assistant.core.evidence import evidence, no_answer_summary, one_line, percent
 
 CSV_COLUMNS = ["question", "document", "rank", "answer", "confidence", "location", "evidence", "start", "end", "guess"]
 FORMATS = {"md": "Markdown (*.md)", "csv": "CSV (*.csv)", "json": "JSON (*.json)"}
@@ -90,7 +90,7 @@ def to_markdown(export: Export) -> str:
     if not export.has_answer:
         lines += [f"**{no_answer_summary(export.no_answer_probability)}.** The answers below are guesses.", ""]
     for answer in export.answers:
-        lines.append(f"{answer.rank}. **{answer.text}** — {percent(answer.confidence)}, {answer.location}")
+        lines.append(f"{answer.rank}. **{one_line(answer.text)}** — {percent(answer.confidence)}, {answer.location}")
         lines.append(f"   > {answer.evidence}")
     return "\n".join(lines) + "\n"
 
@@ -149,6 +149,7 @@ def write(export: Export, path: Path) -> Path:
 def answer_text(export: Export, rank: int, with_evidence: bool) -> str:
     """One answer as plain text for the clipboard."""
     answer = export.answers[rank]
+    shown = one_line(answer.text)
     if not with_evidence:
-        return answer.text
-    return f"{answer.text}\n“{answer.evidence}” ({export.document}, {answer.location}; {percent(answer.confidence)})"
+        return shown
+    return f"{shown}\n“{answer.evidence}” ({export.document}, {answer.location}; {percent(answer.confidence)})"
