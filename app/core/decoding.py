@@ -13,6 +13,8 @@ WORD = re.compile(r"\w+")
 # A blank line: the end of a paragraph, a heading or a footnote. No answer runs across one (SQuAD's
 # answers lie within one paragraph, so the model never learnt where such a span should end).
 BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
+# Left out when telling two answers apart, as SQuAD's comparison leaves them out.
+ARTICLES = frozenset({"a", "an", "the"})
 # Words that say nothing alone: a span of only these ("in", "of the") is never an answer a reader can use.
 FUNCTION_WORDS = frozenset(
     {
@@ -208,9 +210,6 @@ def _merged(ranked: list[tuple[tuple[int, int], float]], text: str) -> list[tupl
         else:
             home[1] = float(np.logaddexp(home[1], logit))
     return [(span, weight) for span, weight in sorted(kept, key=lambda k: k[1], reverse=True)]
-
-
-ARTICLES = frozenset({"a", "an", "the"})
 
 
 def _words(answer: str) -> str:
