@@ -331,6 +331,9 @@ def test_a_percentage_shown_never_reads_as_nothing_or_as_certain():
         ("Its area (about 52,500 sq mi) is large.", "52,500 sq mi", "52,500 sq mi"),
         ('A "contributor" is a copyright holder.', 'A "contributor', 'A "contributor"'),
         ('It is called the "aggregate" here.', "aggregate", "aggregate"),
+        ("Modules go in /usr/share/module today.", "usr/share/module", "/usr/share/module"),
+        ("Modules go in (/usr/share/module) today.", "usr/share/module", "/usr/share/module"),
+        ("It reads and/or writes.", "or writes", "or writes"),
     ],
 )
 def test_an_answer_is_shown_without_its_sentences_full_stop_or_a_stray_bracket(shared_wordpiece, text, span, shown):

@@ -73,6 +73,7 @@ ABBREVIATIONS = frozenset(
     }
 )
 BRACKETS = {"(": ")", "[": "]", "\u201c": "\u201d"}  # and curly double quotes
+PATH_OPENERS = frozenset({*BRACKETS, '"', "'"})  # what may stand before a path's root "/"
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,8 @@ def _without_loose_punctuation(text: str, start: int, end: int) -> tuple[int, in
     """The span without the punctuation that ends its sentence or clause ("in 1867." -> "in 1867",
     "Warsaw," -> "Warsaw") or a bracket or double quote it does not pair; an abbreviation keeps its full
     stop ("the U.S.", "Jr."), and a bracket or quote opened inside it and closed right after it is
-    closed ("Group (freedesktop.org" -> "Group (freedesktop.org)"). None if nothing is left."""
+    closed ("Group (freedesktop.org" -> "Group (freedesktop.org)"), and a path keeps its root "/".
+    None if nothing is left."""
     while end > start:
         if _loose_end(text, start, end):
             end -= 1
@@ -252,6 +254,8 @@ def _without_loose_punctuation(text: str, start: int, end: int) -> tuple[int, in
         start, end = span
     if end <= start:
         return None
+    if text[start - 1 : start] == "/" and (start == 1 or text[start - 2].isspace() or text[start - 2] in PATH_OPENERS):
+        start -= 1  # a path's root: "/usr/share/module", never "usr/share/module"
     after = text[end : end + 1]
     if (after == '"' or after in BRACKETS.values()) and not _unpaired(text, start, end + 1, after):
         end += 1
