@@ -1,5 +1,5 @@
 import sys
 
-from reading_assistant.cli import main
+from .cli import main
 
 sys.exit(main())

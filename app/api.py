@@ -1,6 +1,6 @@
 """The Python API: the command line's answers, from a script.
 
-    from reading_assistant.api import open_reader
+    from .api import open_reader
     reader = open_reader("minilm-squad-int8", device="cpu")
     print(reader.ask("report.pdf", "Who signed it?", top_k=3)["answers"])
 
@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from reading_assistant.core.documents import Document, load_document, text_document
-from reading_assistant.core.engine import Prediction, QAEngine, open_engine
-from reading_assistant.core.errors import Cancelled, InputError, ModelError, ReadingAssistantError
-from reading_assistant.core.model_store import list_models, resolve_model
-from reading_assistant.core.options import EARLY_WINDOWS, Choices
+from .core.documents import Document, load_document, text_document
+from .core.engine import Prediction, QAEngine, open_engine
+from .core.errors import Cancelled, InputError, ModelError, ReadingAssistantError
+from .core.model_store import list_models, resolve_model
+from .core.options import EARLY_WINDOWS, Choices
 
 __all__ = [
     "Cancelled",

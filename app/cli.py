@@ -10,20 +10,19 @@ import time
 from pathlib import Path
 from typing import NoReturn
 
-from reading_assistant import __version__
-from reading_assistant.api import prediction_json
-from reading_assistant.core.documents import Document, load_document, read_stdin
-from reading_assistant.core.engine import Prediction, QAEngine, open_engine
-from reading_assistant.core.errors import ReadingAssistantError
-from reading_assistant.core.evidence import evidence, no_answer_summary, percent
-from reading_assistant.core.logs import log, setup_logging
-from reading_assistant.core.model_store import add_model, check_model, list_models, remove_model, resolve_model
-from reading_assistant.core.options import DEFAULT_TOP_K, DEVICES, EARLY_WINDOWS, Choices
-from reading_assistant.core.paths import bundled_model_dir
-from reading_assistant.evaluation.bench import BOOK_WORDS, DEFAULT_DEV, run_bench
-from reading_assistant.evaluation.evaluate import metrics as evaluation_metrics
-from reading_assistant.evaluation.evaluate import run_engine, write_outputs
-from reading_assistant.evaluation.squad import load_squad
+from . import __version__
+from .api import prediction_json
+from .core.documents import Document, load_document, read_stdin
+from .core.engine import Prediction, QAEngine, open_engine
+from .core.errors import ModelError, ReadingAssistantError
+from .core.evidence import evidence, no_answer_summary, percent
+from .core.logs import log, setup_logging
+from .core.model_store import add_model, check_model, list_models, remove_model, resolve_model
+from .core.options import DEFAULT_TOP_K, DEVICES, EARLY_WINDOWS, Choices
+from .core.paths import bundled_model_dir
+
+# The window starts through this module: evaluation (eval, bench) and training (models add of a
+# checkpoint) are imported by the commands that use them, never by the window.
 
 # The options that become engine Choices, under the same names as argparse gives them.
 CHOICE_OPTIONS = (
@@ -122,6 +121,8 @@ def engine_for(arguments: argparse.Namespace) -> QAEngine:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .evaluation.bench import BOOK_WORDS, DEFAULT_DEV
+
     common = common_options()
     parser = Parser(
         prog="reading-assistant",
@@ -305,6 +306,10 @@ class ProgressLine:
 
 
 def run_eval(arguments: argparse.Namespace) -> int:
+    from .evaluation.evaluate import metrics as evaluation_metrics
+    from .evaluation.evaluate import run_engine, write_outputs
+    from .evaluation.squad import load_squad
+
     dataset = load_squad(arguments.dataset)
     engine = engine_for(arguments)
     run = run_engine(engine, dataset, arguments.limit, ProgressLine("eval"))
@@ -317,6 +322,8 @@ def run_eval(arguments: argparse.Namespace) -> int:
 
 
 def run_bench_command(arguments: argparse.Namespace) -> int:
+    from .evaluation.bench import run_bench
+
     engine = engine_for(arguments)
     report = run_bench(
         engine,
@@ -352,7 +359,9 @@ def run_models(arguments: argparse.Namespace) -> int:
             lines.append(f"{model.name:<28} {model.size_bytes / 2**20:8.1f} MB  {speed:<16} {kind:<8} {model.folder}")
         write_output("\n".join(lines))
     elif arguments.action == "add":
-        model, report = add_model(arguments.source, arguments.name, arguments.device, log=progress)
+        model, report = add_model(
+            arguments.source, arguments.name, arguments.device, log=progress, converter=convert_checkpoint
+        )
         write_output("\n".join([f"added {model.name}: {model.source}", f"  folder: {model.folder}", *report.lines()]))
     elif arguments.action == "remove":
         folder = remove_model(arguments.name)
@@ -363,9 +372,22 @@ def run_models(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def convert_checkpoint(source: Path, fp32_dir: Path, int8_dir: Path, log) -> None:
+    """``models add CHECKPOINT``'s converter: training's exporter, when the models extra is installed."""
+    try:
+        from .training.convert import convert_checkpoint as convert
+    except ImportError as error:
+        missing = getattr(error, "name", None) or "torch/optimum"
+        raise ModelError(
+            f"exporting a checkpoint needs the models extra ({missing} is missing): "
+            "pip install 'reading-assistant[models]', or add an ONNX folder instead"
+        ) from None
+    convert(source, fp32_dir, int8_dir, log)
+
+
 def run_serve(arguments: argparse.Namespace) -> int:
     try:
-        from reading_assistant import server
+        from . import server
     except ImportError as error:
         missing = getattr(error, "name", None) or "its web stack"
         raise ReadingAssistantError(f"serve needs the serve extra ({missing} is missing): {SERVE_EXTRA}") from None
@@ -427,7 +449,7 @@ def gui_main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     setup_logging(arguments.verbose)
     log.info("command: window")
-    from reading_assistant.gui.main import run_gui  # Qt is imported only when the window is wanted
+    from .gui.main import run_gui  # Qt is imported only when the window is wanted
 
     return run_gui(arguments.file, arguments.question)
 

@@ -32,15 +32,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from reading_assistant import __version__
-from reading_assistant.api import prediction_json
-from reading_assistant.core.documents import Document, text_document
-from reading_assistant.core.documents.loading import load_bytes
-from reading_assistant.core.engine import QAEngine
-from reading_assistant.core.errors import Cancelled, InputError, ReadingAssistantError
-from reading_assistant.core.model_store import list_models
-from reading_assistant.core.options import EARLY_WINDOWS
-from reading_assistant.core.paths import config_dir
+from . import __version__
+from .api import prediction_json
+from .core.documents import Document, text_document
+from .core.documents.loading import load_bytes
+from .core.engine import QAEngine
+from .core.errors import Cancelled, InputError, ReadingAssistantError
+from .core.model_store import list_models
+from .core.options import EARLY_WINDOWS
+from .core.paths import config_dir
 
 TOKEN_FILE = "server-token"
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")

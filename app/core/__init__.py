@@ -1,1 +1,1 @@
-"""Plain-Python core: documents, windows, inference, decoding and evaluation. Never imports Qt."""
+"""Plain-Python core: documents, windows, inference, decoding, ranking and the model store. Never imports Qt."""

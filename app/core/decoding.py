@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from reading_assistant.core.windows import WindowPlan
+from .windows import WindowPlan
 
 WORD = re.compile(r"\w+")
 # A blank line: the end of a paragraph, a heading or a footnote. No answer runs across one (SQuAD's

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from reading_assistant.core.decoding import Answer, SpanCollector
-from reading_assistant.core.errors import Cancelled, InputError
-from reading_assistant.core.model_folder import ModelConfig, ModelFolder
-from reading_assistant.core.options import AskOptions, Choices, adjust, resolve
-from reading_assistant.core.paths import bundled_model_dir
-from reading_assistant.core.ranking import TermIndex, bm25_scores, reading_order, relevance_priors
-from reading_assistant.core.runtime import OnnxQAModel
-from reading_assistant.core.windows import (
+from .decoding import Answer, SpanCollector
+from .errors import Cancelled, InputError
+from .model_folder import ModelFolder
+from .options import AskOptions, Choices, ModelConfig, adjust, resolve
+from .paths import bundled_model_dir
+from .ranking import TermIndex, bm25_scores, reading_order, relevance_priors
+from .runtime import OnnxQAModel
+from .windows import (
     TextTokenizer,
     TokenizedText,
     WindowPlan,
@@ -41,7 +41,7 @@ ProgressCallback = Callable[[int, int], None]
 StopCheck = Callable[[], bool]
 PartialCallback = Callable[["Prediction"], None]
 Document = str | TokenizedText
-log = logging.getLogger("reading_assistant.engine")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,15 @@ import platform
 import sys
 from pathlib import Path
 
-from reading_assistant import __version__
-from reading_assistant.core.paths import log_dir
+from .. import __version__
+from .paths import log_dir
 
 LOG_NAME = "reading-assistant.log"
 MAX_LOG_BYTES = 1_000_000
 LOG_BACKUPS = 3
 
-log = logging.getLogger("reading_assistant")
+# The app's own logger: every module logs to a child of it (logging.getLogger(__name__)).
+log = logging.getLogger(__name__.partition(".")[0])
 
 
 def log_path() -> Path:
@@ -64,7 +65,7 @@ def setup_logging(verbose: bool = False) -> Path | None:
 
 def _configure_onnxruntime(verbose: bool) -> None:
     """onnxruntime prints its own coloured warnings to stderr: keep them for --verbose."""
-    import onnxruntime  # after reading_assistant/__init__ turned its telemetry off
+    import onnxruntime  # after the package's __init__ turned its telemetry off
 
     onnxruntime.set_default_logger_severity(2 if verbose else 3)
     # The environment variable is what stops the files; this also stops Windows' ETW events.

@@ -6,36 +6,12 @@ import json
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from reading_assistant.core.errors import ModelError
-from reading_assistant.core.options import check_model_config
+from .errors import ModelError
+from .options import ModelConfig, check_model_config
 
 CONFIG_NAME = "reading_assistant.json"
 TOKENIZER_NAME = "tokenizer.json"
 PREFERRED_MODELS = ("model_quantized.onnx", "model.onnx")
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """Settings stored beside the model; every field has a default so a bare export also loads."""
-
-    name: str = ""
-    onnx_file: str = ""
-    seq_len: int = 384
-    query_len: int = 64
-    doc_stride: int = 128
-    max_answer_len: int = 30
-    # The distinct answers' log weights are divided by this before their softmax (fitted on held-out data).
-    temperature: float = 1.0
-    # No answer when the null odds (null logit - best span logit) are above this (SQuAD 2.0 convention).
-    null_threshold: float = 0.0
-    # The no-answer probability shown is sigmoid((null odds - null_threshold) / null_scale): one half
-    # where the app starts to say "not in this document", as steep as held-out data says.
-    null_scale: float = 1.0
-    # Windows per model call. A dynamically quantized int8 model measures its activations' range
-    # over the whole batch, so a window's answer would depend on its batch-mates: such models read
-    # one window per call (the stage-4 model on full dev-v1.1: F1 79.08 at batch 1, 78.87 at batch 32).
-    # A folder that does not say reads one too: slower for a float model, never wrong.
-    batch_size: int = 1
 
 
 @dataclass(frozen=True)

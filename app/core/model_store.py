@@ -1,7 +1,8 @@
 """The reader's models: the bundled one plus those added to ``data_dir()/models``, each known by name.
 
-``add_model`` takes a local Hugging Face checkpoint (exported to ONNX and quantized to int8 by
-``reading_assistant.training.convert``, which needs the ``models`` extra), an ONNX folder (optimum's
+``add_model`` takes a local Hugging Face checkpoint (exported to ONNX and quantized to int8 by the
+``Converter`` its caller passes in: the command line's runs ``training.convert``, which needs the
+``models`` extra, so the store itself never imports torch or optimum), an ONNX folder (optimum's
 layout or OpenVINO's fixed 1x384 one), or a model id that ``huggingface_hub`` downloads (only when
 asked, and only then does anything leave the machine). Every model is checked before it is kept:
 it must open (``ModelFolder.open`` and ``open_engine`` check its settings, tokenizer and ONNX
@@ -12,9 +13,7 @@ signature) and answer a known question; what was measured is kept for ``list_mod
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
 import math
 import os
 import re
@@ -22,15 +21,15 @@ import shutil
 import sys
 import tempfile
 import time
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from reading_assistant.core.errors import InputError, ModelError, ReadingAssistantError
-from reading_assistant.core.evidence import percent
-from reading_assistant.core.model_folder import CONFIG_NAME, TOKENIZER_NAME, ModelConfig, ModelFolder
-from reading_assistant.core.paths import BUNDLED_MODEL_NAME, bundled_model_dir, data_dir
+from .errors import InputError, ModelError, ReadingAssistantError
+from .evidence import percent
+from .model_folder import CONFIG_NAME, TOKENIZER_NAME, ModelFolder
+from .options import ModelConfig
+from .paths import BUNDLED_MODEL_NAME, bundled_model_dir, data_dir
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # A Hugging Face model id: "name" or "owner/name".
@@ -70,6 +69,9 @@ AGREEMENT_QUESTIONS = (
 SPEED_REPEATS = 8  # the check text repeated, so the speed is measured over several windows
 
 Log = Callable[[str], None]
+# Exports a Hugging Face checkpoint to an int8 ONNX folder: (checkpoint, scratch folder for the fp32
+# export, int8 folder, log). It raises ModelError when it cannot run here (the models extra missing).
+Converter = Callable[[Path, Path, Path, Log], None]
 
 
 @dataclass(frozen=True)
@@ -236,7 +238,7 @@ def check_model(name: str, device: str = "auto", log: Log | None = None) -> Chec
 
 def measure(folder: Path, device: str = "auto", fp32: Path | None = None, name: str = "") -> CheckReport:
     """Open a model folder as the app does, answer the known question, time it, compare with fp32."""
-    from reading_assistant.core.engine import open_engine  # onnxruntime only when a model is run
+    from .engine import open_engine  # onnxruntime only when a model is run
 
     engine = open_engine(folder, device, source=str(folder / CONFIG_NAME))
     options = engine.options_with(top_k=1, ranked=False, max_windows=0)
@@ -284,7 +286,7 @@ def _fp32_sibling(folder: ModelFolder) -> Path | None:
 
 def _agreement(engine, fp32: Path) -> tuple[int, int]:
     """How many of the agreement questions get the same top answer (span) from the fp32 model."""
-    from reading_assistant.core.engine import open_engine
+    from .engine import open_engine
 
     with tempfile.TemporaryDirectory(prefix="reading-assistant-fp32-") as scratch:
         # The fp32 model read exactly as the int8 one: same tokenizer, same windows.
@@ -324,9 +326,16 @@ def is_quantized(onnx_path: Path) -> bool:
 
 
 def add_model(
-    source: str, name: str | None = None, device: str = "auto", log: Log | None = None
+    source: str,
+    name: str | None = None,
+    device: str = "auto",
+    log: Log | None = None,
+    converter: Converter | None = None,
 ) -> tuple[StoredModel, CheckReport]:
-    """Add a checkpoint folder, an ONNX folder or a model id to the store, checked; return it and its report."""
+    """Add a checkpoint folder, an ONNX folder or a model id to the store, checked; return it and its report.
+
+    A checkpoint needs ``converter``; without one it is refused with a sentence saying so.
+    """
     log = log or (lambda message: None)
     path = Path(source).expanduser()
     model_id = None
@@ -356,7 +365,7 @@ def add_model(
         fp32 = None
         kind = folder_kind(path)
         if kind == "checkpoint":
-            fp32 = _convert(path, target, staging / "fp32", name, log)
+            fp32 = _convert(path, target, staging / "fp32", name, log, converter)
             how = "exported with optimum and quantized to int8"
         else:
             _copy_onnx_folder(path, target, name)
@@ -390,22 +399,12 @@ def _default_name(source: str) -> str:
     return name or "model"
 
 
-def _convert(source: Path, target: Path, fp32_dir: Path, name: str, log: Log) -> Path:
-    try:
-        from reading_assistant.training import convert
-    except ImportError as error:
-        missing = getattr(error, "name", None) or "torch/optimum"
-        raise ModelError(
-            f"exporting a checkpoint needs the models extra ({missing} is missing): "
-            "pip install 'reading-assistant[models]', or add an ONNX folder instead"
-        ) from None
+def _convert(source: Path, target: Path, fp32_dir: Path, name: str, log: Log, converter: Converter | None) -> Path:
+    if converter is None:
+        raise ModelError(f"{source} is a checkpoint, and only an ONNX folder can be added here")
     config = read_json(source / "config.json")
-    log(f"exporting {source} to ONNX with optimum")
     try:
-        with _quiet():
-            convert.export_checkpoint(source, fp32_dir)
-            log("fusing and quantizing to int8")
-            convert.quantize_folder(fp32_dir, target, log)
+        converter(source, fp32_dir, target, log)
     except ReadingAssistantError:
         raise
     except Exception as error:  # exporters raise anything on a model they cannot handle
@@ -416,22 +415,6 @@ def _convert(source: Path, target: Path, fp32_dir: Path, name: str, log: Log) ->
     settings = model_settings(config, int8=True, name=name, onnx_file="model.onnx")
     write_settings(target, settings)
     return fp32_dir / "model.onnx"
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """The exporters' deprecation warnings and advice are for their developers, not for the reader."""
-    loggers = [logging.getLogger(name) for name in ("", "transformers", "optimum", "torch", "onnxruntime")]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
 
 
 def _copy_onnx_folder(source: Path, target: Path, name: str) -> None:

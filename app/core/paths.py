@@ -17,6 +17,8 @@ APP_NAME = "reading-assistant"
 BUNDLED_MODEL_NAME = "minilm-squad-int8"
 # Tests and portable setups point the config folder elsewhere.
 CONFIG_DIR_VARIABLE = "READING_ASSISTANT_CONFIG_DIR"
+# The installed package: the bundled models and the resources are packages beside its code.
+PACKAGE = __name__.partition(".")[0]
 
 
 def _package_dir(package: str) -> Path:
@@ -24,7 +26,7 @@ def _package_dir(package: str) -> Path:
 
 
 def bundled_models_dir() -> Path:
-    return _package_dir("reading_assistant.models")
+    return _package_dir(f"{PACKAGE}.models")
 
 
 def bundled_model_dir() -> Path:
@@ -33,7 +35,7 @@ def bundled_model_dir() -> Path:
 
 
 def resource_path(*parts: str) -> Path:
-    return _package_dir("reading_assistant.resources").joinpath(*parts)
+    return _package_dir(f"{PACKAGE}.resources").joinpath(*parts)
 
 
 def _dirs() -> PlatformDirs:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reading_assistant.core.windows import TokenizedText, WindowPlan
+from .windows import TokenizedText, WindowPlan
 
 K1 = 1.2
 B = 0.75

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from reading_assistant.core.errors import InputError, ModelError
-from reading_assistant.core.options import DEVICES
+from .errors import InputError, ModelError
+from .options import DEVICES
 
-log = logging.getLogger("reading_assistant")
+log = logging.getLogger(__name__)
 
 GPU_PROVIDERS = ("DmlExecutionProvider", "CUDAExecutionProvider", "CoreMLExecutionProvider")
 PROVIDER_NAMES = {

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Tokenizer
 
-from reading_assistant.core.errors import Cancelled, InputError, ModelError
+from .errors import Cancelled, InputError, ModelError
 
 # Long texts are tokenized this many characters at a time, a few chunks per call (the tokenizer
 # encodes a batch on several threads).

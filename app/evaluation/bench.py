@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from reading_assistant.core.engine import PARTIAL_WINDOWS, Prediction, Progress, QAEngine
-from reading_assistant.core.options import EARLY_WINDOWS, AskOptions, adjust
-from reading_assistant.evaluation.squad import SquadArticle, SquadQuestion, load_squad, score_question
+from ..core.engine import PARTIAL_WINDOWS, Prediction, Progress, QAEngine
+from ..core.options import EARLY_WINDOWS, AskOptions, adjust
+from .squad import SquadArticle, SquadQuestion, load_squad, score_question
 
 BOOK_WORDS = 150_000
 # Where the README lays SQuAD out: beside the repository, read from the repository's root.

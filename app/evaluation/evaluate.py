@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from reading_assistant.core.engine import Prediction, ProgressCallback, QAEngine
-from reading_assistant.core.options import DEFAULT_TOP_K
-from reading_assistant.evaluation.squad import SquadDataset, SquadQuestion, score_question, squad_metrics
+from ..core.engine import Prediction, ProgressCallback, QAEngine
+from ..core.options import DEFAULT_TOP_K
+from .squad import SquadDataset, SquadQuestion, score_question, squad_metrics
 
 N_BEST = 20
 

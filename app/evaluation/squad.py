@@ -10,7 +10,7 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-from reading_assistant.core.errors import InputError
+from ..core.errors import InputError
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
-from reading_assistant import __version__
-from reading_assistant.core.paths import bundled_model_dir
+from .. import __version__
+from ..core.paths import bundled_model_dir
 
 # What the app runs on, with the licence each project states (its package metadata may be terse).
 THIRD_PARTY = (

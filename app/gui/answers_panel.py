@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from reading_assistant.core.decoding import Answer
-from reading_assistant.core.engine import Prediction
-from reading_assistant.core.evidence import evidence, no_answer_summary, one_line, percent
+from ..core.decoding import Answer
+from ..core.engine import Prediction
+from ..core.evidence import evidence, no_answer_summary, one_line, percent
 
 # Words longer than this (URLs, chemical names) get break opportunities, so no card is wider than the list.
 LONG_WORD = re.compile(r"\S{24,}")

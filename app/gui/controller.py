@@ -23,14 +23,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
-from reading_assistant.core.documents import Document, load_document, text_document
-from reading_assistant.core.engine import Prediction, QAEngine, open_engine
-from reading_assistant.core.errors import ReadingAssistantError
-from reading_assistant.core.options import EARLY_WINDOWS
-from reading_assistant.gui.read_map import Span
-from reading_assistant.gui.settings import EngineSettings, Store
-from reading_assistant.gui.tasks import OUT_OF_MEMORY, AskTask, CallTask, Task
-from reading_assistant.gui.words import count_words, document_kind, plural, sentence, share, share_read
+from ..core.documents import Document, load_document, text_document
+from ..core.engine import Prediction, QAEngine, open_engine
+from ..core.errors import ReadingAssistantError
+from ..core.options import EARLY_WINDOWS
+from .read_map import Span
+from .settings import EngineSettings, Store
+from .tasks import OUT_OF_MEMORY, AskTask, CallTask, Task
+from .words import count_words, document_kind, plural, sentence, share, share_read
 
 EngineOpener = Callable[[EngineSettings], QAEngine]
 WAITING_FOR_MODEL = "Waiting for the model to load…"

@@ -48,15 +48,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from reading_assistant.core.decoding import Answer
-from reading_assistant.core.documents import Section
-from reading_assistant.core.errors import Cancelled
-from reading_assistant.core.evidence import percent
-from reading_assistant.gui.read_map import Span, merged
-from reading_assistant.gui.tasks import OUT_OF_MEMORY, CallTask, Task
-from reading_assistant.gui.words import plural, sentence
+from ..core.decoding import Answer
+from ..core.documents import Section
+from ..core.errors import Cancelled
+from ..core.evidence import percent
+from .read_map import Span, merged
+from .tasks import OUT_OF_MEMORY, CallTask, Task
+from .words import plural, sentence
 
-log = logging.getLogger("reading_assistant.gui")
+log = logging.getLogger(__name__)
 
 # Matches highlighted at once, around what is on screen (each costs a line layout); more follow
 # the view as it scrolls.

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from reading_assistant import __version__
-from reading_assistant.core.documents import Document
-from reading_assistant.core.engine import Prediction
-from reading_assistant.core.evidence import evidence, no_answer_summary, one_line, percent
+from .. import __version__
+from ..core.documents import Document
+from ..core.engine import Prediction
+from ..core.evidence import evidence, no_answer_summary, one_line, percent
 
 CSV_COLUMNS = ["question", "document", "rank", "answer", "confidence", "location", "evidence", "start", "end", "guess"]
 FORMATS = {"md": "Markdown (*.md)", "csv": "CSV (*.csv)", "json": "JSON (*.json)"}

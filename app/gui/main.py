@@ -7,8 +7,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from reading_assistant import __version__
-from reading_assistant.gui.main_window import MainWindow, app_icon
+from .. import __version__
+from .main_window import MainWindow, app_icon
 
 
 def run_gui(file: Path | None = None, question: str | None = None) -> int:

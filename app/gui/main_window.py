@@ -45,17 +45,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from reading_assistant.core.documents import Document, supported_suffixes
-from reading_assistant.core.engine import Prediction, QAEngine
-from reading_assistant.core.paths import resource_path
-from reading_assistant.gui import export
-from reading_assistant.gui.about import AboutDialog
-from reading_assistant.gui.answers_panel import AnswersPanel
-from reading_assistant.gui.controller import EngineOpener, ReadingController, open_engine_for
-from reading_assistant.gui.document_view import DocumentPane
-from reading_assistant.gui.settings import Store
-from reading_assistant.gui.settings_dialog import SettingsDialog
-from reading_assistant.gui.words import Locator, document_kind, plural, share, share_read
+from ..core.documents import Document, supported_suffixes
+from ..core.engine import Prediction, QAEngine
+from ..core.paths import resource_path
+from . import export
+from .about import AboutDialog
+from .answers_panel import AnswersPanel
+from .controller import EngineOpener, ReadingController, open_engine_for
+from .document_view import DocumentPane
+from .settings import Store
+from .settings_dialog import SettingsDialog
+from .words import Locator, document_kind, plural, share, share_read
 
 EMPTY_STATE = "Drop a document here, open one, or paste text"
 DEFAULT_SIZE = QSize(1200, 760)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import logging
 
-from reading_assistant.core.errors import ReadingAssistantError
+from ..core.errors import ReadingAssistantError
 
-log = logging.getLogger("reading_assistant.gui")
+log = logging.getLogger(__name__)
 
 Span = tuple[int, int]
 

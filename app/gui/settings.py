@@ -7,9 +7,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from reading_assistant.core.model_store import resolve_model
-from reading_assistant.core.options import DEFAULT_TOP_K, Choices
-from reading_assistant.core.paths import config_dir
+from ..core.model_store import resolve_model
+from ..core.options import DEFAULT_TOP_K, Choices
+from ..core.paths import config_dir
 
 MAX_RECENT = 10
 MAX_HISTORY = 200

@@ -25,14 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from reading_assistant.core.errors import ReadingAssistantError
-from reading_assistant.core.model_folder import ModelConfig, ModelFolder
-from reading_assistant.core.model_store import StoredModel, list_models, resolve_model
-from reading_assistant.core.options import DEVICES
-from reading_assistant.core.paths import bundled_model_dir
-from reading_assistant.core.windows import TextTokenizer
-from reading_assistant.gui.settings import EngineSettings
-from reading_assistant.gui.words import sentence
+from ..core.errors import ReadingAssistantError
+from ..core.model_folder import ModelFolder
+from ..core.model_store import StoredModel, list_models, resolve_model
+from ..core.options import DEVICES, ModelConfig
+from ..core.paths import bundled_model_dir
+from ..core.windows import TextTokenizer
+from .settings import EngineSettings
+from .words import sentence
 
 DEVICE_LABELS = {"auto": "Automatic (the GPU if there is one)", "cpu": "CPU", "gpu": "GPU"}
 

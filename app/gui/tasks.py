@@ -19,11 +19,11 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
-from reading_assistant.core.engine import Prediction, QAEngine
-from reading_assistant.core.errors import Cancelled, ReadingAssistantError
-from reading_assistant.gui.read_map import reading_spans
+from ..core.engine import Prediction, QAEngine
+from ..core.errors import Cancelled, ReadingAssistantError
+from .read_map import reading_spans
 
-log = logging.getLogger("reading_assistant.gui")
+log = logging.getLogger(__name__)
 
 OUT_OF_MEMORY = "The computer ran out of memory for this. Close other programs or try a smaller document."
 # How long the interpreter waits at exit for running tasks to stop (each stops within one batch).

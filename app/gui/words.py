@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from reading_assistant.core.documents import Document
+from ..core.documents import Document
 
 
 def sentence(message: str) -> str:

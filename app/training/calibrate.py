@@ -41,13 +41,13 @@ from pathlib import Path
 
 import numpy as np
 
-from reading_assistant.core.decoding import SpanCollector, no_answer_probability
-from reading_assistant.core.engine import Answers, Prediction, QAEngine, open_engine
-from reading_assistant.core.model_folder import CONFIG_NAME, ModelConfig
-from reading_assistant.core.options import Choices
-from reading_assistant.evaluation.evaluate import N_BEST, expected_calibration_error, shown_first
-from reading_assistant.evaluation.squad import GoldAnswer, SquadQuestion, load_squad, score_question
-from reading_assistant.training.train import (
+from ..core.decoding import SpanCollector, no_answer_probability
+from ..core.engine import Answers, Prediction, QAEngine, open_engine
+from ..core.model_folder import CONFIG_NAME
+from ..core.options import Choices, ModelConfig
+from ..evaluation.evaluate import N_BEST, expected_calibration_error, shown_first
+from ..evaluation.squad import GoldAnswer, SquadQuestion, load_squad, score_question
+from .train import (
     NAME,
     TrainConfig,
     lookalike_paragraph,
@@ -259,7 +259,7 @@ def calibrate(
         **{f"{k}_after": v for k, v in eces(fitted).items()},
     }
     if plots is not None:
-        from reading_assistant.training.reliability import reliability_diagram
+        from .reliability import reliability_diagram
 
         top_mixed, right_mixed = decoded(mixed, fitted)
         null_mixed = no_answer_probability(null_odds_mixed, threshold, null_scale)

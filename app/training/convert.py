@@ -1,6 +1,7 @@
 """Turn a Hugging Face question-answering checkpoint into a model folder the app reads.
 
-Used by ``reading-assistant models add CHECKPOINT`` (through ``core.model_store``), never at run
+Used by ``reading-assistant models add CHECKPOINT`` (``convert_checkpoint`` is the converter the
+command line hands ``core.model_store.add_model``), never at run
 time: it needs torch, transformers and optimum (the ``models`` extra). Any architecture that
 ``AutoModelForQuestionAnswering`` and optimum's ONNX exporter know (BERT, DistilBERT, ALBERT,
 RoBERTa, ELECTRA, DeBERTa...) is exported to fp32 ONNX, then fused and quantized to int8 exactly as
@@ -9,9 +10,12 @@ the bundled model is (``training.export.quantize``).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import shutil
 import tempfile
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import onnx
@@ -19,8 +23,8 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 from optimum.onnxruntime import ORTModelForQuestionAnswering
 from transformers import AutoTokenizer
 
-from reading_assistant.core.model_folder import TOKENIZER_NAME
-from reading_assistant.training.export import quantize
+from ..core.model_folder import TOKENIZER_NAME
+from .export import quantize
 
 # Beside the model: the fast tokenizer the app reads, and the transformers config optimum reads.
 KEPT = (TOKENIZER_NAME, "config.json")
@@ -66,3 +70,28 @@ def quantize_folder(fp32_dir: Path, int8_dir: Path, log: Callable[[str], None] =
     for name in KEPT:
         if (fp32_dir / name).is_file():
             shutil.copy(fp32_dir / name, int8_dir / name)
+
+
+def convert_checkpoint(source: Path, fp32_dir: Path, int8_dir: Path, log: Callable[[str], None] = print) -> None:
+    """A checkpoint exported to fp32 ONNX in ``fp32_dir``, then fused and quantized into ``int8_dir``."""
+    log(f"exporting {source} to ONNX with optimum")
+    with _quiet():
+        export_checkpoint(source, fp32_dir)
+        log("fusing and quantizing to int8")
+        quantize_folder(fp32_dir, int8_dir, log)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """The exporters' deprecation warnings and advice are for their developers, not for the reader."""
+    loggers = [logging.getLogger(name) for name in ("", "transformers", "optimum", "torch", "onnxruntime")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)

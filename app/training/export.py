@@ -22,7 +22,8 @@ from optimum.onnxruntime import ORTModelForQuestionAnswering, ORTOptimizer
 from optimum.onnxruntime.configuration import AutoOptimizationConfig
 from transformers import AutoModelForQuestionAnswering
 
-from reading_assistant.core.model_folder import CONFIG_NAME, TOKENIZER_NAME, ModelConfig
+from ..core.model_folder import CONFIG_NAME, TOKENIZER_NAME
+from ..core.options import ModelConfig
 
 INT8_NAME = "model.onnx"
 

@@ -22,7 +22,7 @@ import torch
 from onnx import numpy_helper
 from transformers import BertConfig, BertForQuestionAnswering
 
-from reading_assistant.core.model_folder import ModelFolder
+from ..core.model_folder import ModelFolder
 
 # Where each MatMulInteger of the exported graph writes, and the Linear layer whose weight it holds.
 MATMUL_OUTPUTS = {

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reading_assistant.evaluation.evaluate import expected_calibration_error
+from ..evaluation.evaluate import expected_calibration_error
 
 
 def reliability_bins(confidences: np.ndarray, correct: np.ndarray, bins: int = 10) -> list[tuple[float, float, int]]:

@@ -38,8 +38,8 @@ import torch
 from tqdm import tqdm
 from transformers import AutoModelForQuestionAnswering
 
-from reading_assistant.core.windows import TextTokenizer, WindowPlan, WindowSettings
-from reading_assistant.evaluation.squad import SquadArticle, load_squad, normalize_answer
+from ..core.windows import TextTokenizer, WindowPlan, WindowSettings
+from ..evaluation.squad import SquadArticle, load_squad, normalize_answer
 
 BUCKET = 64  # windows are padded to a multiple of this: few shapes, so memory stays flat
 PACE_FROM = 50  # steps before the speed is timed for max_minutes: the first ones set up kernels and caches

@@ -3,8 +3,8 @@
 Each loader returns a ``Document`` whose ``sections`` map character offsets to pages or chapters.
 """
 
-from reading_assistant.core.documents.document import Document, Section
-from reading_assistant.core.documents.loading import load_document, read_stdin, supported_suffixes, text_document
-from reading_assistant.core.documents.plain_text import decode_text
+from .document import Document, Section
+from .loading import load_document, read_stdin, supported_suffixes, text_document
+from .plain_text import decode_text
 
 __all__ = ["Document", "Section", "decode_text", "load_document", "read_stdin", "supported_suffixes", "text_document"]

@@ -7,7 +7,7 @@ import zipfile
 import zlib
 from xml.etree import ElementTree
 
-from reading_assistant.core.errors import InputError
+from ..errors import InputError
 
 # A small file can unpack to gigabytes (a "zip bomb"). Only text members (XML, XHTML) are read,
 # and no real book or report has more text than this.

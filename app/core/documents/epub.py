@@ -8,11 +8,11 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
-from reading_assistant.core.documents.archive import Archive, local_name
-from reading_assistant.core.documents.document import Document, TextBuilder
-from reading_assistant.core.documents.html_text import html_to_document
-from reading_assistant.core.documents.plain_text import decode_text
-from reading_assistant.core.errors import InputError
+from ..errors import InputError
+from .archive import Archive, local_name
+from .document import Document, TextBuilder
+from .html_text import html_to_document
+from .plain_text import decode_text
 
 CONTAINER = "META-INF/container.xml"
 ENCRYPTION = "META-INF/encryption.xml"

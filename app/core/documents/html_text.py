@@ -6,8 +6,8 @@ import re
 from collections import Counter
 from html.parser import HTMLParser
 
-from reading_assistant.core.documents.document import LINE_BREAK, PARAGRAPH_BREAK, Document, TextBuilder
-from reading_assistant.core.documents.plain_text import decode_text
+from .document import LINE_BREAK, PARAGRAPH_BREAK, Document, TextBuilder
+from .plain_text import decode_text
 
 HIDDEN = frozenset({"head", "title", "script", "style", "template", "noscript"})
 HEAD_CONTENT = frozenset({"title", "script", "style", "template", "noscript", "meta", "link", "base"})

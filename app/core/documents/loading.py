@@ -9,14 +9,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from reading_assistant.core.documents.document import Document
-from reading_assistant.core.documents.epub import load_epub
-from reading_assistant.core.documents.html_text import load_html
-from reading_assistant.core.documents.pdf import load_pdf
-from reading_assistant.core.documents.plain_text import decode_text, load_markdown, load_text, normalize_newlines
-from reading_assistant.core.documents.word import load_docx
-from reading_assistant.core.errors import InputError
-from reading_assistant.core.windows import without_surrogates
+from ..errors import InputError
+from ..windows import without_surrogates
+from .document import Document
+from .epub import load_epub
+from .html_text import load_html
+from .pdf import load_pdf
+from .plain_text import decode_text, load_markdown, load_text, normalize_newlines
+from .word import load_docx
 
 MAX_BYTES = 200 * 1024 * 1024
 STDIN_NAME = "standard input"

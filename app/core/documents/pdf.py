@@ -6,15 +6,15 @@ import re
 
 import pypdfium2 as pdfium
 
-from reading_assistant.core.documents.document import PARAGRAPH_BREAK, Document, TextBuilder
-from reading_assistant.core.documents.pdf_layout import (
+from ..errors import InputError
+from .document import PARAGRAPH_BREAK, Document, TextBuilder
+from .pdf_layout import (
     Line,
     continues_paragraph,
     drop_running_lines,
     paragraphs,
     usual_gap,
 )
-from reading_assistant.core.errors import InputError
 
 LINE = re.compile(r"[^\r\n]+")
 # pdfium marks a hyphen it took for a line-end hyphenation with U+FFFE (older builds: U+0002) and has

@@ -6,8 +6,8 @@ import re
 
 import charset_normalizer
 
-from reading_assistant.core.documents.document import Document, Section, short_label
-from reading_assistant.core.errors import InputError
+from ..errors import InputError
+from .document import Document, Section, short_label
 
 # UTF-32 first: its little-endian mark begins with UTF-16's.
 BYTE_ORDER_MARKS = (

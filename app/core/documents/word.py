@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterator
 from xml.etree import ElementTree
 
-from reading_assistant.core.documents.archive import Archive, local_name
-from reading_assistant.core.documents.document import Document, TextBuilder
-from reading_assistant.core.errors import InputError
+from ..errors import InputError
+from .archive import Archive, local_name
+from .document import Document, TextBuilder
 
 # Every Word-compatible writer puts the main part here; "[Content_Types].xml" is not worth following.
 BODY_PART = "word/document.xml"
