@@ -1,12 +1,16 @@
-"""The Python API: the command line's answers, from a script.
+"""The Python API, and the one front end over the engine: the command line's ``ask`` and the local
+server answer through a ``Reader`` too.
 
-    from .api import open_reader
+    from reading_assistant.api import open_reader
     reader = open_reader("minilm-squad-int8", device="cpu")
     print(reader.ask("report.pdf", "Who signed it?", top_k=3)["answers"])
 
 ``ask`` returns exactly the dictionary ``reading-assistant ask --json`` prints; ``ask_many``
 answers a batch; both take ``on_progress(done, total)`` and ``stop`` (a ``threading.Event`` or
-any callable returning True) for long jobs, and raise ``Cancelled`` when stopped.
+any callable returning True) for long jobs, and raise ``Cancelled`` when stopped. A reader reads
+as ``ask`` does (``EARLY_ANSWERS``: the windows most relevant to the question first, the first 24
+of them); what is said per call (``top_k``, ``max_windows``, ``max_answer_len``) goes over what
+was said when it was opened.
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .core.documents import Document, load_document, text_document
-from .core.engine import Prediction, QAEngine, open_engine
+from .core.engine import QAEngine, open_engine
 from .core.errors import Cancelled, InputError, ModelError, ReadingAssistantError
 from .core.model_store import list_models, resolve_model
-from .core.options import EARLY_WINDOWS, Choices
+from .core.options import EARLY_ANSWERS, EARLY_WINDOWS, Choices
+from .core.reading import Prediction
 
 __all__ = [
     "Cancelled",
@@ -31,7 +36,6 @@ __all__ = [
     "ReadingAssistantError",
     "list_models",
     "open_reader",
-    "prediction_json",
 ]
 
 DocumentSource = str | os.PathLike | Document
@@ -39,20 +43,6 @@ StopFlag = threading.Event | Callable[[], bool] | None
 ProgressCallback = Callable[[int, int], None] | None
 # A str this long or with a line break is text, never a file name.
 LONGEST_PATH = 4096
-
-
-def prediction_json(prediction: Prediction, engine: QAEngine, seconds: float | None = None) -> dict:
-    """One answer as ``ask --json`` prints it (the CLI, the API and the server share this dictionary)."""
-    return {
-        "question": prediction.question,
-        "answers": [{"text": a.text, "start": a.start, "end": a.end, "score": a.score} for a in prediction.answers],
-        "no_answer_score": prediction.no_answer_score,
-        "has_answer": prediction.has_answer,
-        "model": engine.name,
-        "device": engine.device_name,
-        "windows": prediction.windows,
-        "seconds": round(prediction.seconds if seconds is None else seconds, 4),
-    }
 
 
 def as_document(source: DocumentSource) -> Document:
@@ -82,12 +72,23 @@ def _stop_check(stop: StopFlag) -> Callable[[], bool] | None:
     raise InputError("stop must be a threading.Event or a function returning True to stop")
 
 
-class Reader:
-    """A model opened once, asked many times; answers are the CLI's JSON dictionaries."""
+def _checked_question(question: object, what: str = "the question") -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise InputError(f"{what} is empty")
+    return question
 
-    def __init__(self, engine: QAEngine, max_windows: int = EARLY_WINDOWS) -> None:
+
+class Reader:
+    """A model opened once, asked many times; answers are the command line's JSON dictionaries.
+
+    ``choices`` say how it reads unless a call says otherwise (None: the model's own);
+    ``source`` names where they came from when one cannot be used.
+    """
+
+    def __init__(self, engine: QAEngine, choices: Choices = EARLY_ANSWERS, source: str = "open_reader") -> None:
+        engine.resolve(choices, source)  # a bad choice is refused now, before any document is read
         self.engine = engine
-        self.max_windows = max_windows
+        self.choices = choices
 
     @property
     def model(self) -> str:
@@ -97,13 +98,44 @@ class Reader:
     def device(self) -> str:
         return self.engine.device_name
 
-    def _options(self, top_k: int | None, max_windows: int | None):
-        """As ``ask`` on the command line: the most relevant windows first, up to ``max_windows`` (0: all)."""
-        changes: dict[str, object] = {"ranked": True}
-        changes["max_windows"] = self.max_windows if max_windows is None else max_windows
-        if top_k is not None:
-            changes["top_k"] = top_k
-        return self.engine.options_with(**changes)
+    def _choices(self, top_k: int | None, max_windows: int | None, max_answer_len: int | None) -> Choices:
+        return Choices(top_k=top_k, max_windows=max_windows, max_answer_len=max_answer_len).over(self.choices)
+
+    def as_json(self, prediction: Prediction, seconds: float | None = None) -> dict:
+        """One answer as ``ask --json`` prints it (the command line, the API and the server share it)."""
+        return {
+            "question": prediction.question,
+            "answers": [{"text": a.text, "start": a.start, "end": a.end, "score": a.score} for a in prediction.answers],
+            "no_answer_score": prediction.no_answer_score,
+            "has_answer": prediction.has_answer,
+            "model": self.model,
+            "device": self.device,
+            "windows": prediction.windows,
+            "seconds": round(prediction.seconds if seconds is None else seconds, 4),
+        }
+
+    def predict(
+        self,
+        document: DocumentSource,
+        question: str,
+        top_k: int | None = None,
+        max_windows: int | None = None,
+        max_answer_len: int | None = None,
+        on_progress: ProgressCallback = None,
+        stop: StopFlag = None,
+        source: str = "the call",
+    ) -> Prediction:
+        """The answers to one question about a document (text, a path or a ``Document``), as the engine gives them."""
+        question = _checked_question(question)
+        document = as_document(document)
+        return self.engine.ask(
+            document,
+            question,
+            self._choices(top_k, max_windows, max_answer_len),
+            on_progress=on_progress,
+            should_stop=_stop_check(stop),
+            source=source,
+        )
 
     def ask(
         self,
@@ -111,41 +143,45 @@ class Reader:
         question: str,
         top_k: int | None = None,
         max_windows: int | None = None,
+        max_answer_len: int | None = None,
         on_progress: ProgressCallback = None,
         stop: StopFlag = None,
+        source: str = "the call",
     ) -> dict:
         """Answer one question about a document (text, a path or a ``Document``)."""
-        if not isinstance(question, str) or not question.strip():
-            raise InputError("the question is empty")
-        text = as_document(document).text
-        options = self._options(top_k, max_windows)
         started = time.perf_counter()
-        prediction = self.engine.ask(text, question, options, on_progress=on_progress, should_stop=_stop_check(stop))
-        return prediction_json(prediction, self.engine, time.perf_counter() - started)
+        prediction = self.predict(document, question, top_k, max_windows, max_answer_len, on_progress, stop, source)
+        return self.as_json(prediction, time.perf_counter() - started)
 
     def ask_many(
         self,
         pairs: Sequence[tuple[DocumentSource, str]],
         top_k: int | None = None,
         max_windows: int | None = None,
+        max_answer_len: int | None = None,
         on_progress: ProgressCallback = None,
         stop: StopFlag = None,
+        source: str = "the call",
     ) -> list[dict]:
         """Answer many (document, question) pairs at once, in their order; windows are batched across them."""
-        documents: dict[int, str] = {}
+        documents: dict[int, Document] = {}
         items = []
-        for source, question in pairs:
-            if not isinstance(question, str) or not question.strip():
-                raise InputError("a question is empty")
-            key = id(source)  # the same document object is loaded once
+        for document, question in pairs:
+            question = _checked_question(question, "a question")
+            key = id(document)  # the same document object is loaded once
             if key not in documents:
-                documents[key] = as_document(source).text
+                documents[key] = as_document(document)
             items.append((documents[key], question))
         if not items:
             return []
-        options = self._options(top_k, max_windows)
-        predictions = self.engine.ask_many(items, options, on_progress=on_progress, should_stop=_stop_check(stop))
-        return [prediction_json(p, self.engine) for p in predictions]
+        predictions = self.engine.ask_many(
+            items,
+            self._choices(top_k, max_windows, max_answer_len),
+            on_progress=on_progress,
+            should_stop=_stop_check(stop),
+            source=source,
+        )
+        return [self.as_json(p) for p in predictions]
 
 
 def open_reader(
@@ -160,7 +196,7 @@ def open_reader(
     ``max_answer_len``, ``batch_size``, ``top_k``); each left out is the model's own.
     """
     try:
-        wanted = Choices(**choices)
+        wanted = Choices(max_windows=max_windows, **choices)
     except TypeError as error:
         raise InputError(f"unknown option: {error}") from None
-    return Reader(open_engine(resolve_model(model), device, wanted, source="open_reader"), max_windows)
+    return Reader(open_engine(resolve_model(model), device), wanted.over(EARLY_ANSWERS))

@@ -11,30 +11,23 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
-from .api import prediction_json
+from .api import Reader
 from .core.documents import Document, load_document, read_stdin
-from .core.engine import Prediction, QAEngine, open_engine
+from .core.engine import QAEngine, open_engine
 from .core.errors import ModelError, ReadingAssistantError
 from .core.evidence import evidence, no_answer_summary, percent
 from .core.logs import log, setup_logging
 from .core.model_store import add_model, check_model, list_models, remove_model, resolve_model
-from .core.options import DEFAULT_TOP_K, DEVICES, EARLY_WINDOWS, Choices
+from .core.options import DEFAULT_TOP_K, DEVICES, EARLY_ANSWERS, EARLY_WINDOWS, Choices
 from .core.paths import bundled_model_dir
+from .core.reading import Prediction
 
 # The window starts through this module: evaluation (eval, bench) and training (models add of a
 # checkpoint) are imported by the commands that use them, never by the window.
 
-# The options that become engine Choices, under the same names as argparse gives them.
-CHOICE_OPTIONS = (
-    "seq_len",
-    "query_len",
-    "doc_stride",
-    "max_answer_len",
-    "batch_size",
-    "top_k",
-    "max_windows",
-    "ranked",
-)
+# The options that become a read's Choices, under the same names as argparse gives them.
+CHOICE_OPTIONS = ("seq_len", "query_len", "doc_stride", "max_answer_len", "batch_size", "top_k", "max_windows")
+SOURCE = "the command line"
 EXIT_BAD_INPUT = 2
 EXIT_UNEXPECTED = 1
 EXIT_PIPE_CLOSED = 141  # as a shell reports a command ended by SIGPIPE
@@ -111,13 +104,23 @@ def model_dir(arguments: argparse.Namespace) -> Path:
     return bundled
 
 
+def choices_for(arguments: argparse.Namespace) -> Choices:
+    """What the command line said of how to read; every option left out is None, the model's own."""
+    return Choices(**{name: getattr(arguments, name, None) for name in CHOICE_OPTIONS})
+
+
 def engine_for(arguments: argparse.Namespace) -> QAEngine:
-    """The engine with what the command line said; every option left out is the model's own."""
-    given = {name: getattr(arguments, name, None) for name in CHOICE_OPTIONS}
-    if given["max_windows"] is not None:  # ask reads the most relevant windows first, as the window does
-        given["ranked"] = True
-    choices = Choices(**{name: value for name, value in given.items() if value is not None})
-    return open_engine(model_dir(arguments), arguments.device, choices, source="the command line")
+    """The engine on --model and --device; its options are checked at once, before anything is read."""
+    engine = open_engine(model_dir(arguments), arguments.device)
+    engine.resolve(choices_for(arguments), SOURCE)
+    return engine
+
+
+def reader_for(arguments: argparse.Namespace) -> Reader:
+    """The front end ``ask`` and ``serve`` answer through: the early answers, with the options over them."""
+    return Reader(
+        open_engine(model_dir(arguments), arguments.device), choices_for(arguments).over(EARLY_ANSWERS), SOURCE
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -143,7 +146,6 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--max-windows",
         type=int,
-        default=EARLY_WINDOWS,
         help=f"read the N windows that best match the question, as the window's first answers do "
         f"(default: {EARLY_WINDOWS}; 0 reads every window)",
     )
@@ -255,17 +257,15 @@ def run_ask(arguments: argparse.Namespace) -> int:
     if not arguments.question.strip():
         raise ReadingAssistantError("the question is empty")
     document = read_stdin() if arguments.file == "-" else load_document(Path(arguments.file))
-    engine = engine_for(arguments)
-    started = time.perf_counter()
-    prediction = engine.ask(document.text, arguments.question)
-    for warning in engine.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    reader = reader_for(arguments)
     if arguments.json:
-        result = prediction_json(prediction, engine)
-        result["seconds"] = round(time.perf_counter() - started, 4)
-        write_output(json.dumps(result, ensure_ascii=False, allow_nan=False))
+        result = reader.ask(document, arguments.question, source=SOURCE)
+        output = json.dumps(result, ensure_ascii=False, allow_nan=False)
     else:
-        write_output(format_prediction(prediction, document))
+        output = format_prediction(reader.predict(document, arguments.question, source=SOURCE), document)
+    for warning in reader.engine.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    write_output(output)
     return 0
 
 
@@ -312,7 +312,7 @@ def run_eval(arguments: argparse.Namespace) -> int:
 
     dataset = load_squad(arguments.dataset)
     engine = engine_for(arguments)
-    run = run_engine(engine, dataset, arguments.limit, ProgressLine("eval"))
+    run = run_engine(engine, dataset, arguments.limit, ProgressLine("eval"), choices_for(arguments))
     unanswerable_aware = dataset.has_unanswerable
     result = evaluation_metrics(run, unanswerable_aware)
     if arguments.output_dir is not None:
@@ -391,11 +391,11 @@ def run_serve(arguments: argparse.Namespace) -> int:
     except ImportError as error:
         missing = getattr(error, "name", None) or "its web stack"
         raise ReadingAssistantError(f"serve needs the serve extra ({missing} is missing): {SERVE_EXTRA}") from None
-    engine = engine_for(arguments)
-    for warning in engine.warnings:
+    reader = reader_for(arguments)
+    for warning in reader.engine.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return server.serve(
-        engine,
+        reader,
         host=arguments.host,
         port=arguments.port,
         max_request_bytes=arguments.max_request_mb * 2**20,

@@ -1,4 +1,5 @@
-"""``reading-assistant serve``: a local HTTP JSON API over the same engine (Starlette on uvicorn).
+"""``reading-assistant serve``: a local HTTP JSON API through the same ``Reader`` as the Python API
+and ``ask`` (Starlette on uvicorn).
 
 Safe for a desktop by default: it listens on loopback only (another ``--host`` is the user's
 explicit choice, and is warned about); every request needs the token generated on first start and
@@ -33,13 +34,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from . import __version__
-from .api import prediction_json
+from .api import Reader
 from .core.documents import Document, text_document
 from .core.documents.loading import load_bytes
-from .core.engine import QAEngine
 from .core.errors import Cancelled, InputError, ReadingAssistantError
 from .core.model_store import list_models
-from .core.options import EARLY_WINDOWS
 from .core.paths import config_dir
 
 TOKEN_FILE = "server-token"
@@ -311,33 +310,26 @@ def error_response(status: int, message: str) -> JSONResponse:
 
 
 class Service:
-    """The engine behind the routes: one question at a time, each within the time limit."""
+    """The reader behind the routes: one question at a time, each within the time limit."""
 
-    def __init__(self, engine: QAEngine, timeout: float) -> None:
-        self.engine = engine
+    def __init__(self, reader: Reader, timeout: float) -> None:
+        self.reader = reader
         self.timeout = timeout
         self.lock = threading.Lock()
 
-    def answer(self, pairs: list[tuple[str, str]], options: dict, started: float) -> list[dict]:
+    def answer(self, pairs: list[tuple[Document, str]], options: dict, started: float) -> list[dict]:
         deadline = started + self.timeout
-        changes: dict[str, object] = {"ranked": True, "max_windows": EARLY_WINDOWS}  # as ask does
-        for name in OPTION_FIELDS:
-            if options.get(name) is not None:
-                changes[name] = as_whole_number(name, options[name])
-        ask_options = self.engine.options_with(source="the request", **changes)
+        given = {name: as_whole_number(name, options[name]) for name in OPTION_FIELDS if options.get(name) is not None}
         for _, question in pairs:
             if not isinstance(question, str) or not question.strip():
                 raise InputError("the question is empty")
         if not self.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise Busy(f"the server is busy: the request waited longer than {self.timeout:g} s")
         try:
-            read_started = time.perf_counter()
             should_stop = lambda: time.monotonic() > deadline  # noqa: E731
             if len(pairs) == 1:
-                prediction = self.engine.ask(*pairs[0], ask_options, should_stop=should_stop)
-                return [prediction_json(prediction, self.engine, time.perf_counter() - read_started)]
-            predictions = self.engine.ask_many(pairs, ask_options, should_stop=should_stop)
-            return [prediction_json(p, self.engine) for p in predictions]
+                return [self.reader.ask(*pairs[0], stop=should_stop, source="the request", **given)]
+            return self.reader.ask_many(pairs, stop=should_stop, source="the request", **given)
         except Cancelled:
             raise Busy(f"the request took longer than {self.timeout:g} s") from None
         finally:
@@ -371,26 +363,26 @@ async def json_body(request: Request) -> dict:
     return payload
 
 
-def text_of(value: object, field: str) -> str:
+def text_of(value: object, field: str) -> Document:
+    """Text sent as text: always the document itself, never a file it might name."""
     if not isinstance(value, str):
         raise InputError(f"'{field}' must be text")
-    return text_document(value, f"the {field}").text
+    return text_document(value, f"the {field}")
 
 
-def build_app(engine: QAEngine, token: str, bind_host: str, max_bytes: int, timeout: float) -> Guard:
-    service = Service(engine, timeout)
+def build_app(reader: Reader, token: str, bind_host: str, max_bytes: int, timeout: float) -> Guard:
+    service = Service(reader, timeout)
 
-    async def run(pairs: list[tuple[str, str]], options: dict) -> list[dict]:
+    async def run(pairs: list[tuple[Document, str]], options: dict) -> list[dict]:
         return await run_in_threadpool(service.answer, pairs, options, time.monotonic())
 
     async def health(request: Request) -> JSONResponse:
-        return JSONResponse(
-            {"status": "ok", "version": __version__, "model": engine.name, "device": engine.device_name}
-        )
+        return JSONResponse({"status": "ok", "version": __version__, "model": reader.model, "device": reader.device})
 
     async def models(request: Request) -> JSONResponse:
-        listed = [{**m.as_json(), "in_use": m.folder.resolve() == engine.folder.path.resolve()} for m in list_models()]
-        return JSONResponse({"models": listed, "in_use": engine.name})
+        in_use = reader.engine.model_dir.resolve()
+        listed = [{**m.as_json(), "in_use": m.folder.resolve() == in_use} for m in list_models()]
+        return JSONResponse({"models": listed, "in_use": reader.model})
 
     async def ask(request: Request) -> JSONResponse:
         content_type = request.headers.get("content-type", "")
@@ -401,9 +393,9 @@ def build_app(engine: QAEngine, token: str, bind_host: str, max_bytes: int, time
                 raise InputError("the multipart form cannot be read") from None
             upload = form.get("file")
             if isinstance(upload, UploadFile):
-                text = upload_document(await upload.read(), upload.filename or "upload").text
+                document = upload_document(await upload.read(), upload.filename or "upload")
             elif form.get("text") is not None:
-                text = text_of(form.get("text"), "text")
+                document = text_of(form.get("text"), "text")
             else:
                 raise InputError("give the document as a 'file' upload or as 'text'")
             fields = {name: form.get(name) for name in (*OPTION_FIELDS, "question")}
@@ -411,11 +403,11 @@ def build_app(engine: QAEngine, token: str, bind_host: str, max_bytes: int, time
             fields = await json_body(request)
             if "text" not in fields:
                 raise InputError("give the document as 'text' (or upload a file as multipart/form-data)")
-            text = text_of(fields["text"], "text")
+            document = text_of(fields["text"], "text")
         question = fields.get("question")
         if not isinstance(question, str):
             raise InputError("'question' must be text")
-        return JSONResponse((await run([(text, question)], fields))[0])
+        return JSONResponse((await run([(document, question)], fields))[0])
 
     async def paddle(request: Request) -> JSONResponse:
         payload = await json_body(request)
@@ -424,11 +416,11 @@ def build_app(engine: QAEngine, token: str, bind_host: str, max_bytes: int, time
             raise InputError('\'data\' must be a list of {"text": ..., "question": ...} objects')
         pairs = []
         for item in data:
-            text = text_of(item.get("text", item.get("context")), "text")
+            document = text_of(item.get("text", item.get("context")), "text")
             question = item.get("question")
             if not isinstance(question, str):
                 raise InputError("'question' must be text")
-            pairs.append((text, question))
+            pairs.append((document, question))
         results = await run(pairs, payload)
         return JSONResponse({"status": "000", "msg": "", "results": results})
 
@@ -463,7 +455,7 @@ def build_app(engine: QAEngine, token: str, bind_host: str, max_bytes: int, time
 
 
 def serve(
-    engine: QAEngine,
+    reader: Reader,
     host: str = "127.0.0.1",
     port: int = 8866,
     max_request_bytes: int = 50 * 2**20,
@@ -487,7 +479,7 @@ def serve(
     except (OSError, UnicodeError) as error:
         raise InputError(f"cannot listen on {host}:{port}: {getattr(error, 'strerror', None) or error}") from None
     bound_port = listener.getsockname()[1]
-    app = build_app(engine, token, host, max_request_bytes, timeout)
+    app = build_app(reader, token, host, max_request_bytes, timeout)
     config = uvicorn.Config(
         app,
         log_level="warning",
@@ -499,7 +491,7 @@ def serve(
     )
     shown = f"[{host}]" if ":" in host else host
     say(
-        f"serving {engine.name} on http://{shown}:{bound_port} (API description at /openapi.json); "
+        f"serving {reader.model} on http://{shown}:{bound_port} (API description at /openapi.json); "
         f"every request needs 'Authorization: Bearer TOKEN', the token being in {token_path()}"
     )
     uvicorn.Server(config).run(sockets=[listener])

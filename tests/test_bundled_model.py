@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from reading_assistant.core.engine import QAEngine, open_engine
+from reading_assistant.core.options import Choices
 from reading_assistant.core.paths import bundled_model_dir
 
 CURIE = (
@@ -56,10 +57,10 @@ def test_ask_uses_the_bundled_model_by_default(tmp_path):
 def test_bundled_int8_model_reads_one_window_per_call_so_batch_mates_cannot_change_an_answer(engine):
     # Dynamic int8 quantization scales activations over the whole batch: the same window gives
     # different logits beside different windows. Read one at a time, ranked and in-order agree.
-    assert engine.options.batch_size == 1
+    assert engine.resolve().batch_size == 1
     document = " ".join([CURIE] * 12)
     in_order = engine.ask(document, "Where was Marie Curie born?")
-    ranked = engine.ask(document, "Where was Marie Curie born?", engine.options_with(ranked=True))
+    ranked = engine.ask(document, "Where was Marie Curie born?", Choices(ranked=True))
     assert in_order.windows == ranked.windows > 1
     assert [(a.start, a.end) for a in in_order.answers] == [(a.start, a.end) for a in ranked.answers]
     assert [a.logit for a in in_order.answers] == pytest.approx([a.logit for a in ranked.answers], abs=1e-5)

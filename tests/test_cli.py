@@ -172,7 +172,7 @@ def _write(path: Path, data: bytes) -> Path:
 def test_readable_output_shows_percentages_as_the_window_does():
     from reading_assistant.core.decoding import Answer
     from reading_assistant.core.documents import Document
-    from reading_assistant.core.engine import Prediction
+    from reading_assistant.core.reading import Prediction
 
     document = Document(text="Curie was born in Warsaw.", name="curie.txt", format="text")
     guess = Answer("Warsaw", 18, 24, 0.003, 1.0)
@@ -187,7 +187,7 @@ def test_an_answer_across_a_wrapped_line_is_printed_on_one_line():
     """A hard-wrapped text file (GPL-3 and most plain-text books) has line breaks inside answers."""
     from reading_assistant.core.decoding import Answer
     from reading_assistant.core.documents import Document
-    from reading_assistant.core.engine import Prediction
+    from reading_assistant.core.reading import Prediction
 
     text = "Modified versions must be marked as\nchanged, so that problems are not attributed to others."
     document = Document(text=text, name="gpl.txt", format="text")

@@ -7,86 +7,27 @@ milliseconds without a model; tests/test_gui.py drives the real window on the re
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from pathlib import Path
-from types import SimpleNamespace
+from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import QThreadPool
 
-from reading_assistant.core.decoding import Answer
-from reading_assistant.core.engine import PARTIAL_WINDOWS, Prediction
-from reading_assistant.core.errors import Cancelled, ModelError
+from reading_assistant.core.engine import PARTIAL_WINDOWS
+from reading_assistant.core.errors import ModelError
 from reading_assistant.core.options import EARLY_WINDOWS
+from reading_assistant.core.reading import Prediction, ReadingEngine
 from reading_assistant.gui.controller import (
     NO_MODEL,
+    SETTINGS_APPLY_NEXT,
     WAITING_FOR_MODEL,
     ReadingController,
     settled_without_answer,
 )
-from reading_assistant.gui.settings import Store
+from reading_assistant.gui.settings import EngineSettings, Store
 from reading_assistant.gui.words import plural, sentence, share, share_read
+from tests.fakes import WINDOWS, FakeEngine, answer, no_answer, prediction
 
 TEXT = "Marie Curie was born in Warsaw.\r\nShe moved to Paris in 1891."
-WINDOWS = 24
-
-
-def answer(text: str, word: str, score: float = 0.9) -> Answer:
-    start = text.index(word)
-    return Answer(word, start, start + len(word), score, 5.0)
-
-
-def prediction(text: str, question: str, windows: int, total: int = WINDOWS) -> Prediction:
-    return Prediction(question, [answer(text, "Warsaw")], 0.05, -4.0, True, windows, 0.01, total, 300)
-
-
-def no_answer(text: str, question: str, windows: int, total: int) -> Prediction:
-    return Prediction(question, [answer(text, "Paris", 0.004)], 0.97, 3.0, False, windows, 0.01, total, 300)
-
-
-class FakeEngine:
-    """Reads ``windows`` windows; with ``paced`` each window waits for the test to release it.
-
-    ``answers(text, question, windows_read, total)`` makes each prediction (default: "Warsaw").
-    """
-
-    name = "fake-model"
-    device_name = "CPU"
-    warnings: tuple[str, ...] = ()
-    folder = SimpleNamespace(path=Path("fake-model"))
-
-    def __init__(self, paced: bool = False, windows: int = WINDOWS, answers: Callable | None = None) -> None:
-        self.paced = paced
-        self.total = windows
-        self.answers = answers or (lambda text, question, done, total: prediction(text, question, done, total))
-        self.windows = threading.Semaphore(0)
-        self.prepared: list[str] = []
-        self.read_windows: list[int] = []  # windows read by each ask that ended
-
-    def release(self, count: int) -> None:
-        for _ in range(count):
-            self.windows.release()
-
-    def prepare(self, text: str, should_stop=None) -> None:
-        self.prepared.append(text)
-
-    def reading_plan(self, text: str, question: str) -> list[tuple[int, int]]:
-        """The API the window asks of the engine: each window's span, in reading order (here: backwards)."""
-        step = max(1, len(text) // self.total)
-        return [(i * step, min(len(text), i * step + step)) for i in reversed(range(self.total))]
-
-    def ask(self, document, question, options=None, on_progress=None, should_stop=None, on_partial=None):
-        for done in range(1, self.total + 1):
-            if self.paced and not self.windows.acquire(timeout=10):
-                raise AssertionError("the test never released this window")
-            if should_stop is not None and should_stop():
-                self.read_windows.append(done - 1)
-                raise Cancelled("stopped")
-            on_progress(done, self.total)
-            if done % PARTIAL_WINDOWS == 0 and done < self.total:
-                on_partial(self.answers(document, question, done, self.total))
-        self.read_windows.append(self.total)
-        return self.answers(document, question, self.total, self.total)
 
 
 class Recorder:
@@ -170,7 +111,7 @@ def test_a_question_is_read_and_answered_once_with_one_state(qtbot, store):
     assert len(states) == 5
     assert engine.prepared == [controller.document.text]
     # What the read map shows: the plan once, then progress.
-    assert recorder.of("reading_plan_changed") == [(engine.reading_plan(controller.document.text, ""),)]
+    assert recorder.of("reading_plan_changed") == [(engine.plan(controller.document.text),)]
     assert recorder.of("progress_changed")[-1] == (WINDOWS, WINDOWS)
     assert controller.windows_read == WINDOWS and not controller.can_read_rest
 
@@ -349,6 +290,59 @@ def test_a_file_opened_with_a_question_is_asked_and_remembered(qtbot, store, tmp
     assert controller.prediction.answers[0].text == "Warsaw"
     assert controller.document_path == path
     assert recorder.states()[-1].endswith("the whole document read.")
+
+
+def test_the_fake_engine_is_a_reading_engine_as_the_real_one_is(tiny_bert):
+    from reading_assistant.core.engine import open_engine
+
+    assert isinstance(FakeEngine(), ReadingEngine)
+    assert isinstance(open_engine(tiny_bert, device="cpu"), ReadingEngine)
+
+
+def test_reading_settings_apply_to_the_next_read_and_never_reload_the_model(qtbot, store):
+    opened = []
+    engine = FakeEngine()
+
+    def opener(settings):
+        opened.append(settings)
+        return engine
+
+    controller, recorder, _ = make(qtbot, store, engine, opener)
+    controller.open_text(TEXT, "Pasted text")
+    controller.ask("Where was Curie born?")
+    finish(qtbot, controller)
+    first = engine.choices[-1]
+    assert (first.ranked, first.max_windows, first.top_k, first.doc_stride) == (True, 0, 5, None)
+    settings = replace(controller.settings, top_k=3, doc_stride=64, max_answer_len=12)
+    controller.apply_settings(settings)
+    assert recorder.statuses()[-1] == SETTINGS_APPLY_NEXT
+    assert controller.engine is engine and len(opened) == 1  # no reload
+    assert engine.prepared == [controller.document.text]  # nor a second tokenization
+    assert controller.prediction is not None  # the answers shown stay
+    assert Store(store.path).engine_settings() == settings
+    controller.ask("Where was Curie born?")
+    finish(qtbot, controller)
+    read = engine.choices[-1]
+    assert (read.ranked, read.max_windows, read.top_k, read.doc_stride, read.max_answer_len) == (True, 0, 3, 64, 12)
+
+    controller.apply_settings(replace(settings, device="cpu"))  # another device: the model loads again
+    qtbot.waitUntil(lambda: controller.engine is not None and len(opened) == 2, timeout=5000)
+    assert opened[-1].device == "cpu"
+
+
+def test_stored_settings_say_none_for_the_models_own_and_survive_a_damaged_file(store):
+    assert Store(store.path).engine_settings() == EngineSettings()
+    store.save_engine_settings(EngineSettings(top_k=7, doc_stride=96))
+    again = Store(store.path).engine_settings()
+    assert (again.top_k, again.doc_stride, again.max_answer_len) == (7, 96, None)
+    # Files written before None was stored said 0; a hand-edited one may say anything.
+    store._qsettings.setValue("engine/doc_stride", 0)
+    store._qsettings.setValue("engine/max_answer_len", "lots")
+    store._qsettings.setValue("engine/top_k", 100_000)
+    store._qsettings.setValue("engine/device", "quantum")
+    store._qsettings.sync()
+    damaged = Store(store.path).engine_settings()
+    assert damaged == EngineSettings(top_k=5, doc_stride=None, max_answer_len=None, device="auto")
 
 
 def test_questions_are_kept_across_restarts(qtbot, store):

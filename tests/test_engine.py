@@ -36,7 +36,7 @@ def check_prediction(prediction, text: str) -> None:
 @pytest.mark.parametrize("fixture", ["tiny_bert", "tiny_bert_fixed", "tiny_distilbert"])
 def test_every_signature_answers(fixture, request):
     engine = open_engine(request.getfixturevalue(fixture), device="cpu")
-    prediction = engine.ask(DOCUMENT, QUESTION, engine.options_with(top_k=5))
+    prediction = engine.ask(DOCUMENT, QUESTION, Choices(top_k=5))
     check_prediction(prediction, DOCUMENT)
     assert prediction.windows > 1
     assert engine.device_name == "CPU"
@@ -51,16 +51,16 @@ def test_signature_is_read_from_the_model(tiny_bert_fixed, tiny_distilbert):
 
 def test_fixed_shape_export_gives_the_same_answers(tiny_bert, tiny_bert_fixed):
     dynamic_engine, fixed_engine = open_engine(tiny_bert), open_engine(tiny_bert_fixed)
-    dynamic = dynamic_engine.ask(DOCUMENT, QUESTION, dynamic_engine.options_with(top_k=5, batch_size=8))
-    fixed = fixed_engine.ask(DOCUMENT, QUESTION, fixed_engine.options_with(top_k=5))
+    dynamic = dynamic_engine.ask(DOCUMENT, QUESTION, Choices(top_k=5, batch_size=8))
+    fixed = fixed_engine.ask(DOCUMENT, QUESTION, Choices(top_k=5))
     assert [(a.start, a.end) for a in dynamic.answers] == [(a.start, a.end) for a in fixed.answers]
     np.testing.assert_allclose([a.score for a in dynamic.answers], [a.score for a in fixed.answers], atol=1e-4)
 
 
 def test_batch_size_does_not_change_answers(tiny_bert):
     engine = open_engine(tiny_bert)
-    one = engine.ask(DOCUMENT, QUESTION, engine.options_with(batch_size=1))
-    eight = engine.ask(DOCUMENT, QUESTION, engine.options_with(batch_size=8))
+    one = engine.ask(DOCUMENT, QUESTION, Choices(batch_size=1))
+    eight = engine.ask(DOCUMENT, QUESTION, Choices(batch_size=8))
     assert [(a.start, a.end) for a in one.answers] == [(a.start, a.end) for a in eight.answers]
     np.testing.assert_allclose([a.score for a in one.answers], [a.score for a in eight.answers], atol=1e-5)
 
@@ -75,23 +75,35 @@ def test_ask_many_matches_ask(tiny_bert):
         assert [(a.start, a.end) for a in prediction.answers] == [(a.start, a.end) for a in single.answers]
 
 
-def test_window_settings_are_configurable(tiny_bert):
-    small = open_engine(tiny_bert, choices=Choices(seq_len=64, query_len=16, doc_stride=32))
-    large = open_engine(tiny_bert)
-    assert small.ask(DOCUMENT, QUESTION).windows > large.ask(DOCUMENT, QUESTION).windows
+SMALL_WINDOWS = Choices(seq_len=64, query_len=16, doc_stride=32)
+
+
+def test_window_settings_are_choices_of_each_read_on_the_same_tokens(tiny_bert):
+    engine = open_engine(tiny_bert)
+    large = engine.ask(DOCUMENT, QUESTION)
+    tokens = engine.tokenize_document(DOCUMENT)
+    small = engine.ask(DOCUMENT, QUESTION, SMALL_WINDOWS)
+    assert small.windows > large.windows
+    assert engine.tokenize_document(DOCUMENT) is tokens  # tokenized once, whatever the windows
+    assert engine.resolve(SMALL_WINDOWS).windows == WindowSettings(64, 16, 32)
+    assert engine.resolve().windows == WindowSettings(384, 64, 128)  # the model's own, still
+    with pytest.raises(InputError, match="doc_stride from the test must be between"):
+        engine.ask(DOCUMENT, QUESTION, Choices(doc_stride=0), source="the test")
 
 
 def test_progress_is_reported_and_cancel_stops_between_batches(tiny_bert):
-    engine = open_engine(tiny_bert, choices=Choices(seq_len=64, query_len=16, doc_stride=32))
+    engine = open_engine(tiny_bert)
     seen: list[tuple[int, int]] = []
-    engine.ask(DOCUMENT, QUESTION, engine.options_with(batch_size=2), on_progress=lambda d, t: seen.append((d, t)))
+    engine.ask(
+        DOCUMENT, QUESTION, Choices(batch_size=2).over(SMALL_WINDOWS), on_progress=lambda d, t: seen.append((d, t))
+    )
     assert seen[-1][0] == seen[-1][1] and [d for d, _ in seen] == sorted(d for d, _ in seen)
     batches: list[int] = []
     with pytest.raises(Cancelled):
         engine.ask(
             DOCUMENT,
             QUESTION,
-            engine.options_with(batch_size=2),
+            Choices(batch_size=2).over(SMALL_WINDOWS),
             on_progress=lambda d, t: batches.append(d),
             should_stop=lambda: len(batches) >= 1,
         )
@@ -173,8 +185,8 @@ def test_model_config_is_used(tiny_bert, tmp_path):
     )
     engine = open_engine(Path(folder))
     assert engine.name == "tiny"
-    assert engine.settings == WindowSettings(128, 16, 64)
-    assert engine.options.batch_size == 1
+    assert engine.resolve().windows == WindowSettings(128, 16, 64)
+    assert engine.resolve().batch_size == 1
     assert engine.ask(DOCUMENT, QUESTION).has_answer
 
 

@@ -332,15 +332,17 @@ def test_thoroughness_is_the_models_own_stride_unless_the_reader_moves_it(qtbot,
     assert labels["&Model (name or folder):"] is dialog.model_dir  # Alt+M reaches the model box
     assert labels["&Thoroughness:"] is dialog.thoroughness
     assert dialog.model_status.text() == "✓ minilm-squad-int8 is ready to use."
-    assert dialog.result_settings().doc_stride == 0
+    assert dialog.result_settings().doc_stride is None
     assert dialog.thoroughness_note.text() == "<b>Standard</b>: passages overlap as the model expects; the usual time."
     own = json.loads((model_dir / "reading_assistant.json").read_text())["doc_stride"]
-    assert open_engine_for(replace(dialog.result_settings(), model_dir=str(model_dir))).settings.doc_stride == own
+    engine = open_engine_for(replace(dialog.result_settings(), model_dir=str(model_dir)))
+    assert engine.resolve(dialog.result_settings().choices()).windows.doc_stride == own
     dialog.thoroughness.setFocus()
     qtbot.keyClick(dialog.thoroughness, Qt.Key.Key_Right)  # one step more careful: half the stride
     assert "twice the time" in dialog.thoroughness_note.text()
     assert dialog.result_settings().doc_stride == own // 2
-    assert open_engine_for(replace(dialog.result_settings(), model_dir=str(model_dir))).settings.doc_stride == own // 2
+    engine = open_engine_for(replace(dialog.result_settings(), model_dir=str(model_dir)))
+    assert engine.resolve(dialog.result_settings().choices()).windows.doc_stride == own // 2
     qtbot.keyClick(dialog.thoroughness, Qt.Key.Key_Home)
     assert "as fast" in dialog.thoroughness_note.text() and dialog.result_settings().doc_stride > own
     assert dialog.answer_length.currentText().startswith("Standard")

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -168,6 +169,29 @@ def test_the_read_map_shows_what_was_read(qtbot, window, tmp_path):
     assert window.progress.format() == "Reading the most relevant parts of the document first…"
 
 
+def test_a_settings_change_on_an_open_book_neither_reloads_the_model_nor_tokenizes_again(qtbot, window, tmp_path):
+    open_document(qtbot, window, write(tmp_path, "long.txt", LONG))
+    ask(qtbot, window, "Where was Curie born?")
+    wait_for_answers(qtbot, window)
+    engine, before = window.engine, window.prediction
+    tokens = engine.tokenize_document(window.document.text)
+    tokenized = []
+    engine.tokenizer.tokenize = lambda *args, _tokenize=engine.tokenizer.tokenize, **kwargs: (
+        tokenized.append(len(args[0])) or _tokenize(*args, **kwargs)
+    )
+    own = engine.config.doc_stride
+    window.controller.apply_settings(replace(window.controller.settings, doc_stride=own // 2, top_k=2))
+    assert window.engine is engine and window.model_label.full_text().startswith("Model: ")  # not reloading
+    ask(qtbot, window, "Where was Curie born?")
+    wait_for_answers(qtbot, window)
+    assert window.engine is engine
+    assert engine.tokenize_document(window.document.text) is tokens
+    assert tokenized == [len("Where was Curie born?")]  # only the question, never the book again
+    assert window.prediction.total_windows > before.total_windows  # more careful: more windows
+    assert len(window.prediction.answers) <= 2 < len(before.answers)
+    window.pool.waitForDone(30000)
+
+
 def test_a_settled_no_answer_stops_early_and_read_the_rest_reads_on(qtbot, tmp_path, model_dir):
     store = strict_model_store(tmp_path, model_dir)
     window = MainWindow(store=store, pool=QThreadPool())
@@ -257,7 +281,7 @@ def test_copy_and_export_answers(qtbot, window, tmp_path, monkeypatch):
 def test_export_formats_carry_question_document_location_and_confidence(tmp_path):
     from reading_assistant.core.decoding import Answer
     from reading_assistant.core.documents import Document
-    from reading_assistant.core.engine import Prediction
+    from reading_assistant.core.reading import Prediction
 
     document = Document("Curie was born in Warsaw.", "curie.txt", "text")
     prediction = Prediction("Where?", [Answer("Warsaw", 18, 24, 0.91, 3.0)], 0.02, -3.0, True, 1, 0.1, 1, 300)
@@ -274,7 +298,7 @@ def test_export_formats_carry_question_document_location_and_confidence(tmp_path
 def test_an_answer_across_a_wrapped_line_is_exported_on_one_line_with_its_exact_text_kept(tmp_path):
     from reading_assistant.core.decoding import Answer
     from reading_assistant.core.documents import Document
-    from reading_assistant.core.engine import Prediction
+    from reading_assistant.core.reading import Prediction
 
     text = "Modified versions must be marked as\nchanged, so that problems are not attributed to others."
     document = Document(text, "gpl.txt", "text")

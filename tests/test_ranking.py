@@ -17,6 +17,7 @@ from reading_assistant.core.errors import Cancelled
 from reading_assistant.core.options import Choices
 from reading_assistant.core.paths import bundled_model_dir
 from reading_assistant.core.ranking import RELEVANCE_WEIGHT, TermIndex, bm25_scores, reading_order, relevance_priors
+from reading_assistant.core.reading import Answers, Planned
 from reading_assistant.core.windows import TextTokenizer, TokenizedText, WindowPlan, WindowSettings
 from reading_assistant.evaluation.bench import article_text
 from reading_assistant.evaluation.squad import load_squad
@@ -70,46 +71,54 @@ def test_a_confident_distractor_elsewhere_in_the_book_does_not_outvote_the_match
     question = "What has a negative influence over the US economy?"
     right = "embargo"
     engine = open_engine(bundled_model_dir(), device="cpu")
-    fused = engine.ask(book, question, engine.options_with(batch_size=32))
-    logits_only = engine.ask(book, question, engine.options_with(batch_size=32, relevance_weight=0.0))
-    assert engine.options.relevance_weight == RELEVANCE_WEIGHT > 0
+    fused = engine.ask(book, question, Choices(batch_size=32))
+    logits_only = engine.ask(book, question, Choices(batch_size=32, relevance_weight=0.0))
+    assert engine.resolve().relevance_weight == RELEVANCE_WEIGHT > 0
     assert right in fused.answers[0].text
     assert right not in logits_only.answers[0].text
 
 
+SMALL_WINDOWS = Choices(seq_len=64, query_len=16, doc_stride=32)
+
+
 def test_ranked_reading_matches_reading_in_order(tiny_bert):
-    engine = open_engine(tiny_bert, choices=Choices(seq_len=64, query_len=16, doc_stride=32))
+    engine = open_engine(tiny_bert)
     text = FILLER * 2 + NEEDLE + FILLER * 2
-    in_order = engine.ask(text, "What did Marie Curie research?", engine.options)
-    ranked = engine.ask(text, "What did Marie Curie research?", engine.options_with(ranked=True))
+    in_order = engine.ask(text, "What did Marie Curie research?", SMALL_WINDOWS)
+    ranked = engine.ask(text, "What did Marie Curie research?", Choices(ranked=True).over(SMALL_WINDOWS))
     assert ranked.windows == in_order.windows
     assert [(a.start, a.end) for a in ranked.answers] == [(a.start, a.end) for a in in_order.answers]
     np.testing.assert_allclose([a.score for a in ranked.answers], [a.score for a in in_order.answers], atol=1e-5)
 
 
 def test_early_answer_mode_reads_only_the_best_windows_and_streams(tiny_bert):
-    engine = open_engine(tiny_bert, choices=Choices(seq_len=64, query_len=16, doc_stride=32))
+    engine = open_engine(tiny_bert)
     text = FILLER * 8 + NEEDLE + FILLER * 8
-    partials = []
-    options = engine.options_with(ranked=True, max_windows=20, batch_size=3)
-    prediction = engine.ask(text, "What did Marie Curie research?", options, on_partial=partials.append)
-    assert prediction.windows == 20
+    choices = Choices(ranked=True, max_windows=20, batch_size=3).over(SMALL_WINDOWS)
+    events = list(engine.read([(text, "What did Marie Curie research?")], choices))
+    (planned,) = [e for e in events if isinstance(e, Planned)]
+    answers = [e for e in events if isinstance(e, Answers)]
+    partials, final = [e.prediction for e in answers if not e.final], answers[-1]
+    assert events[0] is planned and len(planned.spans) == 20 and planned.total_windows > 20
+    assert final.final and final.prediction.windows == 20
     assert [p.windows for p in partials] == [9, 18]  # the first batches past 8 and 16 windows
     assert all(p.answers for p in partials)
 
 
 def test_stopping_a_ranked_read_keeps_the_partial_answers(tiny_bert):
-    engine = open_engine(tiny_bert, choices=Choices(seq_len=64, query_len=16, doc_stride=32))
+    engine = open_engine(tiny_bert)
     partials = []
-    with pytest.raises(Cancelled):
-        engine.ask(
-            FILLER * 12,
-            "Where is the fox?",
-            engine.options_with(ranked=True, batch_size=2),
-            on_partial=partials.append,
-            should_stop=lambda: len(partials) >= 2,
-        )
+    events = engine.read([(FILLER * 12, "Where is the fox?")], Choices(ranked=True, batch_size=2).over(SMALL_WINDOWS))
+    for event in events:
+        if isinstance(event, Answers):
+            assert not event.final
+            partials.append(event.prediction)
+            if len(partials) == 2:
+                break  # the reader stops: the read goes no further
+    events.close()
     assert len(partials) == 2 and partials[-1].answers
+    with pytest.raises(Cancelled):
+        engine.ask(FILLER * 12, "Where is the fox?", SMALL_WINDOWS, should_stop=lambda: True)
 
 
 def test_the_term_index_is_cached_with_the_document(tiny_bert):

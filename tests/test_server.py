@@ -233,15 +233,15 @@ def test_serve_without_the_extra_names_it(server):
 
 def test_another_host_is_warned_about_and_a_busy_port_is_one_line(server, tiny_bert):
     from reading_assistant import server as serving
-    from reading_assistant.core.engine import open_engine
+    from reading_assistant.api import open_reader
 
-    engine = open_engine(Path(tiny_bert), "cpu")
+    reader = open_reader(Path(tiny_bert), "cpu")
     said: list[str] = []
     with pytest.raises(InputError, match=r"cannot listen on 192\.0\.2\.1"):  # TEST-NET: never this machine's
-        serving.serve(engine, host="192.0.2.1", port=free_port(), say=said.append)
+        serving.serve(reader, host="192.0.2.1", port=free_port(), say=said.append)
     assert said and said[0].startswith("warning: listening on 192.0.2.1")
     port = server["base"].rsplit(":", 1)[1]
     with pytest.raises(InputError, match=rf"cannot listen on 127\.0\.0\.1:{port}"):
-        serving.serve(engine, port=int(port), say=said.append)
+        serving.serve(reader, port=int(port), say=said.append)
     assert serving.is_loopback("127.0.0.1") and serving.is_loopback("::1") and serving.is_loopback("localhost")
     assert not serving.is_loopback("0.0.0.0") and not serving.is_loopback("example.com")

@@ -67,10 +67,10 @@ def test_collectors_are_matched_to_their_questions(tiny_bert):
     from reading_assistant.evaluation.evaluate import N_BEST
     from reading_assistant.training.calibrate import read_with_collectors
 
-    engine = open_engine(tiny_bert, device="cpu", choices=Choices(top_k=N_BEST))
+    engine = open_engine(tiny_bert, device="cpu")
     long_text = " ".join(f"Sentence {i} tells of the river and the castle." for i in range(80))
     pairs = [(long_text, "Where is the river?"), ("The castle is old.", "How old?"), (long_text[:300], "Who?")]
-    predictions = engine.ask_many(pairs, engine.options_with(top_k=N_BEST))
+    predictions = engine.ask_many(pairs, Choices(top_k=N_BEST))
     kept = read_with_collectors(engine, pairs)
     for (text, _), prediction, (collector, null_odds) in zip(pairs, predictions, kept, strict=True):
         config = engine.config

@@ -137,7 +137,7 @@ def test_running_out_of_memory_says_so_and_the_window_keeps_working(qtbot, windo
     elif where == "preparing":
         monkeypatch.setattr(window.engine, "prepare", out_of_memory)
     else:
-        monkeypatch.setattr(window.engine, "ask", out_of_memory)
+        monkeypatch.setattr(window.engine, "read", out_of_memory)
     window.open_file(curie, question="Where was Curie born?")
     box = error_dialog(qtbot, window)
     assert "ran out of memory" in box.text() and box.text() == OUT_OF_MEMORY
@@ -295,8 +295,8 @@ def big_scenarios(folder: Path) -> dict:
 
     from reading_assistant.core.decoding import Answer
     from reading_assistant.core.documents import Document, Section
-    from reading_assistant.core.engine import Prediction
     from reading_assistant.core.paths import bundled_model_dir
+    from reading_assistant.core.reading import Prediction
     from reading_assistant.gui.settings import EngineSettings, Store
 
     _app = QApplication([])  # kept alive while the window runs
@@ -373,8 +373,8 @@ def big_scenarios(folder: Path) -> dict:
     prediction = Prediction("Who?", answers, 0.01, -4.0, True, 24, 0.1, 90_000, 300)
     controller = window.controller
     with GapMeter() as meter:
-        controller.question = "Who?"
-        controller.prediction = prediction
+        controller.current.question = "Who?"
+        controller.current.prediction = prediction
         controller.question_started.emit("Who?")
         controller.answers_changed.emit(prediction)
         controller.selection_changed.emit(0, True)

@@ -83,6 +83,7 @@ class Answer:
     end: int
     score: float  # probability in [0, 1]
     logit: float
+    document: str = ""  # the id of the Document it was read from ("" for bare text)
 
 
 @dataclass
@@ -146,7 +147,13 @@ class SpanCollector:
             self.spans = dict(best)
 
     def result(
-        self, text: str, top_k: int, temperature: float = 1.0, null_threshold: float = 0.0, null_scale: float = 1.0
+        self,
+        text: str,
+        top_k: int,
+        temperature: float = 1.0,
+        null_threshold: float = 0.0,
+        null_scale: float = 1.0,
+        document: str = "",
     ) -> tuple[list[Answer], float, float]:
         """(distinct answers, probability of no answer, null odds).
 
@@ -158,7 +165,7 @@ class SpanCollector:
         its share counted for the one shown, so no two answers share a character or read alike and
         lower entries are other answers from other passages. One ``temperature`` over the merged
         answers then calibrates them. The probabilities sum to at most 1 and the answers are listed
-        by them, best first.
+        by them, best first; each names ``document``, the id of the Document they were read from.
 
         Merging before the temperature matters: a flat softmax over single spans (the temperature
         calibration asks for) lets a long answer's many overlapping variants add up past a better
@@ -179,7 +186,14 @@ class SpanCollector:
             # Shown without loose punctuation (a full stop, a lone bracket or quote); variants were merged by words.
             shown_start, shown_end = _without_loose_punctuation(text, start, end) or (start, end)
             answers.append(
-                Answer(text[shown_start:shown_end], shown_start, shown_end, float(probability), logit_of[(start, end)])
+                Answer(
+                    text[shown_start:shown_end],
+                    shown_start,
+                    shown_end,
+                    float(probability),
+                    logit_of[(start, end)],
+                    document,
+                )
             )
         return answers, no_answer, null_odds
 

@@ -1,9 +1,13 @@
-"""The question-answering engine: one object serves the GUI, the command line and evaluation.
+"""The question-answering engine: one object serves the window, the command line, the API, the server
+and evaluation.
 
 Like the Hugging Face pipeline it has three stages: preprocess (tokens and windows), forward
-(batches through onnxruntime) and postprocess (spans and confidences). They run inside one reading
-loop, ``QAEngine.read``, which every caller consumes; ``open_engine`` is the one way to get an
-engine.
+(batches through onnxruntime) and postprocess (spans and confidences), and, like the pipeline's
+per-call parameters, everything about how a question is read (``Choices``) is an argument of each
+read, resolved against the model's own settings: the engine holds only the model, its tokenizer
+and the documents it has tokenized. The stages run inside one reading loop, ``QAEngine.read``,
+which yields the events of ``core.reading`` and which every caller consumes; ``open_engine`` is
+the one way to get an engine.
 """
 
 from __future__ import annotations
@@ -12,117 +16,64 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from .decoding import Answer, SpanCollector
+from .decoding import SpanCollector
+from .documents import Document
 from .errors import Cancelled, InputError
 from .model_folder import ModelFolder
-from .options import AskOptions, Choices, ModelConfig, adjust, resolve
+from .options import MODELS_OWN, Choices, ModelConfig, ReadOptions, resolve
 from .paths import bundled_model_dir
 from .ranking import TermIndex, bm25_scores, reading_order, relevance_priors
-from .runtime import OnnxQAModel
-from .windows import (
-    TextTokenizer,
-    TokenizedText,
-    WindowPlan,
-    WindowSettings,
-    without_surrogates,
+from .reading import (
+    Answers,
+    DocumentInput,
+    Planned,
+    Prediction,
+    Progress,
+    ProgressCallback,
+    ReadEvent,
+    StopCheck,
 )
+from .runtime import OnnxQAModel
+from .windows import TextTokenizer, TokenizedText, WindowPlan, without_surrogates
 
 DOCUMENT_CACHE_SIZE = 4
 # Best-so-far answers are streamed every this many windows, whatever the batch size: often enough
 # to feel live, rarely enough not to redraw a book at every window.
 PARTIAL_WINDOWS = 8
-ProgressCallback = Callable[[int, int], None]
-StopCheck = Callable[[], bool]
-PartialCallback = Callable[["Prediction"], None]
-Document = str | TokenizedText
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Prediction:
-    question: str
-    answers: list[Answer]
-    no_answer_score: float
-    null_odds: float  # no-answer logit minus the best span's logit
-    has_answer: bool  # null odds at or below the model's threshold
-    windows: int  # windows read for these answers
-    seconds: float
-    total_windows: int = 0  # windows the whole document makes for this question
-    window_tokens: int = 0  # document tokens each of those windows holds
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Windows read so far, over every question of the read."""
-
-    done: int
-    total: int
-
-
-@dataclass(frozen=True)
-class Answers:
-    """Answers to question ``index`` of the read: best so far, or ``final``."""
-
-    index: int
-    prediction: Prediction
-    final: bool
-
-
-ReadEvent = Progress | Answers
-
-
-def open_engine(
-    model: Path | None = None,
-    device: str = "auto",
-    choices: Choices | None = None,
-    threads: int | None = None,
-    source: str = "the settings",
-) -> QAEngine:
-    """An engine on a model folder (default: the bundled model), with the user's choices over the
-    model's own; ``source`` names where the choices came from in an error message."""
-    folder = ModelFolder.open(bundled_model_dir() if model is None else model)
-    settings, options = resolve(folder.config, choices or Choices(), source)
-    return QAEngine(folder, device, settings, options, threads)
+def open_engine(model: Path | None = None, device: str = "auto", threads: int | None = None) -> QAEngine:
+    """An engine on a model folder (default: the bundled model), running on ``device``."""
+    return QAEngine(ModelFolder.open(bundled_model_dir() if model is None else model), device, threads)
 
 
 class QAEngine:
-    def __init__(
-        self,
-        folder: ModelFolder,
-        device: str,
-        settings: WindowSettings,
-        options: AskOptions,
-        threads: int | None = None,
-    ) -> None:
+    def __init__(self, folder: ModelFolder, device: str, threads: int | None = None) -> None:
         started = time.perf_counter()
         self.folder = folder
         self.config: ModelConfig = folder.config
-        self.settings = settings
-        self.options = options
         self.tokenizer = TextTokenizer.from_file(folder.tokenizer_path)
-        # A reader asks several questions about one document: tokenize and index it once.
+        # A reader asks several questions about one document: tokenize and index it once, whatever
+        # each question's window settings.
         self._documents: OrderedDict[str, TokenizedText] = OrderedDict()
         self._indexes: dict[int, TermIndex] = {}
         self._tokenizing: dict[str, threading.Event] = {}
         # The window may start a new question while the old one finishes its batch.
         self._cache_lock = threading.Lock()
         self.model = OnnxQAModel(folder.onnx_path, device=device, threads=threads)
-        fixed = self.model.signature.fixed_length
-        if fixed is not None and fixed != self.settings.seq_len:
-            # A model exported for one length (OpenVINO's 1x384) takes exactly that many tokens.
-            self.settings = replace(self.settings, seq_len=fixed)
         log.info(
             "model %s (%s) on %s, %s, loaded in %.2f s",
             self.name,
             folder.onnx_path,
             self.device_name,
-            self.settings,
+            self.resolve().windows,
             time.perf_counter() - started,
         )
 
@@ -135,13 +86,17 @@ class QAEngine:
         return self.model.device_name
 
     @property
+    def model_dir(self) -> Path:
+        return self.folder.path
+
+    @property
     def warnings(self) -> list[str]:
         """What the reader should know about how the model runs (a GPU that fell back to the CPU)."""
         return self.model.warnings
 
-    def options_with(self, **changes: object) -> AskOptions:
-        """This engine's options with some values changed, each checked as the resolver checks it."""
-        return adjust(self.options, **changes)
+    def resolve(self, choices: Choices = MODELS_OWN, source: str = "the settings") -> ReadOptions:
+        """How a read with these choices goes on this model: each choice made, else the model's own."""
+        return resolve(self.config, choices, source, self.model.signature.fixed_length)
 
     # -- preprocess ---------------------------------------------------------------------------
 
@@ -195,7 +150,7 @@ class QAEngine:
                     self._indexes[id(tokens)] = index
         return index
 
-    def _plan(self, document: TokenizedText, question: str) -> WindowPlan:
+    def _plan(self, document: TokenizedText, question: str, options: ReadOptions) -> WindowPlan:
         question = question.strip()
         if not question:
             raise InputError("the question is empty")
@@ -204,7 +159,7 @@ class QAEngine:
             raise InputError("the question has no words the model can read")
         if len(document) == 0:
             raise InputError("the document has no words the model can read")
-        return WindowPlan.build(document, question_tokens, self.tokenizer.template, self.settings)
+        return WindowPlan.build(document, question_tokens, self.tokenizer.template, options.windows)
 
     # -- forward ------------------------------------------------------------------------------
 
@@ -228,10 +183,12 @@ class QAEngine:
 
     # -- postprocess --------------------------------------------------------------------------
 
-    def _postprocess(self, question: str, text: str, collector: SpanCollector, top_k: int) -> Prediction:
+    def _postprocess(
+        self, question: str, text: str, collector: SpanCollector, top_k: int, document: str = ""
+    ) -> Prediction:
         config = self.config
         answers, no_answer, null_odds = collector.result(
-            text, top_k, config.temperature, config.null_threshold, config.null_scale
+            text, top_k, config.temperature, config.null_threshold, config.null_scale, document
         )
         return Prediction(
             question=question,
@@ -245,37 +202,50 @@ class QAEngine:
 
     # -- the reading loop ---------------------------------------------------------------------
 
-    def read(self, questions: Sequence[tuple[Document, str]], options: AskOptions | None = None) -> Iterator[ReadEvent]:
+    def read(
+        self,
+        questions: Sequence[tuple[DocumentInput, str]],
+        choices: Choices = MODELS_OWN,
+        source: str = "the settings",
+    ) -> Iterator[ReadEvent]:
         """Read documents for their questions, reporting as it goes; stops when the consumer stops.
 
-        After every batch it yields ``Progress``; a question's settled answers follow as ``Answers``
-        once its last window is read. A single question is read in its own order (ranked: the
-        windows most relevant to it first, up to ``max_windows``) and streams its best answers so far
-        every ``PARTIAL_WINDOWS`` windows; many questions have their windows packed into batches of
-        similar length, so little of each batch is padding.
+        ``choices`` say how (None: the model's own), checked before anything is read. Each question's
+        ``Planned`` comes first; after every batch it yields ``Progress``; a question's settled
+        answers follow as ``Answers`` once its last window is read. A single question is read in
+        its own order (ranked: the windows most relevant to it first, up to ``max_windows``) and
+        streams its best answers so far every ``PARTIAL_WINDOWS`` windows; many questions have
+        their windows packed into batches of similar length, so little of each batch is padding.
         """
         started = time.perf_counter()
-        options = options or self.options
+        options = self.resolve(choices, source)
         # A lone surrogate cannot be tokenized or printed: U+FFFD keeps every offset where it was.
         questions = [(document, without_surrogates(question)) for document, question in questions]
-        tokens = [
-            document if isinstance(document, TokenizedText) else self.tokenize_document(document)
-            for document, _ in questions
-        ]
-        plans = [self._plan(t, question) for t, (_, question) in zip(tokens, questions, strict=True)]
+        tokens = [self._tokens(document) for document, _ in questions]
+        names = [document.id if isinstance(document, Document) else "" for document, _ in questions]
+        plans = [self._plan(t, question, options) for t, (_, question) in zip(tokens, questions, strict=True)]
         # Several questions often share a document: index each document once.
         indexes = {id(t): self._term_index(t) for t in tokens}
-        priors, work = [], []
-        for n, (t, plan) in enumerate(zip(tokens, plans, strict=True)):
+        priors, orders = [], []
+        for t, plan in zip(tokens, plans, strict=True):
             relevance = bm25_scores(indexes[id(t)], plan)
             priors.append(relevance_priors(relevance, options.relevance_weight))
-            work.extend((n, i) for i in _windows_to_read(relevance, options))
+            orders.append(_windows_to_read(relevance, options))
+        work = [(n, i) for n, order in enumerate(orders) for i in order]
         single = len(questions) == 1
         if not single:
             work.sort(key=lambda item: plans[item[0]].window_length(item[1]))
+        for n, (t, plan, order) in enumerate(zip(tokens, plans, orders, strict=True)):
+            yield Planned(n, _spans(t, plan, order), len(plan))
         # Every plan has a window and max_windows is 0 or more than 0, so every question is answered.
         remaining = np.bincount([n for n, _ in work], minlength=len(questions))
         collectors = [SpanCollector(max_answer_len=options.max_answer_len) for _ in questions]
+
+        def answer(n: int) -> Prediction:
+            prediction = self._postprocess(questions[n][1], tokens[n].text, collectors[n], options.top_k, names[n])
+            seconds = time.perf_counter() - started
+            return replace(prediction, seconds=seconds, total_windows=len(plans[n]), window_tokens=plans[n].max_span)
+
         done = 0
         for chunk, start, end in self._forward(plans, work, options.batch_size):
             settled = []
@@ -287,11 +257,9 @@ class QAEngine:
             done += len(chunk)
             yield Progress(done, len(work))
             if single and not settled and done // PARTIAL_WINDOWS > (done - len(chunk)) // PARTIAL_WINDOWS:
-                yield Answers(
-                    0, self._answer(questions[0][1], tokens[0], plans[0], collectors[0], options, started), False
-                )
+                yield Answers(0, answer(0), False)
             for n in settled:
-                prediction = self._answer(questions[n][1], tokens[n], plans[n], collectors[n], options, started)
+                prediction = answer(n)
                 log.info(
                     "answered in %.2f s from %d of %d windows (%s), no-answer %.2f",
                     prediction.seconds,
@@ -302,83 +270,63 @@ class QAEngine:
                 )
                 yield Answers(n, prediction, True)
 
-    def reading_plan(
-        self, document: Document, question: str, options: AskOptions | None = None
-    ) -> list[tuple[int, int]]:
-        """The character span of each window ``read`` would read for this question, in its order."""
-        options = options or self.options
-        tokens = document if isinstance(document, TokenizedText) else self.tokenize_document(document)
-        plan = self._plan(tokens, without_surrogates(question))
-        order = _windows_to_read(bm25_scores(self._term_index(tokens), plan), options)
-        first = plan.starts[order]
-        last = first + plan.lengths[order] - 1
-        return list(zip(tokens.offsets[first, 0].tolist(), tokens.offsets[last, 1].tolist(), strict=True))
-
-    def _answer(
-        self,
-        question: str,
-        tokens: TokenizedText,
-        plan: WindowPlan,
-        collector: SpanCollector,
-        options: AskOptions,
-        started: float,
-    ) -> Prediction:
-        prediction = self._postprocess(question, tokens.text, collector, options.top_k)
-        seconds = time.perf_counter() - started
-        return replace(prediction, seconds=seconds, total_windows=len(plan), window_tokens=plan.max_span)
+    def _tokens(self, document: DocumentInput) -> TokenizedText:
+        if isinstance(document, TokenizedText):
+            return document
+        return self.tokenize_document(document.text if isinstance(document, Document) else document)
 
     # -- consumers of the reading loop ---------------------------------------------------------
 
     def ask(
         self,
-        document: Document,
+        document: DocumentInput,
         question: str,
-        options: AskOptions | None = None,
+        choices: Choices = MODELS_OWN,
         on_progress: ProgressCallback | None = None,
         should_stop: StopCheck | None = None,
-        on_partial: PartialCallback | None = None,
+        source: str = "the settings",
     ) -> Prediction:
-        """Answer one question about one document.
-
-        ``on_partial`` receives the best answers so far every ``PARTIAL_WINDOWS`` windows; if the
-        reader stops, the last of them stands (the call raises Cancelled).
-        """
-        for event in self.read([(document, question)], options):
-            if isinstance(event, Progress):
-                if on_progress is not None:
-                    on_progress(event.done, event.total)
-            elif event.final:
+        """Answer one question about one document; a stopped read raises Cancelled."""
+        for event in self.read([(document, question)], choices, source):
+            if isinstance(event, Progress) and on_progress is not None:
+                on_progress(event.done, event.total)
+            elif isinstance(event, Answers) and event.final:
                 return event.prediction
-            elif on_partial is not None:
-                on_partial(event.prediction)
             if should_stop is not None and should_stop():
                 raise Cancelled("stopped")
         raise AssertionError("a read ends with the answers to its question")
 
     def ask_many(
         self,
-        pairs: Sequence[tuple[Document, str]],
-        options: AskOptions | None = None,
+        pairs: Sequence[tuple[DocumentInput, str]],
+        choices: Choices = MODELS_OWN,
         on_progress: ProgressCallback | None = None,
         should_stop: StopCheck | None = None,
+        source: str = "the settings",
     ) -> list[Prediction]:
         """Answer many (document, question) pairs, packing windows of different pairs into batches."""
         predictions: list[Prediction | None] = [None] * len(pairs)
-        for event in self.read(pairs, options):
-            if isinstance(event, Progress):
-                if on_progress is not None:
-                    on_progress(event.done, event.total)
-            elif event.final:
+        for event in self.read(pairs, choices, source):
+            if isinstance(event, Progress) and on_progress is not None:
+                on_progress(event.done, event.total)
+            elif isinstance(event, Answers) and event.final:
                 predictions[event.index] = event.prediction
             if should_stop is not None and should_stop():
                 raise Cancelled("stopped")
         return [p for p in predictions if p is not None]
 
 
-def _windows_to_read(relevance: np.ndarray, options: AskOptions) -> list[int]:
+def _windows_to_read(relevance: np.ndarray, options: ReadOptions) -> list[int]:
     """The windows a read takes, in order: the most relevant first when ranked, up to the budget."""
     order = reading_order(relevance) if options.ranked else list(range(len(relevance)))
     return order[: options.max_windows] if options.max_windows else order
+
+
+def _spans(tokens: TokenizedText, plan: WindowPlan, order: list[int]) -> list[tuple[int, int]]:
+    """The character span of each window in ``order``."""
+    first = plan.starts[order]
+    last = first + plan.lengths[order] - 1
+    return list(zip(tokens.offsets[first, 0].tolist(), tokens.offsets[last, 1].tolist(), strict=True))
 
 
 def _pad_rows(array: np.ndarray, rows: int) -> np.ndarray:

@@ -28,7 +28,7 @@ from pathlib import Path
 from .errors import InputError, ModelError, ReadingAssistantError
 from .evidence import percent
 from .model_folder import CONFIG_NAME, TOKENIZER_NAME, ModelFolder
-from .options import ModelConfig
+from .options import Choices, ModelConfig
 from .paths import BUNDLED_MODEL_NAME, bundled_model_dir, data_dir
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -67,6 +67,8 @@ AGREEMENT_QUESTIONS = (
     "What flows through Paris?",
 )
 SPEED_REPEATS = 8  # the check text repeated, so the speed is measured over several windows
+# Every window in order, for the best answer alone.
+CHECK_CHOICES = Choices(top_k=1)
 
 Log = Callable[[str], None]
 # Exports a Hugging Face checkpoint to an int8 ONNX folder: (checkpoint, scratch folder for the fp32
@@ -240,14 +242,13 @@ def measure(folder: Path, device: str = "auto", fp32: Path | None = None, name: 
     """Open a model folder as the app does, answer the known question, time it, compare with fp32."""
     from .engine import open_engine  # onnxruntime only when a model is run
 
-    engine = open_engine(folder, device, source=str(folder / CONFIG_NAME))
-    options = engine.options_with(top_k=1, ranked=False, max_windows=0)
+    engine = open_engine(folder, device)
     try:
-        first = engine.ask(CHECK_TEXT, CHECK_QUESTION, options)
+        first = engine.ask(CHECK_TEXT, CHECK_QUESTION, CHECK_CHOICES)
         document = "\n\n".join([CHECK_TEXT] * SPEED_REPEATS)
-        engine.ask(document, CHECK_QUESTION, options)  # warm-up, and the document is tokenized once
+        engine.ask(document, CHECK_QUESTION, CHECK_CHOICES)  # warm-up, and the document is tokenized once
         started = time.perf_counter()
-        timed = engine.ask(document, CHECK_QUESTION, options)
+        timed = engine.ask(document, CHECK_QUESTION, CHECK_CHOICES)
         seconds = time.perf_counter() - started
     except ReadingAssistantError as error:
         raise ModelError(f"the model in {folder} cannot answer: {error}") from None
@@ -267,7 +268,7 @@ def measure(folder: Path, device: str = "auto", fp32: Path | None = None, name: 
         score=float(best.score) if best else 0.0,
         ms_per_window=1000 * seconds / max(timed.windows, 1),
         windows=timed.windows,
-        seq_len=engine.settings.seq_len,
+        seq_len=engine.resolve(CHECK_CHOICES).windows.seq_len,
         device=engine.device_name,
         size_bytes=_folder_size(folder),
         int8=int8,
@@ -291,20 +292,20 @@ def _agreement(engine, fp32: Path) -> tuple[int, int]:
     with tempfile.TemporaryDirectory(prefix="reading-assistant-fp32-") as scratch:
         # The fp32 model read exactly as the int8 one: same tokenizer, same windows.
         shutil.copy(engine.folder.tokenizer_path, Path(scratch) / TOKENIZER_NAME)
+        windows = engine.resolve(CHECK_CHOICES).windows
         settings = replace(
             engine.config,
             onnx_file=str(fp32.resolve()),
-            seq_len=engine.settings.seq_len,
-            query_len=engine.settings.query_len,
-            doc_stride=engine.settings.doc_stride,
+            seq_len=windows.seq_len,
+            query_len=windows.query_len,
+            doc_stride=windows.doc_stride,
         )
         write_settings(Path(scratch), settings)
-        reference = open_engine(Path(scratch), "cpu", source=str(fp32))
-        options = engine.options_with(top_k=1, ranked=False, max_windows=0)
+        reference = open_engine(Path(scratch), "cpu")
         same = 0
         for question in AGREEMENT_QUESTIONS:
-            ours = engine.ask(CHECK_TEXT, question, options).answers[:1]
-            theirs = reference.ask(CHECK_TEXT, question, options).answers[:1]
+            ours = engine.ask(CHECK_TEXT, question, CHECK_CHOICES).answers[:1]
+            theirs = reference.ask(CHECK_TEXT, question, CHECK_CHOICES).answers[:1]
             same += [(a.start, a.end) for a in ours] == [(a.start, a.end) for a in theirs]
     return same, len(AGREEMENT_QUESTIONS)
 

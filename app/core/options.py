@@ -1,9 +1,10 @@
 """One set of rules for how a question is read: the model's own settings unless the user said otherwise.
 
-Every caller (the command line, the window, evaluation, calibration, the bench) states what the
-user chose as ``Choices``; ``resolve`` merges it with the model's ``reading_assistant.json`` and
-checks every value once, naming where a bad one came from. Every default lives here or in
-``ModelConfig``.
+Every caller (the command line, the window, the API, the server, evaluation, calibration, the
+bench) states what it asks of a read as ``Choices``, where None is always "the model's own";
+``resolve`` merges them with the model's ``reading_assistant.json`` (``ModelConfig``) and checks
+every value once, naming where a bad one came from, for each read: changing a choice never
+reloads a model. Every default lives here.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from .windows import WindowSettings
 
 DEVICES = ("auto", "cpu", "gpu")
 DEFAULT_TOP_K = 5
-# The ranked windows the window reads before its first settled answers; the bench measures the
-# F1 after every 8 of them (24 matches reading everything on whole articles and the book).
+# The ranked windows the early answers come from (``EARLY_ANSWERS``); the bench measures the F1
+# after every 8 of them (24 matches reading everything on whole articles and the book).
 EARLY_WINDOWS = 24
 # Inclusive bounds: generous for any BERT-family model, tight enough that no value can overflow
 # an array or read a book one token at a time.
@@ -58,9 +59,40 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
-class AskOptions:
-    """How one question is read and answered; get it from ``resolve`` or ``QAEngine.options``."""
+class Choices:
+    """What a caller asks of one read; None everywhere means the model's own (or, for the answers
+    listed, the order and the window budget, the app's default)."""
 
+    seq_len: int | None = None
+    query_len: int | None = None
+    doc_stride: int | None = None
+    max_answer_len: int | None = None
+    batch_size: int | None = None
+    top_k: int | None = None
+    max_windows: int | None = None
+    ranked: bool | None = None
+    relevance_weight: float | None = None
+
+    def over(self, base: Choices) -> Choices:
+        """These choices where they say something, ``base``'s where they say nothing."""
+        return replace(
+            base, **{f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+        )
+
+
+# Nothing chosen: the model's own settings and the app's defaults, everywhere.
+MODELS_OWN = Choices()
+# The early answers, one preset for the window, ``ask``, the API and the server: the windows most
+# relevant to the question first, answered from the first ``EARLY_WINDOWS`` of them. The window
+# reads on past them (and stops there only when they settle on "no answer"); the others stop.
+EARLY_ANSWERS = Choices(ranked=True, max_windows=EARLY_WINDOWS)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How one read goes, every value resolved: get it from ``resolve`` (or ``QAEngine.resolve``)."""
+
+    windows: WindowSettings
     top_k: int
     max_answer_len: int
     # Windows per model call; int8 models read one, as their activations are quantized per batch.
@@ -71,20 +103,6 @@ class AskOptions:
     max_windows: int = 0
     # Weight of each window's BM25 relevance in its spans' scores (0: spans compete on logits alone).
     relevance_weight: float = RELEVANCE_WEIGHT
-
-
-@dataclass(frozen=True)
-class Choices:
-    """What the user asked for; None everywhere means the model's own."""
-
-    seq_len: int | None = None
-    query_len: int | None = None
-    doc_stride: int | None = None
-    max_answer_len: int | None = None
-    batch_size: int | None = None
-    top_k: int | None = None
-    max_windows: int | None = None
-    ranked: bool | None = None
 
 
 def check_number(name: str, value: object, source: str) -> int:
@@ -118,30 +136,33 @@ def check_model_config(config: ModelConfig, source: str) -> ModelConfig:
     return config
 
 
-def resolve(config: ModelConfig, choices: Choices, source: str = "the settings") -> tuple[WindowSettings, AskOptions]:
-    """The window layout and answer options: each choice the user made, else the model's own."""
+def resolve(
+    config: ModelConfig, choices: Choices = MODELS_OWN, source: str = "the settings", fixed_length: int | None = None
+) -> ReadOptions:
+    """Everything a read needs: each choice the caller made, else the model's own; a model exported
+    for one window length (``fixed_length``, as OpenVINO's 1x384) reads exactly that many tokens."""
     given = {f.name: getattr(choices, f.name) for f in fields(Choices) if getattr(choices, f.name) is not None}
     for name, value in given.items():
-        if name != "ranked":
+        if name in LIMITS:
             check_number(name, value, source)
-    settings = WindowSettings(
+    if "ranked" in given and not isinstance(given["ranked"], bool):
+        raise InputError(f"ranked from {source} must be true or false, not {given['ranked']!r}")
+    weight = given.get("relevance_weight", RELEVANCE_WEIGHT)
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight < math.inf:
+        raise InputError(f"relevance_weight from {source} must be a number of 0 or more, not {weight!r}")
+    windows = WindowSettings(
         given.get("seq_len", config.seq_len),
         given.get("query_len", config.query_len),
         given.get("doc_stride", config.doc_stride),
     )
-    options = AskOptions(
+    if fixed_length is not None and fixed_length != windows.seq_len:
+        windows = replace(windows, seq_len=fixed_length)
+    return ReadOptions(
+        windows=windows,
         top_k=given.get("top_k", DEFAULT_TOP_K),
         max_answer_len=given.get("max_answer_len", config.max_answer_len),
         batch_size=given.get("batch_size", config.batch_size),
-        ranked=bool(given.get("ranked", False)),
+        ranked=given.get("ranked", False),
         max_windows=given.get("max_windows", 0),
+        relevance_weight=float(weight),
     )
-    return settings, options
-
-
-def adjust(options: AskOptions, source: str = "the settings", **changes: object) -> AskOptions:
-    """``options`` with some values changed, each checked as ``resolve`` checks it."""
-    for name, value in changes.items():
-        if name in LIMITS:
-            check_number(name, value, source)
-    return replace(options, **changes)

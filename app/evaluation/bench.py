@@ -20,8 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.engine import PARTIAL_WINDOWS, Prediction, Progress, QAEngine
-from ..core.options import EARLY_WINDOWS, AskOptions, adjust
+from ..core.engine import PARTIAL_WINDOWS, QAEngine
+from ..core.options import EARLY_ANSWERS, EARLY_WINDOWS, MODELS_OWN, Choices
+from ..core.reading import Answers, Prediction, Progress
 from .squad import SquadArticle, SquadQuestion, load_squad, score_question
 
 BOOK_WORDS = 150_000
@@ -67,11 +68,11 @@ def ms_per_window(engine: QAEngine, text: str, batch_sizes: tuple[int, ...], win
     """
     result = {}
     for batch in batch_sizes:
-        engine.ask(text, "What is this text about?", engine.options_with(batch_size=batch, max_windows=batch))
-        options = engine.options_with(batch_size=batch, max_windows=windows)
+        engine.ask(text, "What is this text about?", Choices(batch_size=batch, max_windows=batch))
+        choices = Choices(batch_size=batch, max_windows=windows)
         reports = [
             (time.perf_counter(), event.done)
-            for event in engine.read([(text, "What is this text about?")], options)
+            for event in engine.read([(text, "What is this text about?")], choices)
             if isinstance(event, Progress)
         ]
         (first_time, first_done), (last_time, last_done) = reports[0], reports[-1]
@@ -79,10 +80,10 @@ def ms_per_window(engine: QAEngine, text: str, batch_sizes: tuple[int, ...], win
     return result
 
 
-def accuracy(engine: QAEngine, cases: list[Case], options: AskOptions) -> dict[str, float]:
+def accuracy(engine: QAEngine, cases: list[Case], choices: Choices) -> dict[str, float]:
     f1s, seconds, first = [], [], []
     for case in cases:
-        seen = streamed_predictions(engine, case, options)
+        seen = streamed_predictions(engine, case, choices)
         prediction = seen[max(seen)]
         f1s.append(best_f1(prediction, case.question))
         seconds.append(prediction.seconds)
@@ -95,7 +96,7 @@ def accuracy(engine: QAEngine, cases: list[Case], options: AskOptions) -> dict[s
     }
 
 
-def ranked_accuracy(engine: QAEngine, cases: list[Case], options: AskOptions, windows: int) -> dict[str, dict]:
+def ranked_accuracy(engine: QAEngine, cases: list[Case], choices: Choices, windows: int) -> dict[str, dict]:
     """F1 of the answers a reader sees after the first 8, 16, … ``windows`` ranked windows.
 
     One ranked reading per question: the answers streamed along the way are the earlier budgets'.
@@ -104,7 +105,7 @@ def ranked_accuracy(engine: QAEngine, cases: list[Case], options: AskOptions, wi
     f1s: dict[int, list[float]] = {b: [] for b in budgets}
     seconds: dict[int, list[float]] = {b: [] for b in budgets}
     for case in cases:
-        seen = streamed_predictions(engine, case, adjust(options, ranked=True, max_windows=windows))
+        seen = streamed_predictions(engine, case, Choices(ranked=True, max_windows=windows).over(choices))
         for budget in budgets:
             # What was on screen after ``budget`` windows (a short document is read whole sooner; a
             # model reading big batches streams its first answers after more windows).
@@ -122,11 +123,15 @@ def ranked_accuracy(engine: QAEngine, cases: list[Case], options: AskOptions, wi
     }
 
 
-def streamed_predictions(engine: QAEngine, case: Case, options: AskOptions) -> dict[int, Prediction]:
+def streamed_predictions(engine: QAEngine, case: Case, choices: Choices) -> dict[int, Prediction]:
     """Every prediction shown while one question is read, keyed by the windows read so far."""
     seen: dict[int, Prediction] = {}
-    final = engine.ask(case.text, case.question.question, options, on_partial=lambda p: seen.setdefault(p.windows, p))
-    seen[final.windows] = final
+    for event in engine.read([(case.text, case.question.question)], choices):
+        if isinstance(event, Answers):
+            if event.final:
+                seen[event.prediction.windows] = event.prediction
+            else:
+                seen.setdefault(event.prediction.windows, event.prediction)
     return seen
 
 
@@ -156,7 +161,8 @@ def baseline_pipeline(
     )
     model = ORTModelForQuestionAnswering.from_pretrained(model_dir, file_name=engine.folder.onnx_path.name)
     qa = pipeline("question-answering", model=model, tokenizer=tokenizer)
-    settings = engine.settings
+    options = engine.resolve()
+    settings = options.windows
     # The pipeline's doc_stride is the overlap between windows; ours is the step between them.
     # Both are set so that the pipeline reads the very windows our engine read for this question.
     overlap = ours.window_tokens - min(settings.doc_stride, ours.window_tokens)
@@ -177,7 +183,7 @@ def baseline_pipeline(
         max_seq_len=settings.seq_len,
         doc_stride=overlap,
         max_question_len=settings.query_len,
-        max_answer_len=engine.options.max_answer_len,
+        max_answer_len=options.max_answer_len,
     )
     seconds = time.perf_counter() - started
     return {"windows": windows, "seconds": seconds, "windows_per_second": windows / seconds}
@@ -198,11 +204,12 @@ def run_bench(
     dataset = load_squad(dev_path)
     articles = dataset.articles
     book, chapters = book_text(articles, book_words)
+    windows = engine.resolve().windows
     report: dict = {
         "model": engine.name,
         "device": engine.device_name,
-        "seq_len": engine.settings.seq_len,
-        "doc_stride": engine.settings.doc_stride,
+        "seq_len": windows.seq_len,
+        "doc_stride": windows.doc_stride,
     }
 
     log("preparing the book…")
@@ -218,10 +225,10 @@ def run_bench(
     }
 
     question = next(q for _, q in sample_questions(articles[:chapters], 1))
-    everything = engine.options
+    everything = MODELS_OWN
     log("book: ranked first answer…")
     # The first answers a reader sees are streamed after the most relevant PARTIAL_WINDOWS windows.
-    first_answers = engine.options_with(ranked=True, max_windows=PARTIAL_WINDOWS)
+    first_answers = Choices(ranked=True, max_windows=PARTIAL_WINDOWS)
     first_prediction = engine.ask(book, question.question, first_answers)
     first = first_prediction.seconds
     report["book"]["windows"] = first_prediction.total_windows
@@ -300,11 +307,11 @@ def early_stop_replay(
                     pool[question.is_impossible].append(question)
     rng = random.Random(seed)
     chosen = {kind: rng.sample(items, min(questions // 2, len(items))) for kind, items in pool.items()}
-    options = engine.options_with(ranked=True, max_windows=early_windows)
+    choices = Choices(max_windows=early_windows).over(EARLY_ANSWERS)
     rows = []
     for impossible, items in chosen.items():
         for question in items:
-            prediction = engine.ask(book, question.question, options)
+            prediction = engine.ask(book, question.question, choices)
             rows.append((impossible, prediction, question))
     total_windows = rows[0][1].total_windows if rows else 0
     seconds_per_window = float(np.mean([p.seconds / max(1, p.windows) for _, p, _ in rows])) if rows else 0.0

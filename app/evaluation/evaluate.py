@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.engine import Prediction, ProgressCallback, QAEngine
-from ..core.options import DEFAULT_TOP_K
+from ..core.engine import QAEngine
+from ..core.options import DEFAULT_TOP_K, MODELS_OWN, Choices
+from ..core.reading import Prediction, ProgressCallback
 from .squad import SquadDataset, SquadQuestion, score_question, squad_metrics
 
 N_BEST = 20
@@ -22,14 +23,19 @@ class EvaluationRun:
 
 
 def run_engine(
-    engine: QAEngine, dataset: SquadDataset, limit: int = 0, on_progress: ProgressCallback | None = None
+    engine: QAEngine,
+    dataset: SquadDataset,
+    limit: int = 0,
+    on_progress: ProgressCallback | None = None,
+    choices: Choices = MODELS_OWN,
 ) -> EvaluationRun:
-    """Answer every question of the data set (or the first ``limit``), paragraph = document."""
+    """Answer every question of the data set (or the first ``limit``), paragraph = document, with
+    ``choices`` (their ``N_BEST`` answers each, for the n-best file)."""
     pairs = dataset.questions()
     if limit:
         pairs = pairs[:limit]
-    options = engine.options_with(top_k=N_BEST)
-    predictions = engine.ask_many([(p.context, q.question) for p, q in pairs], options, on_progress)
+    wanted = Choices(top_k=N_BEST).over(choices)
+    predictions = engine.ask_many([(p.context, q.question) for p, q in pairs], wanted, on_progress)
     return EvaluationRun([q for _, q in pairs], predictions)
 
 

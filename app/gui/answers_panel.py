@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.decoding import Answer
-from ..core.engine import Prediction
 from ..core.evidence import evidence, no_answer_summary, one_line, percent
+from ..core.reading import Prediction
 
 # Words longer than this (URLs, chemical names) get break opportunities, so no card is wider than the list.
 LONG_WORD = re.compile(r"\S{24,}")

@@ -18,23 +18,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from ..core.documents import Document, load_document, text_document
-from ..core.engine import Prediction, QAEngine, open_engine
+from ..core.engine import open_engine
 from ..core.errors import ReadingAssistantError
-from ..core.options import EARLY_WINDOWS
-from .read_map import Span
+from ..core.options import EARLY_ANSWERS, EARLY_WINDOWS, Choices
+from ..core.reading import Prediction, ReadingEngine, Span
 from .settings import EngineSettings, Store
 from .tasks import OUT_OF_MEMORY, AskTask, CallTask, Task
 from .words import count_words, document_kind, plural, sentence, share, share_read
 
-EngineOpener = Callable[[EngineSettings], QAEngine]
+EngineOpener = Callable[[EngineSettings], ReadingEngine]
 WAITING_FOR_MODEL = "Waiting for the model to load…"
 NO_MODEL = "No model is loaded: choose a model folder in File > Settings."
+SETTINGS_APPLY_NEXT = "New settings: they apply from the next question."
 # How long the window waits for running work to stop when it closes (one batch, or a file being read).
 SHUTDOWN_WAIT_MS = 3000
 # Text up to this long is handled in the GUI thread at once (a few ms); longer pasted text is
@@ -45,13 +47,8 @@ AT_ONCE_CHARS = 1024 * 1024
 MIN_POOL_THREADS = 4
 
 
-def open_engine_for(settings: EngineSettings) -> QAEngine:
-    return open_engine(settings.resolved_model_dir(), settings.device, settings.choices())
-
-
-def window_count(count: int) -> str:
-    """'1 window', '16 windows', '1,569 windows'."""
-    return plural(count, "window")
+def open_engine_for(settings: EngineSettings) -> ReadingEngine:
+    return open_engine(settings.resolved_model_dir(), settings.device)
 
 
 def settled_without_answer(prediction: Prediction, early_windows: int = EARLY_WINDOWS) -> bool:
@@ -79,6 +76,33 @@ class Job(Enum):
 PRIORITY = {Job.ENGINE: 2, Job.DOCUMENT: 2, Job.WORDS: 1, Job.ASK: 1, Job.PREPARE: -1}
 
 
+@dataclass(eq=False)
+class DocumentState:
+    """One open document and what the window shows of it: the question asked of it, its answers,
+    which of them is selected, and how much of it the read took."""
+
+    document: Document
+    path: Path | None = None
+    question: str = ""
+    prediction: Prediction | None = None
+    selected: int = -1
+    read_plan: list[Span] = field(default_factory=list)
+    windows_read: int = 0
+    stopped_early: bool = False  # the last read stopped on a settled "no answer"
+    chosen: Span | None = None  # the span the reader chose; None: the best answer
+    may_reveal: bool = False  # the first answers of a new question may still move the view
+    read_all: bool = False  # the read is Read the Rest, which never stops early
+
+    def clear_answers(self) -> None:
+        self.prediction = None
+        self.selected = -1
+        self.chosen = None
+        self.may_reveal = False
+        self.read_plan = []
+        self.windows_read = 0
+        self.stopped_early = False
+
+
 class ReadingController(QObject):
     engine_loading = Signal()
     engine_ready = Signal(object)  # the engine
@@ -101,7 +125,6 @@ class ReadingController(QObject):
         store: Store,
         pool: QThreadPool | None = None,
         opener: EngineOpener = open_engine_for,
-        early_windows: int = EARLY_WINDOWS,
     ) -> None:
         super().__init__()
         self.store = store
@@ -109,21 +132,15 @@ class ReadingController(QObject):
         if self.pool.maxThreadCount() < MIN_POOL_THREADS:
             self.pool.setMaxThreadCount(MIN_POOL_THREADS)
         self.opener = opener
-        self.early_windows = early_windows
+        # The window reads the early answers' windows first, and on past them unless they settle
+        # on "no answer"; their budget is where that verdict is taken.
+        self.early_windows = EARLY_ANSWERS.max_windows or EARLY_WINDOWS
         self.settings = store.engine_settings()
-        self.engine: QAEngine | None = None
+        self.engine: ReadingEngine | None = None
         self.engine_error: str | None = None
-        self.document: Document | None = None
-        self.document_path: Path | None = None
-        self.prediction: Prediction | None = None
-        self.question = ""
-        self.selected = -1
-        self.read_plan: list[Span] = []
-        self.windows_read = 0
-        self.stopped_early = False  # the last read stopped on a settled "no answer"
-        self._chosen: tuple[int, int] | None = None  # the span the reader chose; None: the best answer
-        self._may_reveal = False
-        self._read_all = False
+        # Every open document's state by its id; the window shows ``current``.
+        self.documents: dict[str, DocumentState] = {}
+        self.current: DocumentState | None = None
         self._pending_question: str | None = None
         self._jobs: dict[Job, Task] = {}
         # Every task until it ends, current or not: a task dropped while its thread runs would be
@@ -135,6 +152,40 @@ class ReadingController(QObject):
         self._last_state = ""
         self._preparing: Task | None = None  # the document being tokenized, current or not
         self._prepare_again = False  # another document waits for it
+
+    # -- the current document's state, as the window reads it ----------------------------------
+
+    @property
+    def document(self) -> Document | None:
+        return self.current.document if self.current is not None else None
+
+    @property
+    def document_path(self) -> Path | None:
+        return self.current.path if self.current is not None else None
+
+    @property
+    def question(self) -> str:
+        return self.current.question if self.current is not None else ""
+
+    @property
+    def prediction(self) -> Prediction | None:
+        return self.current.prediction if self.current is not None else None
+
+    @property
+    def selected(self) -> int:
+        return self.current.selected if self.current is not None else -1
+
+    @property
+    def read_plan(self) -> list[Span]:
+        return self.current.read_plan if self.current is not None else []
+
+    @property
+    def windows_read(self) -> int:
+        return self.current.windows_read if self.current is not None else 0
+
+    @property
+    def stopped_early(self) -> bool:
+        return self.current is not None and self.current.stopped_early
 
     # -- the model ----------------------------------------------------------------------------
 
@@ -149,14 +200,23 @@ class ReadingController(QObject):
         self._start(Job.ENGINE, task)
 
     def apply_settings(self, settings: EngineSettings) -> None:
+        """New settings: another model or device loads the engine again; how questions are read
+        applies from the next read, with the engine and the tokenized document kept."""
         if settings == self.settings:
             return
-        self.settings = settings
+        old, self.settings = self.settings, settings
         self.store.save_engine_settings(settings)
-        self.cancel(quietly=True)
-        self.load_engine()
+        if not settings.same_engine(old):
+            self.cancel(quietly=True)
+            self.load_engine()
+        elif self.current is not None and self.current.prediction is not None:
+            self._note(SETTINGS_APPLY_NEXT, 5000)
 
-    def _engine_loaded(self, job: int, engine: QAEngine) -> None:
+    def _read_choices(self) -> Choices:
+        """The reader's settings over the early answers' order, read to the end (no window budget)."""
+        return replace(self.settings.choices().over(EARLY_ANSWERS), max_windows=0)
+
+    def _engine_loaded(self, job: int, engine: ReadingEngine) -> None:
         if not self._finish(Job.ENGINE, job):
             return
         self.engine = engine
@@ -210,15 +270,16 @@ class ReadingController(QObject):
         return True
 
     def set_document(self, document: Document, path: Path | None = None) -> None:
+        """Show ``document``: it replaces the one shown, whose state is closed with it."""
         # A file being opened is overtaken by this document.
         opening = self._jobs.pop(Job.DOCUMENT, None)
         if opening is not None:
             opening.stop_requested.set()
         self.cancel(quietly=True)
-        self.document = document
-        self.document_path = path
-        self._clear_answers()
-        self.question = ""
+        if self.current is not None:
+            self.documents.pop(self.current.document.id, None)
+        self.current = self.documents[document.id] = DocumentState(document, path)
+        self.can_read_rest_changed.emit(False)
         self.document_changed.emit(document)
         self._prepare_document()
         self._count_words(document)
@@ -291,7 +352,7 @@ class ReadingController(QObject):
         if not question:
             self._note("Type a question first.", 4000)
             return
-        if self.document is None:
+        if self.current is None:
             self._note("Open, drop or paste a document first (Ctrl+O); your question stays in the box.", 6000)
             return
         if self.engine is None:
@@ -302,48 +363,49 @@ class ReadingController(QObject):
             self._state(WAITING_FOR_MODEL)
             return
         self.history_changed.emit(self.store.add_question(question))
-        self._read(question, read_all=False)
+        self._read(self.current, question, read_all=False)
 
     def read_rest(self) -> None:
         """Read the whole document for the current question, after an early stop or a cancel.
 
         The answers shown stay until better ones come: the read starts with the same windows.
         """
-        if not self.can_read_rest or self.engine is None:
+        if not self.can_read_rest or self.engine is None or self.current is None:
             return
-        self._read(self.question, read_all=True)
+        self._read(self.current, self.current.question, read_all=True)
 
     @property
     def can_read_rest(self) -> bool:
-        prediction = self.prediction
+        state = self.current
+        prediction = state.prediction if state is not None else None
         return (
             not self.reading
-            and self.document is not None
             and prediction is not None
-            and prediction.question == self.question
+            and prediction.question == state.question
             and prediction.windows < prediction.total_windows
         )
 
-    def _read(self, question: str, read_all: bool) -> None:
+    def _read(self, state: DocumentState, question: str, read_all: bool) -> None:
         self._pending_question = None
         self._stop_reading()
-        again = read_all and question == self.question and self.prediction is not None
-        self.question = question
-        self._read_all = read_all
-        self.stopped_early = False
-        self.windows_read = 0
+        again = read_all and question == state.question and state.prediction is not None
+        state.question = question
+        state.read_all = read_all
+        state.stopped_early = False
+        state.windows_read = 0
         if again:
             self._state(f"Reading the rest of the {self._kind()}…")
         else:
-            self._clear_answers()
-            self._may_reveal = True
+            state.clear_answers()
+            self.can_read_rest_changed.emit(False)
+            state.may_reveal = True
             self._state("")
             self.question_started.emit(question)
-        task = AskTask(self._next_job(), self.engine, self.document.text, question)
-        task.signals.plan.connect(self._ask_plan)
-        task.signals.progress.connect(self._ask_progress)
-        task.signals.partial.connect(self._ask_partial)
-        task.signals.finished.connect(self._ask_finished)
+        task = AskTask(self._next_job(), self.engine, state.document, question, self._read_choices())
+        task.signals.plan.connect(lambda job, spans: self._ask_plan(job, state, spans))
+        task.signals.progress.connect(lambda job, done, total: self._ask_progress(job, state, done, total))
+        task.signals.partial.connect(lambda job, prediction: self._ask_partial(job, state, prediction))
+        task.signals.finished.connect(lambda job, prediction: self._ask_finished(job, state, prediction))
         task.signals.failed.connect(self._ask_failed)
         task.signals.cancelled.connect(self._ask_cancelled)
         self._started = time.perf_counter()
@@ -390,26 +452,26 @@ class ReadingController(QObject):
         self.busy_changed.emit(False)
         return True
 
-    def _ask_plan(self, job: int, spans: list[Span]) -> None:
+    def _ask_plan(self, job: int, state: DocumentState, spans: list[Span]) -> None:
         if self._is_current(Job.ASK, job):
-            self.read_plan = spans
+            state.read_plan = spans
             self.reading_plan_changed.emit(spans)
 
-    def _ask_progress(self, job: int, done: int, total: int) -> None:
+    def _ask_progress(self, job: int, state: DocumentState, done: int, total: int) -> None:
         if self._is_current(Job.ASK, job):
-            self.windows_read = done
+            state.windows_read = done
             self.progress_changed.emit(done, total)
 
-    def _ask_partial(self, job: int, prediction: Prediction) -> None:
+    def _ask_partial(self, job: int, state: DocumentState, prediction: Prediction) -> None:
         if not self._is_current(Job.ASK, job):
             return
-        first = self.prediction is None
-        self._show(prediction)
-        if not self._read_all and settled_without_answer(prediction, self.early_windows):
+        first = state.prediction is None
+        self._show(state, prediction)
+        if not state.read_all and settled_without_answer(prediction, self.early_windows):
             # The verdict is settled: stop, and let the reader read the rest if they want to.
             self._jobs.pop(Job.ASK).stop_requested.set()
-            self.stopped_early = True
-            self.windows_read = prediction.windows
+            state.stopped_early = True
+            state.windows_read = prediction.windows
             self.busy_changed.emit(False)
             self.can_read_rest_changed.emit(True)
             part = share(prediction.windows, prediction.total_windows)
@@ -417,15 +479,15 @@ class ReadingController(QObject):
                 f"No answer in the most relevant {part} of the {self._kind()}, so reading stopped there "
                 f"({self._seconds():.2f} s). Read the rest (Ctrl+R) to be sure."
             )
-        elif first and not self._read_all:
+        elif first and not state.read_all:
             self._state(f"First answers in {self._seconds():.2f} s; reading on, the most relevant parts first…")
 
-    def _ask_finished(self, job: int, prediction: Prediction) -> None:
+    def _ask_finished(self, job: int, state: DocumentState, prediction: Prediction) -> None:
         if not self._finish(Job.ASK, job):
             return
-        self.windows_read = prediction.windows
+        state.windows_read = prediction.windows
         self.busy_changed.emit(False)
-        self._show(prediction)
+        self._show(state, prediction)
         self.can_read_rest_changed.emit(self.can_read_rest)
         read = share_read(prediction.windows, prediction.total_windows, self._kind())
         self._state(f"Answered in {self._seconds():.2f} s, {read}.")
@@ -442,41 +504,32 @@ class ReadingController(QObject):
 
     # -- answers and the selection -------------------------------------------------------------
 
-    def _clear_answers(self) -> None:
-        self.prediction = None
-        self.selected = -1
-        self._chosen = None
-        self._may_reveal = False
-        self.read_plan = []
-        self.windows_read = 0
-        self.stopped_early = False
-        self.can_read_rest_changed.emit(False)
-
-    def _show(self, prediction: Prediction) -> None:
+    def _show(self, state: DocumentState, prediction: Prediction) -> None:
         """New answers (best so far or final): the selection follows the answer it was on."""
-        self.prediction = prediction
+        state.prediction = prediction
         self.answers_changed.emit(prediction)
         spans = [(a.start, a.end) for a in prediction.answers]
         reveal = False
-        if self._chosen is not None and self._chosen in spans:
-            row = spans.index(self._chosen)
+        if state.chosen is not None and state.chosen in spans:
+            row = spans.index(state.chosen)
         else:
             # The reader's answer is gone, or they chose none: the best answer, if there is one.
-            self._chosen = None
+            state.chosen = None
             row = 0 if spans and prediction.has_answer else -1
-            if row == 0 and self._may_reveal:
-                reveal, self._may_reveal = True, False
-        self.selected = row
+            if row == 0 and state.may_reveal:
+                reveal, state.may_reveal = True, False
+        state.selected = row
         self.selection_changed.emit(row, reveal)
 
     def choose(self, row: int) -> None:
         """The reader chose an answer (a click, F3): select it and bring it into view."""
-        if self.prediction is None or not 0 <= row < len(self.prediction.answers):
+        state = self.current
+        if state is None or state.prediction is None or not 0 <= row < len(state.prediction.answers):
             return
-        answer = self.prediction.answers[row]
-        self._chosen = (answer.start, answer.end)
-        self._may_reveal = False
-        self.selected = row
+        answer = state.prediction.answers[row]
+        state.chosen = (answer.start, answer.end)
+        state.may_reveal = False
+        state.selected = row
         self.selection_changed.emit(row, True)
 
     def step(self, delta: int) -> None:
@@ -489,7 +542,8 @@ class ReadingController(QObject):
 
     def reader_moved(self) -> None:
         """The reader scrolled or clicked in the document: the view is theirs from now on."""
-        self._may_reveal = False
+        if self.current is not None:
+            self.current.may_reveal = False
 
     # -- plumbing -----------------------------------------------------------------------------
 

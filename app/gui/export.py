@@ -13,8 +13,8 @@ from pathlib import Path
 
 from .. import __version__
 from ..core.documents import Document
-from ..core.engine import Prediction
 from ..core.evidence import evidence, no_answer_summary, one_line, percent
+from ..core.reading import Prediction
 
 CSV_COLUMNS = ["question", "document", "rank", "answer", "confidence", "location", "evidence", "start", "end", "guess"]
 FORMATS = {"md": "Markdown (*.md)", "csv": "CSV (*.csv)", "json": "JSON (*.json)"}

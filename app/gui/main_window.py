@@ -46,8 +46,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.documents import Document, supported_suffixes
-from ..core.engine import Prediction, QAEngine
 from ..core.paths import resource_path
+from ..core.reading import Prediction, ReadingEngine
 from . import export
 from .about import AboutDialog
 from .answers_panel import AnswersPanel
@@ -272,7 +272,7 @@ class MainWindow(QMainWindow):
     # -- what the controller holds ------------------------------------------------------------
 
     @property
-    def engine(self) -> QAEngine | None:
+    def engine(self) -> ReadingEngine | None:
         return self.controller.engine
 
     @property
@@ -696,9 +696,9 @@ class MainWindow(QMainWindow):
 
     # -- what the controller says -------------------------------------------------------------
 
-    def _engine_ready(self, engine: QAEngine) -> None:
+    def _engine_ready(self, engine: ReadingEngine) -> None:
         self.model_label.set_full_text(f"Model: {engine.name} · {engine.device_name}")
-        self.model_label.setToolTip(f"{engine.name} on {engine.device_name}\n{engine.folder.path}")
+        self.model_label.setToolTip(f"{engine.name} on {engine.device_name}\n{engine.model_dir}")
 
     def _locate(self, offset: int) -> str:
         if self.locator is None or self.locator.document is not self.document:

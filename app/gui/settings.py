@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings
 
 from ..core.model_store import resolve_model
-from ..core.options import DEFAULT_TOP_K, Choices
+from ..core.options import DEFAULT_TOP_K, DEVICES, LIMITS, Choices
 from ..core.paths import config_dir
 
 MAX_RECENT = 10
@@ -19,31 +19,40 @@ def settings_path() -> Path:
     return config_dir() / "settings.ini"
 
 
-@dataclass
+@dataclass(frozen=True)
 class EngineSettings:
-    """What the settings dialog edits; every field has a sensible default."""
+    """What the settings dialog edits. The model and where it runs decide the engine (a change loads
+    it again); the rest is how each question is read (a change applies from the next read). None is
+    the model's own, from its reading_assistant.json."""
 
     model_dir: str = ""  # a model name from the store or a folder; empty: the bundled model
     device: str = "auto"
     top_k: int = DEFAULT_TOP_K
-    max_answer_len: int = 0  # 0: the model's own, from its reading_assistant.json
-    doc_stride: int = 0  # 0: the model's own
+    max_answer_len: int | None = None
+    doc_stride: int | None = None
 
     def resolved_model_dir(self) -> Path:
         """The folder of the chosen model: a name from the model store, or a folder."""
         return resolve_model(self.model_dir or None)
 
-    def choices(self) -> Choices:
-        """The engine's options: what the reader set, the model's own where they left 0.
+    def same_engine(self, other: EngineSettings) -> bool:
+        """Whether an engine opened for these settings serves ``other`` too."""
+        return (self.model_dir, self.device) == (other.model_dir, other.device)
 
-        The window reads the windows most relevant to the question first, streaming answers.
-        """
-        return Choices(
-            top_k=self.top_k,
-            max_answer_len=self.max_answer_len or None,
-            doc_stride=self.doc_stride or None,
-            ranked=True,
-        )
+    def choices(self) -> Choices:
+        """How the reader wants questions read: what they set, the model's own where they set nothing."""
+        return Choices(top_k=self.top_k, max_answer_len=self.max_answer_len, doc_stride=self.doc_stride)
+
+
+def _stored_number(raw: object, name: str) -> int | None:
+    """A stored whole number within the resolver's limits for ``name``, else None: a hand-edited or
+    damaged file never stops a question (files written before None was stored said 0)."""
+    try:
+        value = int(str(raw))
+    except (TypeError, ValueError):
+        return None
+    low, high = LIMITS[name]
+    return value if max(low, 1) <= value <= high else None
 
 
 class Store:
@@ -55,19 +64,19 @@ class Store:
 
     def engine_settings(self) -> EngineSettings:
         defaults = EngineSettings()
-        values = {}
-        for f in fields(EngineSettings):
-            default = getattr(defaults, f.name)
-            raw = self._qsettings.value(f"engine/{f.name}", default)
-            try:
-                values[f.name] = type(default)(raw)
-            except (TypeError, ValueError):
-                values[f.name] = default
-        return EngineSettings(**values)
+        value = self._qsettings.value
+        return EngineSettings(
+            model_dir=str(value("engine/model_dir", defaults.model_dir) or ""),
+            device=device if (device := str(value("engine/device", defaults.device))) in DEVICES else defaults.device,
+            top_k=_stored_number(value("engine/top_k"), "top_k") or defaults.top_k,
+            max_answer_len=_stored_number(value("engine/max_answer_len"), "max_answer_len"),
+            doc_stride=_stored_number(value("engine/doc_stride"), "doc_stride"),
+        )
 
     def save_engine_settings(self, settings: EngineSettings) -> None:
         for f in fields(EngineSettings):
-            self._qsettings.setValue(f"engine/{f.name}", getattr(settings, f.name))
+            stored = getattr(settings, f.name)
+            self._qsettings.setValue(f"engine/{f.name}", "" if stored is None else stored)
         self._qsettings.sync()
 
     def recent_files(self) -> list[str]:

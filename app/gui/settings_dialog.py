@@ -47,7 +47,7 @@ def times(factor: float) -> str:
 @dataclass(frozen=True)
 class Level:
     name: str
-    value: int  # what is stored: 0 is the model's own
+    value: int | None  # what is stored: None is the model's own
 
 
 def check_model_folder(text: str) -> tuple[ModelConfig | None, str]:
@@ -72,7 +72,7 @@ def model_label_text(model: StoredModel) -> str:
     return f"{model.name}{bundled} · {model.size_bytes / 2**20:.0f} MB · {speed}"
 
 
-def thoroughness_levels(own: int, current: int, widest: int | None = None) -> list[Level]:
+def thoroughness_levels(own: int, current: int | None, widest: int | None = None) -> list[Level]:
     """From faster to more careful: the step between passages, as a share of the model's own.
 
     ``widest`` is the longest step that still leaves no text between two passages unread.
@@ -80,7 +80,7 @@ def thoroughness_levels(own: int, current: int, widest: int | None = None) -> li
     faster = min(2 * own, widest) if widest else 2 * own
     levels = [
         Level("Faster", faster),
-        Level("Standard", 0),
+        Level("Standard", None),
         Level("More careful", max(1, own // 2)),
         Level("Most careful", max(1, own // 4)),
     ]
@@ -208,7 +208,7 @@ class SettingsDialog(QDialog):
 
     # -- thoroughness and answer length --------------------------------------------------------
 
-    def _fill_levels(self, doc_stride: int, max_answer_len: int) -> None:
+    def _fill_levels(self, doc_stride: int | None, max_answer_len: int | None) -> None:
         own = self.config.doc_stride
         # Passages hold seq_len tokens less the question (up to query_len) and three special tokens.
         widest = self.config.seq_len - self.config.query_len - 3
@@ -216,9 +216,7 @@ class SettingsDialog(QDialog):
         self.thoroughness.blockSignals(True)
         self.thoroughness.setRange(0, len(self.levels) - 1)
         values = [level.value for level in self.levels]
-        current = doc_stride if doc_stride in values else 0
-        if doc_stride == own:
-            current = 0
+        current = doc_stride if doc_stride in values and doc_stride != own else None
         self.thoroughness.setValue(values.index(current))
         self.thoroughness.blockSignals(False)
         self._describe_thoroughness()
@@ -227,14 +225,14 @@ class SettingsDialog(QDialog):
         self.answer_length.clear()
         options = [
             ("Short: a few words", max(1, own_length // 3)),
-            ("Standard: up to a short sentence (the model's own)", 0),
+            ("Standard: up to a short sentence (the model's own)", None),
             ("Long: up to a long sentence", own_length * 2),
         ]
         if max_answer_len and max_answer_len not in {value for _, value in options} and max_answer_len != own_length:
             options.append((f"Custom: up to about {max(1, round(0.75 * max_answer_len))} words", max_answer_len))
         for name, value in options:
             self.answer_length.addItem(name, value)
-        wanted = 0 if max_answer_len == own_length else max_answer_len
+        wanted = None if max_answer_len == own_length else max_answer_len
         self.answer_length.setCurrentIndex(max(0, self.answer_length.findData(wanted)))
 
     def _describe_thoroughness(self) -> None:

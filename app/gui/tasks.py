@@ -1,7 +1,8 @@
 """Work that must not freeze the window: opening the model, reading files and answering.
 
 Each task runs on a Qt thread pool and reports through signals, which Qt delivers in the GUI
-thread. A task carries a job number so the controller can ignore a stale result.
+thread. A task carries a job number so the controller can ignore a stale result. A question's
+task iterates the engine's read and turns each of its events into the matching signal.
 
 A task never lets an exception out of its thread, and never fails because the window is gone: a
 signal whose source or receivers were deleted (the window closed, or a script ended without
@@ -12,16 +13,18 @@ and waited for a little, so no thread runs Python code while the interpreter is 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QRunnable, Signal
+from PySide6.QtCore import QObject, QRunnable, Signal, SignalInstance
 
-from ..core.engine import Prediction, QAEngine
+from ..core.documents import Document
 from ..core.errors import Cancelled, ReadingAssistantError
-from .read_map import reading_spans
+from ..core.options import Choices
+from ..core.reading import Answers, Planned, Prediction, Progress, ReadingEngine
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,7 @@ _running_lock = threading.Lock()
 
 class TaskSignals(QObject):
     progress = Signal(int, int, int)  # job, done, total
-    partial = Signal(int, object)  # job, best answers so far
+    partial = Signal(int, object)  # job, the best answers so far (a Prediction)
     plan = Signal(int, object)  # job, the windows' character spans in reading order
     finished = Signal(int, object)  # job, result
     failed = Signal(int, str)  # job, message
@@ -57,12 +60,12 @@ class Task(QRunnable):
     def work(self) -> object:
         raise NotImplementedError
 
-    def emit(self, signal_name: str, *args: object) -> None:
-        """Send a signal; if the window's side is gone, stop instead (nobody is left to tell)."""
+    def send(self, signal: SignalInstance, *args: object) -> None:
+        """Send one of ``self.signals``; if the window's side is gone, stop instead (nobody is left to tell)."""
         try:
-            getattr(self.signals, signal_name).emit(self.job, *args)
+            signal.emit(self.job, *args)
         except RuntimeError:  # "Signal source has been deleted" (or its receiver): the window is gone
-            log.debug("%s: %s not sent, the window is gone", type(self).__name__, signal_name)
+            log.debug("%s: a signal not sent, the window is gone", type(self).__name__)
             self.stop_requested.set()
 
     def run(self) -> None:
@@ -78,23 +81,23 @@ class Task(QRunnable):
     def _run(self) -> None:
         # The outcome is sent after the ``except`` block, so a MemoryError's frames (and whatever
         # they held) are freed before the window is told.
-        outcome: tuple[str, tuple[object, ...]]
+        outcome: tuple[SignalInstance, tuple[object, ...]]
         try:
             result = self.work()
         except Cancelled:
-            outcome = ("cancelled", ())
+            outcome = (self.signals.cancelled, ())
         except ReadingAssistantError as error:
-            outcome = ("failed", (str(error),))
+            outcome = (self.signals.failed, (str(error),))
         except MemoryError:
             log.warning("%s ran out of memory", type(self).__name__)
-            outcome = ("failed", (OUT_OF_MEMORY,))
+            outcome = (self.signals.failed, (OUT_OF_MEMORY,))
         except Exception as error:  # a bug must still not take the window down
             log.exception("unexpected error in %s", type(self).__name__)
-            outcome = ("failed", (f"Unexpected error: {error or type(error).__name__}",))
+            outcome = (self.signals.failed, (f"Unexpected error: {error or type(error).__name__}",))
         else:
-            outcome = ("finished", (result,))
+            outcome = (self.signals.finished, (result,))
             result = None
-        self.emit(outcome[0], *outcome[1])
+        self.send(outcome[0], *outcome[1])
 
 
 class CallTask(Task):
@@ -114,21 +117,28 @@ class CallTask(Task):
 
 
 class AskTask(Task):
-    def __init__(self, job: int, engine: QAEngine, text: str, question: str) -> None:
+    """One question about one document, read as ``choices`` say: its plan, progress and best answers
+    so far become signals, its settled answers the result."""
+
+    def __init__(self, job: int, engine: ReadingEngine, document: Document, question: str, choices: Choices) -> None:
         super().__init__(job)
-        self.engine, self.text, self.question = engine, text, question
+        self.engine, self.document, self.question, self.choices = engine, document, question, choices
 
     def work(self) -> Prediction:
-        spans = reading_spans(self.engine, self.text, self.question)
-        if spans is not None:
-            self.emit("plan", spans)
-        return self.engine.ask(
-            self.text,
-            self.question,
-            on_progress=lambda done, total: self.emit("progress", done, total),
-            should_stop=self.stop_requested.is_set,
-            on_partial=lambda prediction: self.emit("partial", prediction),
-        )
+        # Closed when the task stops, so the engine's read ends in this thread, within one batch.
+        with contextlib.closing(self.engine.read([(self.document, self.question)], self.choices)) as events:
+            for event in events:
+                if self.stop_requested.is_set():
+                    raise Cancelled("stopped")
+                if isinstance(event, Planned):
+                    self.send(self.signals.plan, event.spans)
+                elif isinstance(event, Progress):
+                    self.send(self.signals.progress, event.done, event.total)
+                elif isinstance(event, Answers) and event.final:
+                    return event.prediction
+                elif isinstance(event, Answers):
+                    self.send(self.signals.partial, event.prediction)
+        raise AssertionError("a read ends with the answers to its question")
 
 
 def stop_running_tasks(wait_s: float = EXIT_WAIT_S) -> None:

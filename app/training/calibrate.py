@@ -42,9 +42,10 @@ from pathlib import Path
 import numpy as np
 
 from ..core.decoding import SpanCollector, no_answer_probability
-from ..core.engine import Answers, Prediction, QAEngine, open_engine
+from ..core.engine import QAEngine, open_engine
 from ..core.model_folder import CONFIG_NAME
 from ..core.options import Choices, ModelConfig
+from ..core.reading import Answers, Prediction
 from ..evaluation.evaluate import N_BEST, expected_calibration_error, shown_first
 from ..evaluation.squad import GoldAnswer, SquadQuestion, load_squad, score_question
 from .train import (
@@ -194,7 +195,7 @@ def calibrate(
     run_dir: Path, model_dir: Path, count: int, max_refusal: float, plots: Path | None = None
 ) -> dict[str, float]:
     items = held_out_questions(run_dir, count)
-    engine = open_engine(model_dir, device="cpu", choices=Choices(top_k=N_BEST))
+    engine = open_engine(model_dir, device="cpu")
     before = engine.config
     collected = read_with_collectors(engine, [(text, q.question) for _, q, text in items])
     reads = [
@@ -293,14 +294,14 @@ def read_with_collectors(engine: QAEngine, pairs: list[tuple[str, str]]) -> list
     results: list[tuple[SpanCollector, float] | None] = [None] * len(pairs)
     original = engine._postprocess
 
-    def keep(question: str, text: str, collector: SpanCollector, top_k: int) -> Prediction:
-        prediction = original(question, text, collector, top_k)
+    def keep(question: str, text: str, collector: SpanCollector, top_k: int, document: str = "") -> Prediction:
+        prediction = original(question, text, collector, top_k, document)
         last[:] = [(collector, prediction.null_odds)]
         return prediction
 
     engine._postprocess = keep  # type: ignore[method-assign]
     try:
-        for event in engine.read(pairs, engine.options_with(top_k=N_BEST)):
+        for event in engine.read(pairs, Choices(top_k=N_BEST)):
             if isinstance(event, Answers) and event.final:
                 results[event.index] = last[0]
     finally:

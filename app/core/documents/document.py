@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PARAGRAPH_BREAK = "\n\n"
 LINE_BREAK = "\n"
@@ -18,14 +19,23 @@ class Section:
     label: str
 
 
+def new_document_id() -> str:
+    return uuid.uuid4().hex
+
+
 @dataclass(frozen=True)
 class Document:
-    """A document's text; answer offsets index ``text`` exactly, ``sections`` say where they are."""
+    """A document's text; answer offsets index ``text`` exactly, ``sections`` say where they are.
+
+    ``id`` tells it from every other document (two "Pasted text" are two documents): an answer
+    read from it names it, so answers from several documents never mix.
+    """
 
     text: str
     name: str
     format: str
     sections: tuple[Section, ...] = ()
+    id: str = field(default_factory=new_document_id, compare=False)
 
     def __post_init__(self) -> None:
         starts = [section.start for section in self.sections]
