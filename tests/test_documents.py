@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import sys
 import zipfile
+from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
 
 from reading_assistant.core.documents import (
@@ -222,8 +224,13 @@ def test_html_without_visible_text_has_no_text(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> Document:
-    return load_document(samples.write_report_pdf(tmp_path_factory.mktemp("pdf") / "report.pdf"))
+def report_pdf(tmp_path_factory) -> Path:
+    return samples.write_report_pdf(tmp_path_factory.mktemp("pdf") / "report.pdf")
+
+
+@pytest.fixture(scope="module")
+def report(report_pdf) -> Document:
+    return load_document(report_pdf)
 
 
 def test_pdf_text_is_in_page_order_with_paragraphs_kept(report):
@@ -256,6 +263,41 @@ def test_pdf_offsets_map_to_pages(report):
     assert report.location(report.text.index("busiest year on record")) == "page 2"
     assert report.location(report.text.index("eastern breakwater")) == "page 3"
     assert report.location(report.text.index("lifeboat crews")) == "page 4"
+
+
+def test_pdf_text_maps_back_to_the_characters_of_its_pages(report, report_pdf):
+    """Every run of the text is the same text at its page's characters; what the loader added (the
+    spaces joining lines, the breaks between paragraphs) and what it left out (headers, footers, a
+    hyphen undone) are the only differences."""
+    source = report.source_map
+    pdf = pdfium.PdfDocument(report_pdf)
+    try:
+        pages = [pdf[n].get_textpage() for n in range(len(pdf))]
+        columns = (source.starts, source.lengths, source.pages, source.chars)
+        runs = list(zip(*(column.tolist() for column in columns), strict=True))
+        for start, length, page, first in runs:
+            assert pages[page].get_text_range(first, length) == report.text[start : start + length]
+        assert uncovered(report.text, runs).isspace()  # only the breaks and spaces the loader added
+        # An answer's span, and where it is: "information" was "infor-" and "mation" on two lines.
+        start = report.text.index("detailed information about")
+        spans = source.page_spans(start, start + len("detailed information"))
+        assert report.location(start) == "page 2" and [span.page for span in spans] == [1, 1]
+        assert "".join(pages[s.page].get_text_range(s.first, s.count) for s in spans) == "detailed infor" + "mation"
+        for label, phrase in (("page 2", "busiest year on record"), ("page 4", "lifeboat crews")):
+            offset = report.text.index(phrase)
+            assert source.page_of(offset) == int(label.split()[1]) - 1 and report.location(offset) == label
+        assert source.page_of(report.text.index("\n\n")) is None  # a paragraph break came from no page
+    finally:
+        pdf.close()
+    assert load_document(samples.write_docx(report_pdf.parent / "plain.docx")).source_map is None
+
+
+def uncovered(text: str, runs: list[tuple[int, int, int, int]]) -> str:
+    """The characters of ``text`` in no run: those the loader added."""
+    covered = bytearray(len(text))
+    for start, length, _, _ in runs:
+        covered[start : start + length] = b"\x01" * length
+    return "".join(c for c, seen in zip(text, covered, strict=True) if not seen)
 
 
 def test_a_scanned_pdf_needs_ocr(tmp_path):

@@ -296,7 +296,7 @@ def test_recent_files_geometry_and_splitter_are_restored(qtbot, store, tmp_path)
     again.show()
     assert (again.size().width(), again.size().height()) == (700, 500)
     assert again.splitter.sizes() == sizes
-    assert again.recent_paths() == [str(path.resolve())]
+    assert again.recent_menu.paths() == [str(path.resolve())]
     assert again.recent_menu.actions()[0].text().startswith("curie.txt  —  ")  # the name and its folder
     again.recent_menu.actions()[0].trigger()
     qtbot.waitUntil(lambda: again.document is not None, timeout=10000)

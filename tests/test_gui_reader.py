@@ -20,7 +20,8 @@ from PySide6.QtWidgets import QAbstractSlider, QApplication, QDialog, QMessageBo
 
 from reading_assistant.core.options import EARLY_WINDOWS
 from reading_assistant.gui import export
-from reading_assistant.gui.main_window import MainWindow, fit_to_screen
+from reading_assistant.gui.main_window import MainWindow
+from reading_assistant.gui.widgets import fit_to_screen
 from tests.test_gui import CURIE, LONG, ask, strict_model_store, wait_for_answers, write
 
 pytest_plugins = ["tests.test_gui"]  # the model_dir, store and window fixtures
@@ -338,7 +339,7 @@ def test_reopen_the_last_document_and_forget_a_missing_one(qtbot, store, tmp_pat
     again = MainWindow(store=store, pool=QThreadPool())
     qtbot.addWidget(again)
     activate(qtbot, again)
-    assert again.recent_paths() == [str(second.resolve())]  # the missing file is gone from the menu
+    assert again.recent_menu.paths() == [str(second.resolve())]  # the missing file is gone from the menu
     assert again.reopen_action.text() == "&Reopen second.md"
     assert any(b.text() == "Reopen second.md" and b.isVisible() for b in again.empty_state.buttons)
     qtbot.keyClick(again, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)

@@ -133,7 +133,7 @@ def test_running_out_of_memory_says_so_and_the_window_keeps_working(qtbot, windo
         monkeypatch.setattr("reading_assistant.gui.controller.load_document", out_of_memory)
     elif where == "showing":
         window.document_view.show_at_once_chars = 0  # the document is built on the pool, as a long one is
-        monkeypatch.setattr("reading_assistant.gui.document_view.build_display", out_of_memory)
+        monkeypatch.setattr("reading_assistant.gui.text_view.build_display", out_of_memory)
     elif where == "preparing":
         monkeypatch.setattr(window.engine, "prepare", out_of_memory)
     else:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from ..core.engine import open_engine
 from ..core.errors import ReadingAssistantError
 from ..core.options import EARLY_ANSWERS, EARLY_WINDOWS, Choices
 from ..core.reading import Prediction, ReadingEngine, Span
+from .document_state import DocumentState
 from .settings import EngineSettings, Store
 from .tasks import OUT_OF_MEMORY, AskTask, CallTask, Task
 from .words import count_words, document_kind, plural, sentence, share, share_read
@@ -74,33 +75,6 @@ class Job(Enum):
 
 # Which work the pool starts first when all its threads are busy: what the reader waits for first.
 PRIORITY = {Job.ENGINE: 2, Job.DOCUMENT: 2, Job.WORDS: 1, Job.ASK: 1, Job.PREPARE: -1}
-
-
-@dataclass(eq=False)
-class DocumentState:
-    """One open document and what the window shows of it: the question asked of it, its answers,
-    which of them is selected, and how much of it the read took."""
-
-    document: Document
-    path: Path | None = None
-    question: str = ""
-    prediction: Prediction | None = None
-    selected: int = -1
-    read_plan: list[Span] = field(default_factory=list)
-    windows_read: int = 0
-    stopped_early: bool = False  # the last read stopped on a settled "no answer"
-    chosen: Span | None = None  # the span the reader chose; None: the best answer
-    may_reveal: bool = False  # the first answers of a new question may still move the view
-    read_all: bool = False  # the read is Read the Rest, which never stops early
-
-    def clear_answers(self) -> None:
-        self.prediction = None
-        self.selected = -1
-        self.chosen = None
-        self.may_reveal = False
-        self.read_plan = []
-        self.windows_read = 0
-        self.stopped_early = False
 
 
 class ReadingController(QObject):

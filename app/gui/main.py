@@ -8,7 +8,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 from .. import __version__
-from .main_window import MainWindow, app_icon
+from .main_window import MainWindow
+from .widgets import app_icon
 
 
 def run_gui(file: Path | None = None, question: str | None = None) -> int:

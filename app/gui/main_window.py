@@ -2,246 +2,57 @@
 
 from __future__ import annotations
 
-import html
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRect, QSize, Qt, QThreadPool
+from PySide6.QtCore import QRect, QSize, Qt, QThreadPool
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
-    QColor,
     QDragEnterEvent,
     QDropEvent,
     QFont,
     QGuiApplication,
-    QIcon,
     QKeySequence,
-    QPainter,
-    QPaintEvent,
-    QPalette,
-    QResizeEvent,
     QShowEvent,
 )
 from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QSizePolicy,
-    QSplitter,
-    QSplitterHandle,
     QStackedWidget,
     QStyle,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core.documents import Document, supported_suffixes
-from ..core.paths import resource_path
 from ..core.reading import Prediction, ReadingEngine
 from . import export
 from .about import AboutDialog
 from .answers_panel import AnswersPanel
 from .controller import EngineOpener, ReadingController, open_engine_for
-from .document_view import DocumentPane
+from .document_display import DocumentDisplay
+from .document_pane import DocumentPane
+from .paste_dialog import ask_before_replacing
+from .recent_menu import RecentMenu
 from .settings import Store
 from .settings_dialog import SettingsDialog
-from .words import Locator, document_kind, plural, share, share_read
+from .text_view import TextView
+from .widgets import ElidedLabel, EmptyState, GripSplitter, QuestionBox, ShortcutsDialog, app_icon, fit_to_screen
+from .words import Locator, document_kind, share, share_read
 
-EMPTY_STATE = "Drop a document here, open one, or paste text"
 DEFAULT_SIZE = QSize(1200, 760)
-# Words on the clipboard up to which Ctrl+V over an open document offers the question box first.
-SHORT_PASTE_WORDS = 40
 # How long a worker thread may keep the interpreter before the window gets it back (Python's
 # default is 5 ms). The window gives it up at every Qt call that waits; with the default each
 # return could wait 5 ms behind a busy worker, and one turn of the event loop makes dozens.
 SWITCH_INTERVAL_S = 0.001
-
-
-def app_icon() -> QIcon:
-    return QIcon(str(resource_path("icons", "reading-assistant.svg")))
-
-
-def fit_to_screen(geometry: QRect, available: QRect) -> QRect:
-    """``geometry`` no larger than ``available`` and moved inside it (a restored or default window
-    must not open larger than the screen, e.g. at a scale factor of 2)."""
-    width = min(geometry.width(), available.width())
-    height = min(geometry.height(), available.height())
-    left = min(max(geometry.left(), available.left()), available.right() + 1 - width)
-    top = min(max(geometry.top(), available.top()), available.bottom() + 1 - height)
-    return QRect(left, top, width, height)
-
-
-def blend(foreground: QColor, background: QColor, amount: float) -> QColor:
-    """``amount`` of the foreground over the background."""
-    pairs = zip(foreground.getRgbF()[:3], background.getRgbF()[:3], strict=True)
-    color = QColor()
-    color.setRgbF(*(amount * f + (1 - amount) * b for f, b in pairs))
-    return color
-
-
-def set_secondary(label: QLabel) -> None:
-    """Quieter than body text yet above 4.5:1 contrast (a disabled label is about 1.6:1)."""
-    palette = label.palette()
-    text = palette.color(QPalette.ColorRole.WindowText)
-    palette.setColor(QPalette.ColorRole.WindowText, blend(text, palette.color(QPalette.ColorRole.Window), 0.78))
-    label.setPalette(palette)
-
-
-class ElidedLabel(QLabel):
-    """One line that shortens itself with "…" instead of pushing its neighbours (the full text is its tooltip)."""
-
-    def __init__(self, text: str = "") -> None:
-        super().__init__()
-        self._full = ""
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-        self.set_full_text(text)
-
-    def set_full_text(self, text: str) -> None:
-        self._full = text
-        self.setToolTip(text if text else "")
-        self._elide()
-
-    def full_text(self) -> str:
-        return self._full
-
-    def sizeHint(self) -> QSize:
-        return QSize(self.fontMetrics().horizontalAdvance(self._full) + 8, super().sizeHint().height())
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(self.fontMetrics().horizontalAdvance("Mo…"), super().minimumSizeHint().height())
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(1, self.width())))
-
-
-class GripHandle(QSplitterHandle):
-    """A splitter handle that shows where to grab it."""
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        color = blend(
-            self.palette().color(QPalette.ColorRole.WindowText), self.palette().color(QPalette.ColorRole.Window), 0.45
-        )
-        painter.setBrush(color)
-        painter.setPen(Qt.PenStyle.NoPen)
-        middle_x, middle_y = self.width() / 2, self.height() / 2
-        for step in (-8, 0, 8):
-            painter.drawEllipse(QPointF(middle_x, middle_y + step), 1.6, 1.6)
-
-
-class GripSplitter(QSplitter):
-    def createHandle(self) -> QSplitterHandle:
-        return GripHandle(self.orientation(), self)
-
-
-class EmptyState(QWidget):
-    """What a new window shows: how to bring a document."""
-
-    def __init__(self, actions: list[QAction]) -> None:
-        super().__init__()
-        layout = QVBoxLayout(self)
-        layout.addStretch(2)
-        icon = QLabel()
-        icon.setPixmap(app_icon().pixmap(96, 96))
-        icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        title = QLabel(f"<h2>{EMPTY_STATE}</h2>")
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        title.setWordWrap(True)
-        formats = ", ".join(s.lstrip(".") for s in supported_suffixes())
-        self.hint = QLabel(f"Then ask a question on the right. Reads {formats}. Nothing leaves this computer.")
-        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint.setWordWrap(True)
-        set_secondary(self.hint)
-        # One above the other: the pane stays narrow enough for a small window or a scale factor of 2.
-        buttons = QVBoxLayout()
-        buttons.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-        self.buttons: list[QPushButton] = []
-        for action in actions:
-            button = QPushButton(action.icon(), action.text().replace("&", "").rstrip("."))
-            # Typing goes to the question box: a space must never press one of these.
-            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-            button.setAutoDefault(False)
-            button.clicked.connect(action.trigger)
-            action.changed.connect(lambda button=button, action=action: self._sync(button, action))
-            self._sync(button, action)
-            button.setMinimumWidth(12 * button.fontMetrics().horizontalAdvance("M"))
-            buttons.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
-            self.buttons.append(button)
-        for widget in (icon, title, self.hint):
-            layout.addWidget(widget)
-        layout.addLayout(buttons)
-        layout.addStretch(3)
-
-    @staticmethod
-    def _sync(button: QPushButton, action: QAction) -> None:
-        text = action.text().replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip(".")
-        button.setText(text if len(text) <= 32 else text[:31] + "…")
-        button.setToolTip(action.toolTip())
-        button.setVisible(action.isVisible() and action.isEnabled())
-
-
-class QuestionBox(QLineEdit):
-    """Enter asks; Up and Down recall earlier questions, kept across restarts."""
-
-    def __init__(self, history: list[str] | None = None) -> None:
-        super().__init__()
-        self.setPlaceholderText("Ask a question about the document…")
-        self.setClearButtonEnabled(True)
-        self.setAccessibleName("Question")
-        self.history: list[str] = []
-        self._recall = 0
-        self.set_history(history or [])
-
-    def set_history(self, history: list[str]) -> None:
-        self.history = list(history)
-        self._recall = len(self.history)
-
-    def keyPressEvent(self, event) -> None:
-        if event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down) and self.history:
-            step = -1 if event.key() == Qt.Key.Key_Up else 1
-            self._recall = max(0, min(len(self.history), self._recall + step))
-            self.setText(self.history[self._recall] if self._recall < len(self.history) else "")
-            return
-        super().keyPressEvent(event)
-
-
-class ShortcutsDialog(QDialog):
-    """Help > Keyboard Shortcuts: every action that has one, from the actions themselves."""
-
-    def __init__(self, rows: list[tuple[str, str]], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Keyboard Shortcuts")
-        layout = QVBoxLayout(self)
-        table = QTableWidget(len(rows), 2)
-        table.setHorizontalHeaderLabels(["Action", "Keys"])
-        table.verticalHeader().setVisible(False)
-        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        for row, (name, keys) in enumerate(rows):
-            table.setItem(row, 0, QTableWidgetItem(name))
-            table.setItem(row, 1, QTableWidgetItem(keys))
-        table.resizeColumnsToContents()
-        table.horizontalHeader().setStretchLastSection(True)
-        layout.addWidget(table)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        self.table = table
-        self.resize(460, 520)
 
 
 class MainWindow(QMainWindow):
@@ -337,8 +148,8 @@ class MainWindow(QMainWindow):
         self.about_action = self._action("&About Reading Assistant", None, self.show_about)
 
     def _build_layout(self) -> None:
-        self.document_pane = DocumentPane(self.controller.pool)
-        self.document_view = self.document_pane.view
+        self.document_pane = DocumentPane(TextView(pool=self.controller.pool))
+        self.document_view: DocumentDisplay = self.document_pane.view
         self.read_map = self.document_pane.read_map
         self.find_bar = self.document_pane.find_bar
         self.empty_state = EmptyState([self.open_action, self.paste_action, self.reopen_action])
@@ -399,10 +210,12 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.open_action)
-        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu = RecentMenu(self.store, self.reopen_action, self)
+        self.recent_menu.open_requested.connect(self.open_file)
+        file_menu.addMenu(self.recent_menu)
         file_menu.addAction(self.reopen_action)
         file_menu.addAction(self.paste_action)
-        self._fill_recent_menu(self.store.existing_recent_files())
+        self.recent_menu.fill(self.store.existing_recent_files())
         file_menu.addSeparator()
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
@@ -427,39 +240,6 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(self.about_action)
-
-    def _fill_recent_menu(self, files: list[str]) -> None:
-        self.recent_menu.clear()
-        home = Path.home()
-        for path in files:
-            where = Path(path).parent
-            try:
-                folder = "~/" + str(where.relative_to(home)) if where != home else "~"
-            except ValueError:
-                folder = str(where)
-            label = f"{Path(path).name}  —  {folder}".replace("&", "&&")
-            action = self.recent_menu.addAction(label)
-            action.setToolTip(path)
-            action.setData(path)
-            action.triggered.connect(lambda checked=False, p=path: self.open_file(Path(p)))
-        if files:
-            self.recent_menu.addSeparator()
-            self.recent_menu.addAction("Clear Menu", self._clear_recent)
-        self.recent_menu.setToolTipsVisible(True)
-        self.recent_menu.setEnabled(bool(files))
-        last = files[0] if files else None
-        self.reopen_action.setEnabled(last is not None)
-        self.reopen_action.setText(f"&Reopen {Path(last).name.replace('&', '&&')}" if last else "&Reopen Last Document")
-        self.reopen_action.setToolTip(last or "")
-        self.reopen_action.setData(last)
-
-    def _clear_recent(self) -> None:
-        for path in self.store.recent_files():
-            self.store.forget_recent_file(path)
-        self._fill_recent_menu([])
-
-    def recent_paths(self) -> list[str]:
-        return [a.data() for a in self.recent_menu.actions() if a.data()]
 
     def _restore_state(self) -> None:
         geometry, splitter = self.store.window_state()
@@ -499,7 +279,7 @@ class MainWindow(QMainWindow):
         controller.busy_changed.connect(self._set_busy)
         controller.status_changed.connect(self._show_status)
         controller.can_read_rest_changed.connect(self._can_read_rest)
-        controller.recent_changed.connect(self._fill_recent_menu)
+        controller.recent_changed.connect(self.recent_menu.fill)
         controller.history_changed.connect(self.question.set_history)
         controller.error.connect(self._show_error)
         self.document_view.reader_moved.connect(controller.reader_moved)
@@ -521,13 +301,13 @@ class MainWindow(QMainWindow):
             self.question.setText(question)
         if not path.exists():
             self._show_status(f"{path.name} is no longer there: it was moved or deleted.", 6000)
-            self._fill_recent_menu(self.store.forget_recent_file(str(path.resolve())))
+            self.recent_menu.fill(self.store.forget_recent_file(str(path.resolve())))
             return
         self.controller.open_file(path, question)
 
     def reopen_last(self) -> None:
         files = self.store.existing_recent_files()
-        self._fill_recent_menu(files)
+        self.recent_menu.fill(files)
         if files:
             self.open_file(Path(files[0]))
 
@@ -555,33 +335,12 @@ class MainWindow(QMainWindow):
         self._confirm_paste(text)
 
     def _confirm_paste(self, text: str) -> None:
-        words = len(text.split())
+        def into_question() -> None:
+            self.question.setFocus()
+            self.question.insert(" ".join(text.split()))
+
         name = self.document.name if self.document is not None else "the document being opened"
-        box = QMessageBox(self)
-        box.setObjectName("pasteDialog")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("Paste")
-        box.setText(f"Replace “{html.escape(name)}” with the {plural(words, 'word')} on the clipboard?")
-        box.setInformativeText(
-            "The open document and its answers would be closed. Or paste the text into the question box."
-        )
-        replace = box.addButton("Replace Document", QMessageBox.ButtonRole.DestructiveRole)
-        into_question = box.addButton("Paste into Question", QMessageBox.ButtonRole.AcceptRole)
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(into_question if words <= SHORT_PASTE_WORDS else cancel)
-        box.setEscapeButton(cancel)
-
-        def answered() -> None:
-            clicked = box.clickedButton()
-            if clicked is replace:
-                self.controller.open_text(text, "Pasted text")
-            elif clicked is into_question:
-                self.question.setFocus()
-                self.question.insert(" ".join(text.split()))
-
-        box.finished.connect(answered)
-        box.open()
+        ask_before_replacing(self, text, name, lambda: self.controller.open_text(text, "Pasted text"), into_question)
 
     def ask(self) -> None:
         self.controller.ask(self.question.text())
@@ -663,7 +422,7 @@ class MainWindow(QMainWindow):
 
     def show_shortcuts(self) -> None:
         rows = []
-        for menu in self.menuBar().findChildren(type(self.recent_menu)):
+        for menu in self.menuBar().findChildren(QMenu):
             for action in menu.actions():
                 keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts())
                 if keys and not action.menu():
@@ -709,7 +468,7 @@ class MainWindow(QMainWindow):
         self.answers.clear()
         self.answers.set_read_rest(False)
         self.find_bar.close_bar() if self.find_bar.isVisible() else None
-        self.document_view.show_text(document.text, document.sections, document.name)
+        self.document_view.show_document(document)
         self.read_map.set_plan([])
         self.read_map.set_answers([])
         self.pages.setCurrentWidget(self.document_pane)

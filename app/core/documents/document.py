@@ -6,6 +6,10 @@ import uuid
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from .source_map import SourceMap, SourceMapBuilder
+
 PARAGRAPH_BREAK = "\n\n"
 LINE_BREAK = "\n"
 MAX_LABEL_CHARS = 80
@@ -28,7 +32,8 @@ class Document:
     """A document's text; answer offsets index ``text`` exactly, ``sections`` say where they are.
 
     ``id`` tells it from every other document (two "Pasted text" are two documents): an answer
-    read from it names it, so answers from several documents never mix.
+    read from it names it, so answers from several documents never mix. A format with pages (PDF)
+    has a ``source_map`` from the text back to each page's characters.
     """
 
     text: str
@@ -36,6 +41,7 @@ class Document:
     format: str
     sections: tuple[Section, ...] = ()
     id: str = field(default_factory=new_document_id, compare=False)
+    source_map: SourceMap | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         starts = [section.start for section in self.sections]
@@ -61,9 +67,17 @@ class TextBuilder:
         self._parts: list[str] = []
         self._length = 0
         self._sections: list[Section] = []
+        self._sources = SourceMapBuilder()
 
-    def add(self, block: str, gap: str = PARAGRAPH_BREAK, section: str | None = None) -> None:
-        """Append ``block`` after ``gap``; ``section`` labels the section that begins with it.
+    def add(
+        self,
+        block: str,
+        gap: str = PARAGRAPH_BREAK,
+        section: str | None = None,
+        source: tuple[int, np.ndarray] | None = None,
+    ) -> None:
+        """Append ``block`` after ``gap``; ``section`` labels the section that begins with it, and
+        ``source`` (page, each character's index on it, -1 for none) says where it came from.
 
         A block with no text is dropped with its label, so an empty page or chapter gets no section.
         """
@@ -73,10 +87,18 @@ class TextBuilder:
             self._append(gap)
         if section is not None:
             self._sections.append(Section(self._length, short_label(section)))
+        if source is not None:
+            self._sources.add(self._length, *source)
         self._append(block)
 
     def document(self, name: str, format: str) -> Document:
-        return Document(text="".join(self._parts), name=name, format=format, sections=tuple(self._sections))
+        return Document(
+            text="".join(self._parts),
+            name=name,
+            format=format,
+            sections=tuple(self._sections),
+            source_map=self._sources.build(),
+        )
 
     def _append(self, text: str) -> None:
         self._parts.append(text)

@@ -1,9 +1,11 @@
-"""PDF: the text layer page by page through pdfium, with page layout undone and a section per page."""
+"""PDF: the text layer page by page through pdfium, with page layout undone, a section per page, and a
+source map from the text back to each page's characters."""
 
 from __future__ import annotations
 
 import re
 
+import numpy as np
 import pypdfium2 as pdfium
 
 from ..errors import InputError
@@ -12,7 +14,9 @@ from .pdf_layout import (
     Line,
     continues_paragraph,
     drop_running_lines,
-    paragraphs,
+    join_lines,
+    joined_chars,
+    paragraph_lines,
     usual_gap,
 )
 
@@ -20,6 +24,7 @@ LINE = re.compile(r"[^\r\n]+")
 # pdfium marks a hyphen it took for a line-end hyphenation with U+FFFE (older builds: U+0002) and has
 # already joined the two lines; the mark, and any invisible soft hyphen, is not part of the text.
 HYPHEN_MARKS = str.maketrans("", "", "\ufffe\x02\xad")
+HYPHEN_MARK_CODES = np.array([0xFFFE, 0x02, 0xAD], dtype=np.uint32)
 
 
 def load_pdf(data: bytes, name: str) -> Document:
@@ -28,10 +33,12 @@ def load_pdf(data: bytes, name: str) -> Document:
     builder = TextBuilder()
     previous = ""
     for number, page in enumerate(pages, 1):
-        for index, paragraph in enumerate(paragraphs(page, usual)):
+        for index, group in enumerate(paragraph_lines(page, usual)):
+            paragraph = join_lines([line.text for line in group])
             # A sentence cut by a page break is one sentence again; the page's section still begins here.
             gap = " " if index == 0 and previous and continues_paragraph(previous, paragraph) else PARAGRAPH_BREAK
-            builder.add(paragraph, gap, section=f"page {number}" if index == 0 else None)
+            section = f"page {number}" if index == 0 else None
+            builder.add(paragraph, gap, section=section, source=(number - 1, joined_chars(group)))
             previous = paragraph
     return builder.document(name, "pdf")
 
@@ -63,7 +70,8 @@ def page_lines(pdf: pdfium.PdfDocument, index: int) -> list[Line]:
         lines = []
         for match in LINE.finditer(text):
             raw = match.group()
-            line_text = raw.translate(HYPHEN_MARKS).strip()
+            unmarked = raw.translate(HYPHEN_MARKS)
+            line_text = unmarked.strip()
             if not line_text:
                 continue
             # Each character of the text is one of pdfium's characters, so offsets are its indexes.
@@ -71,7 +79,11 @@ def page_lines(pdf: pdfium.PdfDocument, index: int) -> list[Line]:
             last = match.start() + len(raw.rstrip()) - 1
             _, _, _, top = text_page.get_charbox(first, loose=True)
             _, bottom, _, last_top = text_page.get_charbox(last, loose=True)
-            lines.append(Line(line_text, top, bottom, last_top - bottom))
+            codes = np.frombuffer(raw.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+            kept = np.flatnonzero(~np.isin(codes, HYPHEN_MARK_CODES)) + match.start()
+            leading = len(unmarked) - len(unmarked.lstrip())
+            chars = kept[leading : leading + len(line_text)]
+            lines.append(Line(line_text, top, bottom, last_top - bottom, chars))
         return lines
     finally:
         text_page.close()

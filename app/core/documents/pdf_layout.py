@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 from statistics import median
+
+import numpy as np
 
 EDGE_LINES = 2  # how many lines at the top and at the bottom of a page may be a running header or footer
 MIN_PAGES_FOR_RUNNING_LINES = 3  # with fewer pages, a line on "most pages" is no evidence of a header
@@ -27,6 +29,9 @@ class Line:
     top: float
     bottom: float
     height: float
+    # Where each character of ``text`` is on its page (pdfium's character index); None for a line
+    # that comes from nowhere (as in tests).
+    chars: np.ndarray | None = field(default=None, compare=False)
 
 
 def drop_running_lines(pages: list[list[Line]]) -> list[list[Line]]:
@@ -65,31 +70,58 @@ def line_gaps(page: list[Line]) -> list[float]:
 
 
 def paragraphs(page: list[Line], usual: float) -> list[str]:
-    """The page's lines joined into paragraphs.
+    """The page's lines joined into paragraphs (see ``paragraph_lines``)."""
+    return [join_lines([line.text for line in group]) for group in paragraph_lines(page, usual)]
+
+
+def paragraph_lines(page: list[Line], usual: float) -> list[list[Line]]:
+    """The page's lines grouped into paragraphs.
 
     A paragraph ends where the space between two lines is clearly larger than ``usual``, or where the
     next line is above the last one (the next column, in the order the PDF gives).
     """
     if not page:
         return []
-    groups = [[page[0].text]]
+    groups = [[page[0]]]
     for gap, (above, below) in zip(line_gaps(page), pairwise(page), strict=True):
         if gap > usual + PARAGRAPH_GAP * above.height or gap < usual - above.height:
             groups.append([])
-        groups[-1].append(below.text)
-    return [join_lines(group) for group in groups]
+        groups[-1].append(below)
+    return groups
+
+
+def dehyphenated(lines: list[str]) -> list[bool]:
+    """For each line after the first, whether it joins the one before by undoing its hyphen
+    ("infor-" then "mation") rather than with a space."""
+    return [bool(HYPHENATED.search(above)) and below[:1].islower() for above, below in pairwise(lines)]
 
 
 def join_lines(lines: list[str]) -> str:
     """Lines of one paragraph joined with spaces; "infor-" then "mation" becomes "information"."""
     parts = [lines[0]]
-    for line in lines[1:]:
-        if HYPHENATED.search(parts[-1]) and line[:1].islower():
+    for line, undo_hyphen in zip(lines[1:], dehyphenated(lines), strict=True):
+        if undo_hyphen:
             parts[-1] = parts[-1][:-1]
         else:
             parts.append(" ")
         parts.append(line)
     return "".join(parts)
+
+
+def joined_chars(group: list[Line]) -> np.ndarray:
+    """Where each character of ``join_lines`` of these lines is on the page: -1 for a joining space."""
+    parts = [_chars(group[0])]
+    for line, undo_hyphen in zip(group[1:], dehyphenated([line.text for line in group]), strict=True):
+        if undo_hyphen:
+            parts[-1] = parts[-1][:-1]
+        else:
+            parts.append(np.array([-1]))
+        parts.append(_chars(line))
+    return np.concatenate(parts)
+
+
+def _chars(line: Line) -> np.ndarray:
+    return line.chars if line.chars is not None else np.full(len(line.text), -1)
 
 
 def continues_paragraph(previous: str, following: str) -> bool:

@@ -1,0 +1,47 @@
+"""Ctrl+V over an open document asks first, so a stray paste never throws a book away."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from .words import plural
+
+# Words on the clipboard up to which the question box is offered first.
+SHORT_PASTE_WORDS = 40
+
+
+def ask_before_replacing(
+    parent: QWidget, text: str, name: str, replace: Callable[[], None], into_question: Callable[[], None]
+) -> QMessageBox:
+    """Ask whether ``text`` replaces the document called ``name``, goes into the question box, or
+    nothing happens; the choice calls ``replace`` or ``into_question``. The window keeps running."""
+    words = len(text.split())
+    box = QMessageBox(parent)
+    box.setObjectName("pasteDialog")
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Paste")
+    box.setText(f"Replace “{html.escape(name)}” with the {plural(words, 'word')} on the clipboard?")
+    box.setInformativeText(
+        "The open document and its answers would be closed. Or paste the text into the question box."
+    )
+    replace_button = box.addButton("Replace Document", QMessageBox.ButtonRole.DestructiveRole)
+    question_button = box.addButton("Paste into Question", QMessageBox.ButtonRole.AcceptRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(question_button if words <= SHORT_PASTE_WORDS else cancel)
+    box.setEscapeButton(cancel)
+
+    def answered() -> None:
+        clicked = box.clickedButton()
+        if clicked is replace_button:
+            replace()
+        elif clicked is question_button:
+            into_question()
+
+    box.finished.connect(answered)
+    box.open()
+    return box
