@@ -4,7 +4,17 @@ Each loader returns a ``Document`` whose ``sections`` map character offsets to p
 """
 
 from .document import Document, Section
-from .loading import load_document, read_stdin, supported_suffixes, text_document
+from .formats import FORMATS, supported_suffixes
+from .loading import load_document, read_stdin, text_document
 from .plain_text import decode_text
 
-__all__ = ["Document", "Section", "decode_text", "load_document", "read_stdin", "supported_suffixes", "text_document"]
+__all__ = [
+    "FORMATS",
+    "Document",
+    "Section",
+    "decode_text",
+    "load_document",
+    "read_stdin",
+    "supported_suffixes",
+    "text_document",
+]

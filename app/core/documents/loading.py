@@ -6,41 +6,19 @@ import logging
 import os
 import stat
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import InputError
 from ..windows import without_surrogates
 from .document import Document
-from .epub import load_epub
-from .html_text import load_html
-from .pdf import load_pdf
-from .plain_text import decode_text, load_markdown, load_text, normalize_newlines
-from .word import load_docx
+from .formats import FORMATS, Loader, supported_suffixes
+from .plain_text import decode_text, normalize_newlines
 
 MAX_BYTES = 200 * 1024 * 1024
 STDIN_NAME = "standard input"
-Loader = Callable[[bytes, str], Document]
-# A file without a suffix ("README") is read as plain text.
-LOADERS: dict[str, Loader] = {
-    "": load_text,
-    ".txt": load_text,
-    ".text": load_text,
-    ".md": load_markdown,
-    ".markdown": load_markdown,
-    ".html": load_html,
-    ".htm": load_html,
-    ".xhtml": load_html,
-    ".pdf": load_pdf,
-    ".docx": load_docx,
-    ".epub": load_epub,
-}
+LOADERS: dict[str, Loader] = {suffix: form.loader for form in FORMATS for suffix in form.suffixes}
 
 log = logging.getLogger(__name__)
-
-
-def supported_suffixes() -> tuple[str, ...]:
-    return tuple(suffix for suffix in LOADERS if suffix)
 
 
 def load_document(path: Path | str) -> Document:
