@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import sys
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -456,10 +457,10 @@ def test_files_over_the_size_limit_are_refused(tmp_path, monkeypatch):
 
 
 def test_an_unexpected_library_failure_still_becomes_an_input_error(tmp_path, monkeypatch):
-    def explode(data: bytes, name: str) -> Document:
+    def explode(data: bytes, name: str, options) -> Document:
         raise KeyError("internal detail")
 
-    monkeypatch.setitem(loading.LOADERS, ".pdf", explode)
+    monkeypatch.setitem(loading.FORMAT_OF, ".pdf", replace(loading.FORMAT_OF[".pdf"], loader=explode))
     with pytest.raises(InputError, match=r"^odd\.pdf cannot be read: the file may be damaged$"):
         load_document(write(tmp_path / "odd.pdf", b"%PDF"))
 

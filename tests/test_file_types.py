@@ -17,8 +17,8 @@ PACKAGING = Path(__file__).resolve().parents[1] / "packaging"
 def test_every_suffix_has_one_format_and_its_loader():
     suffixes = [suffix for form in FORMATS for suffix in form.suffixes]
     assert len(suffixes) == len(set(suffixes))
-    assert {suffix: form.loader for form in FORMATS for suffix in form.suffixes} == loading.LOADERS
-    assert "" in loading.LOADERS and "" not in supported_suffixes()  # README, LICENSE: plain text
+    assert {suffix: form for form in FORMATS for suffix in form.suffixes} == loading.FORMAT_OF
+    assert "" in loading.FORMAT_OF and "" not in supported_suffixes()  # README, LICENSE: plain text
 
 
 def test_the_desktop_entry_offers_every_format():

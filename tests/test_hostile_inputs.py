@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from onnx import TensorProto, helper
 
 from reading_assistant.core.documents import loading
-from reading_assistant.core.documents.loading import LOADERS, load_document, text_document
+from reading_assistant.core.documents.loading import FORMAT_OF, load_bytes, load_document, text_document
 from reading_assistant.core.documents.plain_text import decode_text
 from reading_assistant.core.engine import open_engine
 from reading_assistant.core.errors import InputError, ReadingAssistantError
@@ -610,12 +610,12 @@ MEMBER_NAMES = st.sampled_from(
 ARCHIVES = st.dictionaries(MEMBER_NAMES, st.binary(max_size=512), max_size=4).map(zip_of)
 
 
-@pytest.mark.parametrize("suffix", sorted(LOADERS))
+@pytest.mark.parametrize("suffix", sorted(FORMAT_OF))
 @FUZZ
 @given(data=st.one_of(st.binary(max_size=2048), ARCHIVES))
 def test_any_bytes_give_a_document_or_one_input_error(suffix, data):
     try:
-        document = loading.with_text(LOADERS[suffix](data, f"fuzz{suffix}"))
+        document = load_bytes(data, f"fuzz{suffix}")
     except InputError as error:
         assert str(error) and "\n" not in str(error)
     else:

@@ -15,3 +15,11 @@ class ModelError(ReadingAssistantError):
 
 class Cancelled(ReadingAssistantError):
     """The user stopped the work before it finished."""
+
+
+class PasswordNeeded(InputError):
+    """The file is encrypted: it opens with a password (``wrong`` when the one given did not)."""
+
+    def __init__(self, message: str, wrong: bool = False) -> None:
+        super().__init__(message)
+        self.wrong = wrong

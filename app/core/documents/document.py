@@ -42,6 +42,11 @@ class Document:
     sections: tuple[Section, ...] = ()
     id: str = field(default_factory=new_document_id, compare=False)
     source_map: SourceMap | None = field(default=None, compare=False, repr=False)
+    # A paged format's page labels as printed ("vi", "6"; the physical number where the file has
+    # none), one per page; empty for formats without pages.
+    page_labels: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    # The file it was read from, so a view can show its pages; None for pasted text or an upload.
+    origin: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         starts = [section.start for section in self.sections]
@@ -91,13 +96,18 @@ class TextBuilder:
             self._sources.add(self._length, *source)
         self._append(block)
 
-    def document(self, name: str, format: str) -> Document:
+    def add_page_boxes(self, page: int, boxes: np.ndarray) -> None:
+        """See ``SourceMapBuilder.add_page_boxes``."""
+        self._sources.add_page_boxes(page, boxes)
+
+    def document(self, name: str, format: str, page_labels: tuple[str, ...] = ()) -> Document:
         return Document(
             text="".join(self._parts),
             name=name,
             format=format,
             sections=tuple(self._sections),
             source_map=self._sources.build(),
+            page_labels=page_labels,
         )
 
     def _append(self, text: str) -> None:

@@ -14,7 +14,8 @@ from .pdf import load_pdf
 from .plain_text import load_markdown, load_text
 from .word import load_docx
 
-Loader = Callable[[bytes, str], Document]
+# A paged format's loader also takes LoadOptions (a password, progress, stop): (data, name, options).
+Loader = Callable[..., Document]
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Format:
     mime_types: tuple[str, ...]  # freedesktop.org's, for the desktop entry
     apple_types: tuple[str, ...]  # macOS uniform type identifiers, for the bundle
     loader: Loader
+    paged: bool = False  # shown as its pages; its loader takes LoadOptions
 
 
 FORMATS = (
@@ -42,7 +44,7 @@ FORMATS = (
         ("public.html", "public.xhtml"),
         load_html,
     ),
-    Format("PDF document", (".pdf",), ("application/pdf",), ("com.adobe.pdf",), load_pdf),
+    Format("PDF document", (".pdf",), ("application/pdf",), ("com.adobe.pdf",), load_pdf, paged=True),
     Format(
         "Word document",
         (".docx",),
@@ -61,3 +63,13 @@ def supported_suffixes() -> tuple[str, ...]:
 
 def mime_types() -> tuple[str, ...]:
     return tuple(mime for form in FORMATS for mime in form.mime_types)
+
+
+def is_paged(name: str) -> bool:
+    """Whether a file of this name is read as pages (and can be shown as them)."""
+    return any(form.paged for form in FORMATS if _suffix(name) in form.suffixes)
+
+
+def _suffix(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 else ""

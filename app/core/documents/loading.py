@@ -6,44 +6,49 @@ import logging
 import os
 import stat
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import Cancelled, InputError
 from ..windows import without_surrogates
 from .document import Document
-from .formats import FORMATS, Loader, supported_suffixes
+from .formats import FORMATS, Format, supported_suffixes
+from .load_options import NO_OPTIONS, LoadOptions
 from .plain_text import decode_text, normalize_newlines
 
 MAX_BYTES = 200 * 1024 * 1024
 STDIN_NAME = "standard input"
-LOADERS: dict[str, Loader] = {suffix: form.loader for form in FORMATS for suffix in form.suffixes}
+FORMAT_OF: dict[str, Format] = {suffix: form for form in FORMATS for suffix in form.suffixes}
 
 log = logging.getLogger(__name__)
 
 
-def load_document(path: Path | str) -> Document:
-    """Read a supported file; every problem becomes an InputError with one plain sentence."""
+def load_document(path: Path | str, options: LoadOptions = NO_OPTIONS) -> Document:
+    """Read a supported file; every problem becomes an InputError with one plain sentence.
+
+    The document remembers the file as its ``origin``, so a view can show its pages.
+    """
     path = Path(path)
-    loader_for(path.name)  # an unsupported type is refused before the file is read
-    return load_bytes(read_file(path), path.name)
+    format_for(path.name)  # an unsupported type is refused before the file is read
+    return replace(load_bytes(read_file(path), path.name, options), origin=str(path))
 
 
-def loader_for(name: str) -> Loader:
+def format_for(name: str) -> Format:
     suffix = Path(name).suffix.lower()
-    loader = LOADERS.get(suffix)
-    if loader is None:
+    form = FORMAT_OF.get(suffix)
+    if form is None:
         raise InputError(f"{name}: unsupported file type {suffix} (supported: {', '.join(supported_suffixes())})")
-    return loader
+    return form
 
 
-def load_bytes(data: bytes, name: str) -> Document:
+def load_bytes(data: bytes, name: str, options: LoadOptions = NO_OPTIONS) -> Document:
     """A file's bytes already in memory (read from disk, or uploaded), under the same rules."""
     if len(data) > MAX_BYTES:
         raise InputError(f"{name} is larger than {MAX_BYTES // 2**20} MB, the most this app reads")
-    loader = loader_for(name)
+    form = format_for(name)
     try:
-        document = loader(data, name)
-    except (InputError, MemoryError):
+        document = form.loader(data, name, options) if form.paged else form.loader(data, name)
+    except (InputError, Cancelled, MemoryError):
         raise
     except Exception as error:
         # Parsers meet arbitrary bytes and their libraries raise anything on a malformed file; the person

@@ -10,6 +10,7 @@ import pypdfium2 as pdfium
 
 from ..errors import InputError
 from .document import PARAGRAPH_BREAK, Document, TextBuilder
+from .load_options import NO_OPTIONS, LoadOptions
 from .pdf_layout import (
     Line,
     continues_paragraph,
@@ -27,7 +28,7 @@ HYPHEN_MARKS = str.maketrans("", "", "\ufffe\x02\xad")
 HYPHEN_MARK_CODES = np.array([0xFFFE, 0x02, 0xAD], dtype=np.uint32)
 
 
-def load_pdf(data: bytes, name: str) -> Document:
+def load_pdf(data: bytes, name: str, options: LoadOptions = NO_OPTIONS) -> Document:
     pages = drop_running_lines(read_pages(data, name))
     usual = usual_gap(pages)
     builder = TextBuilder()

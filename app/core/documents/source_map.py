@@ -9,7 +9,7 @@ range of characters), so an answer can be drawn where it stands on its page.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,6 +32,9 @@ class SourceMap:
     lengths: np.ndarray
     pages: np.ndarray
     chars: np.ndarray
+    # Pages whose characters are not pdfium's (read by OCR, or an image file): character ``i`` of
+    # such a page has the box ``boxes[page][i]`` = (left, bottom, right, top) in page points.
+    boxes: dict[int, np.ndarray] = field(default_factory=dict)
 
     def page_spans(self, start: int, end: int) -> list[PageSpan]:
         """The page characters ``text[start:end]`` came from, in text order."""
@@ -63,6 +66,7 @@ class SourceMapBuilder:
         self._lengths: list[np.ndarray] = []
         self._pages: list[np.ndarray] = []
         self._chars: list[np.ndarray] = []
+        self._boxes: dict[int, np.ndarray] = {}
 
     def add(self, offset: int, page: int, chars: np.ndarray) -> None:
         """The block at text ``offset`` whose character ``i`` is page ``page``'s character ``chars[i]``."""
@@ -79,7 +83,12 @@ class SourceMapBuilder:
         self._pages.append(np.full(len(starts), page, dtype=np.int64))
         self._chars.append(chars[starts])
 
+    def add_page_boxes(self, page: int, boxes: np.ndarray) -> None:
+        """Page ``page``'s characters are its own (OCR): ``boxes[i]`` is character ``i``'s box."""
+        self._boxes[page] = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+
     def build(self) -> SourceMap | None:
         if not self._starts:
             return None
-        return SourceMap(*(np.concatenate(parts) for parts in (self._starts, self._lengths, self._pages, self._chars)))
+        runs = (np.concatenate(parts) for parts in (self._starts, self._lengths, self._pages, self._chars))
+        return SourceMap(*runs, boxes=dict(self._boxes))
