@@ -125,6 +125,40 @@ def test_no_answer_runs_across_a_blank_line(shared_wordpiece, gap):
     assert not any("\n" in a.text for a in answers)
 
 
+def test_no_answer_is_taken_from_excluded_text(shared_wordpiece):
+    """A table of contents names where a section is: the page number the model likes best there is
+    never an answer, and the next best, from the text, is shown."""
+    text = "Contents\n\nTides and moorings . . . . 12\n\nBoats are moored at the north quay at low tide."
+    plan, start, end = one_window(shared_wordpiece, text, "where are boats moored?")
+    contents = (text.index("Tides"), text.index("12") + 2)
+    in_contents = plan.answer_positions(0, text.index("12"), text.index("12") + 2)
+    in_text = plan.answer_positions(0, text.index("north"), text.index("quay") + 4)
+    start[in_contents[0]], end[in_contents[1]] = 8.0, 8.0
+    start[in_text[0]], end[in_text[1]] = 4.0, 4.0
+    for excluded, best in (((), "12"), ((contents,), "north quay")):
+        collector = SpanCollector(excluded=excluded)
+        collector.add(plan, 0, start, end)
+        answers, _, _ = collector.result(text, top_k=5)
+        assert answers[0].text == best
+    assert all(a.end <= contents[0] or a.start >= contents[1] for a in answers)
+
+
+def test_an_answer_lies_within_one_cell_of_a_table(shared_wordpiece):
+    text = "The fees.\n\nBoat | Per night | Per week\nYacht | 15 pounds | 80 pounds\nSoft wrapped\nlines join."
+    plan, start, end = one_window(shared_wordpiece, text, "what does a yacht pay per night?")
+    for first, last, score in (("week", "Yacht", 9.0), ("15", "80 pounds", 8.0), ("15", "15 pounds", 5.0)):
+        s, e = plan.answer_positions(0, text.index(first), text.index(last) + len(last))
+        start[s], end[e] = max(start[s], score), max(end[e], score)
+    wrapped = plan.answer_positions(0, text.index("Soft"), text.index("join") + 4)
+    start[wrapped[0]], end[wrapped[1]] = 6.0, 6.0
+    collector = SpanCollector()
+    collector.add(plan, 0, start, end)
+    answers, _, _ = collector.result(text, top_k=5)
+    # Neither "week\nYacht" (two rows) nor "15 pounds | 80 pounds" (two cells); a wrapped line is fine.
+    assert {a.text for a in answers[:2]} == {"Soft wrapped\nlines join", "15 pounds"}
+    assert not any(" | " in a.text or "week\nYacht" in a.text for a in answers)
+
+
 def test_the_same_words_in_two_places_are_one_answer(shared_wordpiece):
     """'Warsaw' said twice is one guess, its probability the sum; the better place is the one shown."""
     text = "Curie was born in Warsaw. She left Paris for Warsaw, then returned to Paris in 1891."

@@ -59,6 +59,7 @@ def test_sections_out_of_order_are_refused():
 
 def test_every_format_is_listed_for_the_open_dialog():
     expected = {".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml", ".pdf", ".docx", ".epub"}
+    expected |= {".png", ".jpg", ".jpeg", ".tif", ".tiff"}  # read by OCR
     assert set(supported_suffixes()) == expected
 
 

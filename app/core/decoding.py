@@ -13,6 +13,8 @@ WORD = re.compile(r"\w+")
 # A blank line: the end of a paragraph, a heading or a footnote. No answer runs across one (SQuAD's
 # answers lie within one paragraph, so the model never learnt where such a span should end).
 BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
+# Between two cells of a table's row, as the PDF loader writes them (and Markdown tables have them).
+TABLE_CELL = " | "
 # Left out when telling two answers apart, as SQuAD's comparison leaves them out.
 ARTICLES = frozenset({"a", "an", "the"})
 # Words that say nothing alone: a span of only these ("in", "of the") is never an answer a reader can use.
@@ -86,12 +88,27 @@ class Answer:
     document: str = ""  # the id of the Document it was read from ("" for bare text)
 
 
+def crosses_a_break(text: str, span: str, chars: tuple[int, int]) -> bool:
+    """Whether a span runs across a blank line, a table's cell separator, or from one row of a table
+    to the next (a line break between lines that have cells): an answer lies within one paragraph
+    or one cell."""
+    if TABLE_CELL in span:
+        return True
+    if "\n" not in span:
+        return False
+    if BLANK_LINE.search(span):
+        return True
+    line_end = text.find("\n", chars[1])
+    return TABLE_CELL in text[text.rfind("\n", 0, chars[0]) + 1 : len(text) if line_end < 0 else line_end]
+
+
 @dataclass
 class SpanCollector:
     """Gathers the best spans of each window as its logits arrive; memory stays bounded.
 
     A span is only proposed by the window where its start token has the most context, so
-    overlapping windows do not count one span twice; spans of equal characters are merged.
+    overlapping windows do not count one span twice; spans of equal characters are merged. No span
+    starts or ends in ``excluded`` (sorted, disjoint character spans: a table of contents, an index).
     """
 
     max_answer_len: int = 30
@@ -99,6 +116,11 @@ class SpanCollector:
     spans: dict[tuple[int, int], float] = field(default_factory=dict)  # (start, end) -> logit
     null_logit: float = float("inf")
     windows_read: int = 0
+    excluded: tuple[tuple[int, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        bounds = np.asarray(self.excluded, dtype=np.int64).reshape(-1, 2)
+        self._excluded_starts, self._excluded_ends = bounds[:, 0], bounds[:, 1]
 
     def add(
         self, plan: WindowPlan, index: int, start_logits: np.ndarray, end_logits: np.ndarray, prior: float = 0.0
@@ -112,11 +134,19 @@ class SpanCollector:
         length = int(plan.lengths[index])
         doc_start = start_logits[first : first + length]
         doc_end = end_logits[first : first + length]
-        allowed_start = np.where(plan.max_context(index), doc_start, -np.inf)
+        allowed = plan.max_context(index)
+        if len(self._excluded_starts):
+            token = int(plan.starts[index])
+            offsets = plan.document.offsets[token : token + length]
+            outside = ~(self._in_excluded(offsets[:, 0]) | self._in_excluded(np.maximum(offsets[:, 1] - 1, 0)))
+            allowed = allowed & outside
+            doc_end = np.where(outside, doc_end, -np.inf)
+        allowed_start = np.where(allowed, doc_start, -np.inf)
         k = min(self.n_best, length)
         starts = np.argpartition(-allowed_start, k - 1)[:k]
         ends = np.argpartition(-doc_end, k - 1)[:k]
         starts = starts[np.isfinite(allowed_start[starts])]
+        ends = ends[np.isfinite(doc_end[ends])]
         s, e = np.meshgrid(starts, ends, indexing="ij")
         valid = (e >= s) & (e - s < self.max_answer_len)
         scores = doc_start[s] + doc_end[e] + prior
@@ -129,11 +159,19 @@ class SpanCollector:
             span = text[chars[0] : chars[1]]
             if not any(c.isalnum() for c in span) or FUNCTION_WORDS.issuperset(WORD.findall(span.casefold())):
                 continue  # a comma, a full stop or "in" alone is no answer
-            if "\n" in span and BLANK_LINE.search(span):
+            if crosses_a_break(text, span, chars):
                 continue
             old = self.spans.get(chars)
             self.spans[chars] = float(score) if old is None else float(np.logaddexp(old, score))
         self._prune()
+
+    def _in_excluded(self, offsets: np.ndarray) -> np.ndarray:
+        """Which character offsets lie inside an excluded span."""
+        after = np.searchsorted(self._excluded_ends, offsets, side="right")
+        inside = np.zeros(len(offsets), dtype=bool)
+        within = after < len(self._excluded_starts)
+        inside[within] = self._excluded_starts[after[within]] <= offsets[within]
+        return inside
 
     @property
     def pool(self) -> int:

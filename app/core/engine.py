@@ -239,7 +239,14 @@ class QAEngine:
             yield Planned(n, _spans(t, plan, order), len(plan))
         # Every plan has a window and max_windows is 0 or more than 0, so every question is answered.
         remaining = np.bincount([n for n, _ in work], minlength=len(questions))
-        collectors = [SpanCollector(max_answer_len=options.max_answer_len) for _ in questions]
+        collectors = [
+            SpanCollector(
+                max_answer_len=options.max_answer_len,
+                # A table of contents or an index names where things are, never what they are.
+                excluded=document.no_answer_spans if isinstance(document, Document) else (),
+            )
+            for document, _ in questions
+        ]
 
         def answer(n: int) -> Prediction:
             prediction = self._postprocess(questions[n][1], tokens[n].text, collectors[n], options.top_k, names[n])

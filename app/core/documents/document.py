@@ -47,6 +47,9 @@ class Document:
     page_labels: tuple[str, ...] = field(default=(), compare=False, repr=False)
     # The file it was read from, so a view can show its pages; None for pasted text or an upload.
     origin: str | None = field(default=None, compare=False)
+    # (start, end) spans of text that is never an answer (a table of contents, an index): sorted,
+    # never overlapping.
+    no_answer_spans: tuple[tuple[int, int], ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         starts = [section.start for section in self.sections]
@@ -54,7 +57,12 @@ class Document:
             raise ValueError("sections must be sorted by start")
 
     def location(self, offset: int) -> str | None:
-        """The label of the section holding ``offset``, or None when no section starts at or before it."""
+        """Where ``offset`` is: for a paged format, the page its character came from ("page vi"; for
+        a character the loader added, the page of the nearest copied one before it), else the label
+        of the section holding it; None when there is neither."""
+        page = self.source_map.page_at_or_before(offset) if self.source_map is not None else None
+        if page is not None:
+            return f"page {self.page_labels[page] if page < len(self.page_labels) else page + 1}"
         index = bisect_right(self.sections, offset, key=lambda section: section.start) - 1
         return self.sections[index].label if index >= 0 else None
 
@@ -73,6 +81,7 @@ class TextBuilder:
         self._length = 0
         self._sections: list[Section] = []
         self._sources = SourceMapBuilder()
+        self._no_answer: list[tuple[int, int]] = []
 
     def add(
         self,
@@ -80,9 +89,13 @@ class TextBuilder:
         gap: str = PARAGRAPH_BREAK,
         section: str | None = None,
         source: tuple[int, np.ndarray] | None = None,
+        no_answer: bool = False,
+        heading: str | None = None,
     ) -> None:
-        """Append ``block`` after ``gap``; ``section`` labels the section that begins with it, and
-        ``source`` (page, each character's index on it, -1 for none) says where it came from.
+        """Append ``block`` after ``gap``; ``section`` labels the section that begins with it,
+        ``source`` (page, each character's index on it, -1 for none) says where it came from,
+        ``no_answer`` that no answer is ever taken from it, and ``heading`` that it is a heading
+        (a section of its own, recorded before ``section``, which names its page).
 
         A block with no text is dropped with its label, so an empty page or chapter gets no section.
         """
@@ -90,10 +103,13 @@ class TextBuilder:
             return
         if self._parts:
             self._append(gap)
-        if section is not None:
-            self._sections.append(Section(self._length, short_label(section)))
+        for label in (heading, section):
+            if label is not None:
+                self._sections.append(Section(self._length, short_label(label)))
         if source is not None:
             self._sources.add(self._length, *source)
+        if no_answer:
+            self._no_answer.append((self._length, self._length + len(block)))
         self._append(block)
 
     def add_page_boxes(self, page: int, boxes: np.ndarray) -> None:
@@ -108,6 +124,7 @@ class TextBuilder:
             sections=tuple(self._sections),
             source_map=self._sources.build(),
             page_labels=page_labels,
+            no_answer_spans=tuple(self._no_answer),
         )
 
     def _append(self, text: str) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from .document import Document
 from .epub import load_epub
 from .html_text import load_html
+from .images import load_image
 from .pdf import load_pdf
 from .plain_text import load_markdown, load_text
 from .word import load_docx
@@ -53,6 +54,10 @@ FORMATS = (
         load_docx,
     ),
     Format("EPUB book", (".epub",), ("application/epub+zip",), ("org.idpf.epub-container",), load_epub),
+    # Images are read by OCR (images.py); a page each, a frame each for a multi-page TIFF.
+    Format("PNG image", (".png",), ("image/png",), ("public.png",), load_image, paged=True),
+    Format("JPEG image", (".jpg", ".jpeg"), ("image/jpeg",), ("public.jpeg",), load_image, paged=True),
+    Format("TIFF image", (".tif", ".tiff"), ("image/tiff",), ("public.tiff",), load_image, paged=True),
 )
 
 

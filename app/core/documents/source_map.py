@@ -56,6 +56,14 @@ class SourceMap:
             return int(self.pages[run])
         return None
 
+    def page_at_or_before(self, offset: int) -> int | None:
+        """The page of the character at ``offset``, or of the nearest copied one before it (for a
+        space or break the loader added); the first page's for added text before any copied."""
+        run = int(np.searchsorted(self.starts, offset, side="right")) - 1
+        if len(self.starts) == 0:
+            return None
+        return int(self.pages[max(run, 0)])
+
 
 class SourceMapBuilder:
     """Collects runs as a loader appends text: each block's per-character source indexes, -1 for

@@ -1,0 +1,118 @@
+"""OCR lines to a page's lines, as a PDF's text layer gives them (so the same layout is undone, see
+``page_document``), and a box for every character in page points (left, bottom, right, top; y grows up
+the page, as in PDF), so answers are drawn on the scan.
+
+A page's characters are numbered in reading order; the source map's runs index that page's box array.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pypdfium2 as pdfium
+
+from . import ocr, ocr_cache
+from .load_options import NO_OPTIONS, LoadOptions
+from .pdf_layout import Line
+from .pdfium_lock import PDFIUM
+
+PDF_DPI = 200  # rapidocr shrinks a page to 2000 pixels at most, so a letter page gains nothing above ~180
+MAX_RENDER_PIXELS = 40_000_000  # a huge page (a poster, a map) is rendered at a lower resolution
+SAME_LINE = 0.5  # two boxes overlapping by this much of the lower one's height are one line of text
+
+
+@dataclass(frozen=True)
+class PageText:
+    lines: list[Line]  # pdf_layout's lines, whose ``chars`` index ``boxes``
+    boxes: np.ndarray  # (characters, 4) in page points
+
+
+def page_text(page: ocr.OcrPage) -> PageText:
+    """The page's lines of text and every character's box, as a PDF's text layer gives them: each
+    detected box a ``Line`` (with its place across the page, so columns and tables are found as in a
+    text layer), the boxes of one printed row sharing its ``row`` and its height."""
+    scale = page.points_per_pixel
+    page_height = page.height * scale
+    boxes: list[tuple[float, float, float, float]] = []
+    lines = []
+    for row_number, row in enumerate(_rows(page.lines)):
+        top = page_height - min(line.box[1] for line in row) * scale
+        bottom = page_height - max(line.box[3] for line in row) * scale
+        for line in row:
+            kept = _kept_characters(line.text)
+            if not kept:
+                continue
+            first = len(boxes)
+            boxes.extend((line.lefts[i] * scale, bottom, line.rights[i] * scale, top) for i in kept)
+            lines.append(
+                Line(
+                    "".join(" " if line.text[i].isspace() else line.text[i] for i in kept),
+                    top,
+                    bottom,
+                    top - bottom,
+                    np.arange(first, first + len(kept), dtype=np.int64),
+                    left=line.box[0] * scale,
+                    right=line.box[2] * scale,
+                    row=row_number,
+                )
+            )
+    return PageText(lines, np.asarray(boxes, dtype=np.float32).reshape(-1, 4))
+
+
+def _kept_characters(text: str) -> list[int]:
+    """The characters of a read line that stay: runs of spaces read between words become one, and
+    spaces at the ends go."""
+    kept: list[int] = []
+    for i, char in enumerate(text):
+        if char.isspace() and (not kept or text[kept[-1]].isspace()):
+            continue
+        kept.append(i)
+    while kept and text[kept[-1]].isspace():
+        kept.pop()
+    return kept
+
+
+def _rows(lines: tuple[ocr.OcrLine, ...]) -> list[list[ocr.OcrLine]]:
+    """Detected boxes that stand on one line of text (a wide gap splits a line), left to right."""
+    rows: list[list[ocr.OcrLine]] = []
+    for line in lines:
+        if rows:
+            last = rows[-1][-1]
+            overlap = min(last.box[3], line.box[3]) - max(last.box[1], line.box[1])
+            if overlap >= SAME_LINE * min(last.box[3] - last.box[1], line.box[3] - line.box[1]):
+                rows[-1].append(line)
+                continue
+        rows.append([line])
+    return [sorted(row, key=lambda line: line.box[0]) for row in rows]
+
+
+def ocr_pdf_page(
+    pdf: pdfium.PdfDocument, index: int, options: LoadOptions = NO_OPTIONS, file_digest: str | None = None
+) -> ocr.OcrPage:
+    """Read page ``index`` of ``pdf`` by OCR (a page without a text layer); cached by ``file_digest``
+    (``ocr_cache.file_digest`` of the file's bytes) when given. Raises Cancelled when asked to stop."""
+    options.check_stop()
+    options.report(index, len(pdf), f"reading page {index + 1} of {len(pdf)} by OCR")
+    key = ocr_cache.entry_key(file_digest, f"pdf page {index} at {PDF_DPI} dpi") if file_digest else None
+    cached = ocr_cache.load(key) if key else None
+    if cached is not None:
+        return cached
+    with PDFIUM:
+        page = pdf[index]
+        try:
+            width, height = page.get_size()  # points, before /Rotate, which rendering applies
+            scale = PDF_DPI / 72
+            if width * height * scale * scale > MAX_RENDER_PIXELS:
+                scale = (MAX_RENDER_PIXELS / (width * height)) ** 0.5
+            bitmap = page.render(scale=scale)
+            try:
+                image = np.array(bitmap.to_numpy()[..., :3][..., ::-1])  # pdfium draws BGR(A)
+            finally:
+                bitmap.close()
+        finally:
+            page.close()
+    result = ocr.OcrPage(image.shape[1], image.shape[0], 1 / scale, tuple(ocr.engine().read(image, options)))
+    if key:
+        ocr_cache.store(key, result)
+    return result

@@ -1,0 +1,71 @@
+"""OCR figures on this machine (printed, not asserted): seconds a page, words recovered, model size.
+
+python -m reading_assistant.evaluation.ocr_bench
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections import Counter
+
+import numpy as np
+
+from ..core.documents import ocr
+
+TEXT = (
+    "The harbour master of the old town counted forty ships in the year of the great storm. Every morning he "
+    "walked along the quay and wrote the names of the boats in a green book. His daughter later copied the book "
+    "by hand, and her copy is kept in the library today. Reading a scanned page is slower than reading a text "
+    "layer, because every word must be recognised from the picture of the page. "
+)
+DPI = 200
+RUNS = 3
+
+
+def rendered_page() -> np.ndarray:
+    """An A4 page of 11 pt prose (about 500 words) written by fpdf2 and rendered by pdfium."""
+    import pypdfium2 as pdfium
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 6, TEXT * 8)
+    document = pdfium.PdfDocument(bytes(pdf.output()))
+    try:
+        return np.asarray(document[0].render(scale=DPI / 72).to_pil().convert("RGB"))
+    finally:
+        document.close()
+
+
+def words(text: str) -> Counter:
+    return Counter(re.findall(r"[a-z0-9]+", text.casefold()))
+
+
+def main() -> None:
+    folder = ocr.models_dir()
+    size = sum((folder / name).stat().st_size for name in (ocr.DET_MODEL, ocr.REC_MODEL))
+    image = rendered_page()
+    started = time.perf_counter()
+    engine = ocr.engine()
+    load = time.perf_counter() - started
+    times, lines = [], []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        lines = engine.read(image)
+        times.append(time.perf_counter() - started)
+    want, got = words(TEXT * 8), words(" ".join(line.text for line in lines))
+    print(f"OCR models: {ocr.DET_MODEL} + {ocr.REC_MODEL}, {size / 2**20:.1f} MiB on disk, in {folder}")
+    print(f"loading the models: {load:.2f} s")
+    print(
+        f"an A4 page at {DPI} dpi ({image.shape[1]} x {image.shape[0]} pixels, {sum(want.values())} words, "
+        f"{len(lines)} lines) on {os.cpu_count()} CPU cores: {min(times):.2f} s best, {np.median(times):.2f} s median"
+    )
+    print(f"words recovered: {100 * sum((want & got).values()) / sum(want.values()):.1f}%")
+    print(f"languages: {ocr.LANGUAGES}")
+
+
+if __name__ == "__main__":
+    main()
