@@ -5,7 +5,8 @@ document with highlighted answers (headings marked, each answer with its locatio
 document being read (the share read and the read map), find in the document, the paste
 confirmation, the settings and About dialogs, the no-answer case, the early stop on a settled
 "no answer" (shown with a copy of the model whose threshold makes "no answer" win, as the shipped
-model rarely says it), and the same answers in a dark palette.
+model rarely says it), the same answers in a dark palette, and a real manual's pages and a scan of
+them with the answer boxed on the page.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pypdfium2 as pdfium
+from fpdf import FPDF
 from PySide6.QtCore import QThreadPool
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -176,6 +179,46 @@ def shoot_early_stop(app: QApplication, folder: Path, book: Path) -> None:
     window.close()
 
 
+MANUAL = Path("/usr/share/doc/shared-mime-info/shared-mime-info-spec.pdf")  # Debian's shared-mime-info
+
+
+def scanned_copy(pdf_path: Path, pages: range, out: Path) -> Path:
+    """Some pages of a PDF as a scanner gives them: grey pictures at 200 dpi, without a text layer."""
+    source = pdfium.PdfDocument(str(pdf_path))
+    scan = FPDF(format="A4")
+    for index in pages:
+        picture = source[index].render(scale=200 / 72).to_pil().convert("L")
+        scan.add_page()
+        scan.image(picture, x=0, y=0, w=scan.w, h=scan.h)
+    source.close()
+    scan.output(str(out))
+    return out
+
+
+def shoot_pages(app: QApplication, folder: Path) -> None:
+    """A real manual's pages with the answer boxed on its page, its outline beside them; and a
+    scanned copy of its first pages, read by OCR, with the answer boxed on the scan."""
+    if not MANUAL.is_file():
+        print(f"skipped pages.png and scan.png: {MANUAL} is not here (apt install shared-mime-info)")
+        return
+    for name, document, question in (
+        ("pages", MANUAL, "What is the glob pattern for?"),
+        ("scan", scanned_copy(MANUAL, range(2), folder / "scanned-spec.pdf"), "Who wrote the specification?"),
+    ):
+        window = new_window(app, folder, name)
+        window.resize(1500, 950)
+        window.open_file(document)
+        settle(app, window, 300)
+        if window.views.outline_button.isVisible():
+            window.views.outline_button.setChecked(True)
+        window.question.setText(question)
+        window.ask()
+        settle(app, window)
+        pump(app, 60)
+        save(window, name)
+        window.close()
+
+
 def dark_palette() -> QPalette:
     palette = QPalette()
     for role, color in (
@@ -215,6 +258,7 @@ def main() -> None:
         shoot_reading(app, folder, book)
         shoot_tools(app, folder, document)
         shoot_early_stop(app, folder, book)
+        shoot_pages(app, folder)
         app.setPalette(dark_palette())
         shoot(app, folder, "dark", "Whom did she marry in 1895?", document).close()
 

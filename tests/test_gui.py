@@ -128,9 +128,9 @@ def test_drop_a_file_ask_and_see_highlights(qtbot, window, tmp_path):
     assert prediction.answers and window.answers.list.count() == len(prediction.answers)
     assert "Warsaw" in prediction.answers[0].text
     # The highlights are exactly the answers' character spans, even after \r\n and an emoji.
-    assert sorted(window.document_view.highlighted_ranges()) == sorted((a.start, a.end) for a in prediction.answers)
+    assert sorted(window.text_view.highlighted_ranges()) == sorted((a.start, a.end) for a in prediction.answers)
     # The best answer is selected in the document.
-    cursor = window.document_view.textCursor()
+    cursor = window.text_view.textCursor()
     assert cursor.selectedText() == prediction.answers[0].text
     assert window.status_text().startswith("Answered in") and window.status_text().endswith("the whole document read.")
     # Each answer says where it is: plain text has no pages, so its line.
@@ -159,12 +159,12 @@ def test_answers_are_stepped_with_f3_and_clicks(qtbot, window, tmp_path):
     assert len(answers) >= 2
     qtbot.keyClick(window, Qt.Key.Key_F3)
     assert window.answers.list.currentRow() == 1
-    assert window.document_view.textCursor().selectedText() == answers[1].text
+    assert window.text_view.textCursor().selectedText() == answers[1].text
     qtbot.keyClick(window, Qt.Key.Key_F3, Qt.KeyboardModifier.ShiftModifier)
     assert window.answers.list.currentRow() == 0
     rect = window.answers.list.visualItemRect(window.answers.list.item(2))
     qtbot.mouseClick(window.answers.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    assert window.document_view.textCursor().selectedText() == answers[2].text
+    assert window.text_view.textCursor().selectedText() == answers[2].text
 
 
 def test_cancel_stops_within_a_batch_and_the_event_loop_keeps_turning(qtbot, window, tmp_path):
@@ -255,7 +255,7 @@ def test_bad_file_shows_an_error_dialog_and_keeps_the_document(qtbot, window, tm
 
 def test_paste_from_clipboard_and_question_history(qtbot, window):
     QGuiApplication.clipboard().setText(CURIE)
-    window.document_view.setFocus()
+    window.text_view.setFocus()
     window.paste_action.trigger()
     # Pasted text goes through the loaders' rules: line endings become \n, as in a file.
     pasted = window.document

@@ -108,7 +108,7 @@ def test_ctrl_v_over_an_open_document_asks_first(qtbot, window, tmp_path, focus)
     wait_for_answers(qtbot, window)
     book = window.document
     activate(qtbot, window)
-    target = window.document_view if focus == "document" else window.answers.list
+    target = window.text_view if focus == "document" else window.answers.list
     target.setFocus()
     QGuiApplication.clipboard().setText("four words from clipboard")
 
@@ -140,7 +140,7 @@ def test_the_view_stays_where_the_reader_scrolled_when_the_read_ends(qtbot, wind
     open_document(qtbot, window, write(tmp_path, "long.txt", LONG))
     ask(qtbot, window, "Where was Curie born?")
     qtbot.waitUntil(lambda: window.prediction is not None, timeout=30000)
-    view = window.document_view
+    view = window.text_view
     bar = view.verticalScrollBar()
     assert window.controller.reading, "the long text should still be read after the first answers"
     for _ in range(3):
@@ -151,7 +151,7 @@ def test_the_view_stays_where_the_reader_scrolled_when_the_read_ends(qtbot, wind
     assert view.firstVisibleBlock().blockNumber() == top  # the same text at the top of the view
     # The document's selection is on the selected answer, and a click brings it back into view.
     row = window.answers.list.currentRow()
-    assert window.document_view.textCursor().selectedText() == window.prediction.answers[row].text
+    assert window.text_view.textCursor().selectedText() == window.prediction.answers[row].text
     rect = window.answers.list.visualItemRect(window.answers.list.item(row))
     qtbot.mouseClick(window.answers.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert view.firstVisibleBlock().blockNumber() != top
@@ -205,7 +205,7 @@ def test_a_settled_no_answer_stops_early_and_read_the_rest_reads_on(qtbot, tmp_p
     assert EARLY_WINDOWS <= prediction.windows < prediction.total_windows
     assert window.status_text().startswith("No answer in the most relevant")
     assert "does not seem to answer" in window.answers.banner.text()
-    assert window.document_view.textCursor().selectedText() == ""  # a guess is not selected as an answer
+    assert window.text_view.textCursor().selectedText() == ""  # a guess is not selected as an answer
     qtbot.mouseClick(window.answers.read_rest_button, Qt.MouseButton.LeftButton)
     assert window.controller.reading
     qtbot.waitUntil(lambda: not window.controller.reading, timeout=120000)
@@ -235,20 +235,20 @@ def test_quitting_while_reading_prints_no_error(qtbot, store, tmp_path, capfd):
 def test_find_in_the_document(qtbot, window, tmp_path):
     open_document(qtbot, window, write(tmp_path, "curie.txt", CURIE))
     activate(qtbot, window)
-    window.document_view.setFocus()
-    qtbot.keyClick(window.document_view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    window.text_view.setFocus()
+    qtbot.keyClick(window.text_view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert window.find_bar.isVisible()
     focus_widget_is(qtbot, window.find_bar.field)
     qtbot.keyClicks(window.find_bar.field, "curie")
     assert window.find_bar.count.text() == "3 matches"
     qtbot.keyClick(window.find_bar.field, Qt.Key.Key_Return)
     assert window.find_bar.count.text() == "1 of 3"
-    assert window.document_view.textCursor().selectedText() == "Curie"
+    assert window.text_view.textCursor().selectedText() == "Curie"
     qtbot.keyClick(window.find_bar.field, Qt.Key.Key_Return)
     qtbot.keyClick(window.find_bar.field, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
     assert window.find_bar.count.text() == "1 of 3"
     qtbot.keyClick(window.find_bar.field, Qt.Key.Key_Escape)
-    assert not window.find_bar.isVisible() and window.document_view.find_matches == []
+    assert not window.find_bar.isVisible() and window.text_view.find_matches == []
 
 
 def test_copy_and_export_answers(qtbot, window, tmp_path, monkeypatch):
@@ -314,17 +314,17 @@ def test_zoom_is_remembered(qtbot, store):
     window = MainWindow(store=store, pool=QThreadPool())
     qtbot.addWidget(window)
     activate(qtbot, window)
-    size = window.document_view.font().pointSizeF()
+    size = window.text_view.font().pointSizeF()
     qtbot.keyClick(window, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
-    assert window.document_view.font().pointSizeF() == size + 2
+    assert window.text_view.font().pointSizeF() == size + 2
     window.close()
     again = MainWindow(store=store, pool=QThreadPool())
     qtbot.addWidget(again)
     activate(qtbot, again)
-    assert again.document_view.font().pointSizeF() == size + 2
+    assert again.text_view.font().pointSizeF() == size + 2
     qtbot.keyClick(again, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
-    assert again.document_view.font().pointSizeF() == size
+    assert again.text_view.font().pointSizeF() == size
     again.pool.waitForDone(30000)
 
 
@@ -350,16 +350,16 @@ def test_reopen_the_last_document_and_forget_a_missing_one(qtbot, store, tmp_pat
 
 def test_headings_are_marked_and_every_answer_has_a_location(qtbot, window, tmp_path):
     open_document(qtbot, window, write(tmp_path, "curie.md", MARKDOWN))
-    assert list(window.document_view.markers.values()) == ["Early life", "Paris"]
-    assert window.document_view.gutter.isVisible() and window.document_view.gutter.width() > 0
-    assert [label for _, label in window.document_view.visible_markers()] == ["Early life", "Paris"]
+    assert list(window.text_view.markers.values()) == ["Early life", "Paris"]
+    assert window.text_view.gutter.isVisible() and window.text_view.gutter.width() > 0
+    assert [label for _, label in window.text_view.visible_markers()] == ["Early life", "Paris"]
     ask(qtbot, window, "When did she move to Paris?")
     wait_for_answers(qtbot, window)
     card = window.answers.list.itemWidget(window.answers.list.item(0))
     assert card.context.text().startswith("<b>Paris</b> · ")
     # Plain text has no headings: each answer gives its line.
     open_document(qtbot, window, write(tmp_path, "curie.txt", CURIE))
-    assert not window.document_view.gutter.isVisible()
+    assert not window.text_view.gutter.isVisible()
     ask(qtbot, window, "When did she move to Paris?")
     wait_for_answers(qtbot, window)
     card = window.answers.list.itemWidget(window.answers.list.item(0))

@@ -142,6 +142,32 @@ def test_the_window_reading_a_book_stays_on_the_machine(tmp_path, reader):
     assert_stayed_on_the_machine(tmp_path / "trace", env, home)
 
 
+def scanned_page(path: Path) -> Path:
+    """A page of text as a picture, as a scanner makes it."""
+    import pypdfium2 as pdfium
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.multi_cell(0, 7, "The harbour master of the old town counted forty ships in the year of the great storm.")
+    page = pdfium.PdfDocument(bytes(pdf.output()))[0]
+    page.render(scale=200 / 72, crop=(0, 700, 0, 0)).to_pil().save(path, dpi=(200, 200))
+    return path
+
+
+@needs_strace
+def test_reading_a_scan_by_ocr_stays_on_the_machine(tmp_path, reader):
+    """OCR runs its own onnxruntime sessions and keeps what it read: in the app's cache folder only."""
+    home, env, _ = reader
+    scan = scanned_page(tmp_path / "scan.png")
+    command = [sys.executable, "-m", "reading_assistant", "ask", str(scan), "How many ships were counted?"]
+    returncode, _ = traced(command, env, tmp_path / "trace")
+    assert returncode == 0
+    assert list((home / ".cache" / "reading-assistant" / "ocr").glob("*.json"))  # it really read the scan
+    assert_stayed_on_the_machine(tmp_path / "trace", env, home)
+
+
 def test_the_trace_reader_catches_sockets_and_stray_writes(tmp_path):
     """The checker itself: a socket, a DNS lookup and a write outside the app's folders are caught."""
     allowed = [tmp_path / "home/.config/reading-assistant"]

@@ -130,9 +130,9 @@ def out_of_memory(*args: object, **kwargs: object):
 def test_running_out_of_memory_says_so_and_the_window_keeps_working(qtbot, window, tmp_path, monkeypatch, where):
     curie = write(tmp_path, "curie.txt", CURIE)
     if where == "opening":
-        monkeypatch.setattr("reading_assistant.gui.controller.load_document", out_of_memory)
+        monkeypatch.setattr("reading_assistant.gui.tasks.load_document", out_of_memory)
     elif where == "showing":
-        window.document_view.show_at_once_chars = 0  # the document is built on the pool, as a long one is
+        window.text_view.show_at_once_chars = 0  # the document is built on the pool, as a long one is
         monkeypatch.setattr("reading_assistant.gui.text_view.build_display", out_of_memory)
     elif where == "preparing":
         monkeypatch.setattr(window.engine, "prepare", out_of_memory)
@@ -146,18 +146,18 @@ def test_running_out_of_memory_says_so_and_the_window_keeps_working(qtbot, windo
     monkeypatch.undo()
     window.pool.waitForDone(30000)
     # Nothing is stuck: the window opens and answers as before.
-    window.document_view.show_at_once_chars = 256 * 1024
+    window.text_view.show_at_once_chars = 256 * 1024
     window.open_file(write(tmp_path, "again.txt", CURIE), question="Where was Curie born?")
     qtbot.waitUntil(lambda: window.document is not None and window.document.name == "again.txt", timeout=10000)
     ask(qtbot, window, "Where was Curie born?")
     wait_for_answers(qtbot, window, "Where was Curie born?")
     assert "Warsaw" in window.prediction.answers[0].text
-    assert window.document_view.ready and window.document_view.toPlainText() == CURIE.replace("\r\n", "\n")
+    assert window.text_view.ready and window.text_view.toPlainText() == CURIE.replace("\r\n", "\n")
 
 
 def test_answers_and_find_given_before_the_text_is_shown_are_applied_when_it_is(qtbot, window, tmp_path):
     """A long document is shown a moment after it is opened; nothing asked of it meanwhile is lost."""
-    view = window.document_view
+    view = window.text_view
     view.show_at_once_chars = 0  # every document is built on the pool
     window.open_file(write(tmp_path, "curie.txt", CURIE), question="Where was Curie born?")
     wait_for_answers(qtbot, window, "Where was Curie born?")
@@ -308,7 +308,7 @@ def big_scenarios(folder: Path) -> dict:
     window = MainWindow(store=store, pool=QThreadPool())
     window.resize(1000, 700)
     window.show()
-    view = window.document_view
+    view = window.text_view
     shown: list[str] = []  # the name of each document the view put on screen
     view.display_ready.connect(lambda: shown.append(window.document.name if window.document else "?"))
     results: dict = {}

@@ -24,14 +24,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
-from ..core.documents import Document, load_document, text_document
+from ..core.documents import Document, text_document
 from ..core.engine import open_engine
 from ..core.errors import ReadingAssistantError
 from ..core.options import EARLY_ANSWERS, EARLY_WINDOWS, Choices
 from ..core.reading import Prediction, ReadingEngine, Span
 from .document_state import DocumentState
 from .settings import EngineSettings, Store
-from .tasks import OUT_OF_MEMORY, AskTask, CallTask, Task
+from .tasks import OUT_OF_MEMORY, AskTask, CallTask, LoadTask, Task
 from .words import count_words, document_kind, plural, sentence, share, share_read
 
 EngineOpener = Callable[[EngineSettings], ReadingEngine]
@@ -93,6 +93,8 @@ class ReadingController(QObject):
     recent_changed = Signal(list)  # recent files, newest first
     history_changed = Signal(list)  # questions asked, oldest first
     error = Signal(str, str)  # title, message: something the reader must see
+    opening_changed = Signal(object)  # the file being opened; None: it ended without a document
+    password_needed = Signal(object, bool, object)  # path, the last one was wrong, the question to ask then
 
     def __init__(
         self,
@@ -120,6 +122,7 @@ class ReadingController(QObject):
         # Every task until it ends, current or not: a task dropped while its thread runs would be
         # freed under it.
         self._alive: set[Task] = set()
+        self._passwords: dict[str, str] = {}  # file: the password it opened with, this session only
         self._last_job = 0
         self._started = 0.0
         self._closed = False
@@ -213,14 +216,38 @@ class ReadingController(QObject):
 
     # -- documents ----------------------------------------------------------------------------
 
-    def open_file(self, path: Path, question: str | None = None) -> None:
-        """Read a file in the background; ``question`` is asked once it is open."""
-        self._state(f"Opening {path.name}…")
+    def open_file(self, path: Path, question: str | None = None, password: str | None = None) -> None:
+        """Read a file in the background; ``question`` is asked once it is open. A file that needs a
+        password makes ``password_needed`` ask the reader for it (the window then opens it again)."""
+        self._state(f"Opening {path.name}… (Esc stops)")
         self._pending_question = question
-        task = CallTask(self._next_job(), lambda: load_document(path))
-        task.signals.finished.connect(lambda job, document: self._document_loaded(job, document, path))
+        task = LoadTask(self._next_job(), path, password)
+        task.signals.finished.connect(lambda job, document: self._document_loaded(job, document, path, password))
         task.signals.failed.connect(self._document_failed)
+        task.signals.note.connect(lambda job, what: self._opening_note(job, f"Opening {path.name}: {what}…"))
+        task.signals.password.connect(lambda job, wrong: self._password_needed(job, path, wrong, question))
+        task.signals.cancelled.connect(lambda job: self._document_stopped(job, path))
         self._start(Job.DOCUMENT, task)
+        self.opening_changed.emit(path)
+
+    def _opening_note(self, job: int, note: str) -> None:
+        if self._is_current(Job.DOCUMENT, job):
+            self._state(f"{note} (Esc stops)")
+
+    def _password_needed(self, job: int, path: Path, wrong: bool, question: str | None) -> None:
+        if self._finish(Job.DOCUMENT, job):
+            self._state("")
+            self.opening_changed.emit(None)
+            self.password_needed.emit(path, wrong, question)
+
+    def _document_stopped(self, job: int, path: Path) -> None:
+        if self._finish(Job.DOCUMENT, job):
+            self._state(f"Stopped opening {path.name}.")
+            self.opening_changed.emit(None)
+
+    def password_for(self, origin: str) -> str | None:
+        """The password a file was opened with in this session (the page view opens it again)."""
+        return self._passwords.get(origin)
 
     def open_text(self, text: str, name: str) -> bool:
         """Pasted or dropped text, under the same rules as a file; False if it was refused.
@@ -275,11 +302,14 @@ class ReadingController(QObject):
         if self._finish(Job.WORDS, job) and self.document is document and self._last_state == provisional:
             self._state(f"{document.name}: {plural(words, 'word')}")
 
-    def _document_loaded(self, job: int, document: Document, path: Path | None) -> None:
+    def _document_loaded(self, job: int, document: Document, path: Path | None, password: str | None = None) -> None:
         if not self._finish(Job.DOCUMENT, job):
             return
+        if password is not None and document.origin is not None:
+            self._passwords[document.origin] = password
         question = self._pending_question
         self.set_document(document, path)
+        self.opening_changed.emit(None)
         if path is not None:
             self.recent_changed.emit(self.store.add_recent_file(path))
         if question:
@@ -289,6 +319,7 @@ class ReadingController(QObject):
         if self._finish(Job.DOCUMENT, job):
             self._state("")
             self._pending_question = None
+            self.opening_changed.emit(None)
             self.error.emit("This document cannot be opened", sentence(message))
 
     def _prepare_document(self) -> None:
@@ -392,6 +423,12 @@ class ReadingController(QObject):
 
         ``quietly``: something else replaces the read (a document, new settings) and says so itself.
         """
+        opening = None if quietly else self._jobs.pop(Job.DOCUMENT, None)
+        if opening is not None:
+            opening.stop_requested.set()
+            self._pending_question = None
+            self._state("Stopped opening the file.")
+            self.opening_changed.emit(None)
         if not self._stop_reading():
             return
         self.can_read_rest_changed.emit(self.can_read_rest)

@@ -19,6 +19,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -40,11 +41,11 @@ from .answers_panel import AnswersPanel
 from .controller import EngineOpener, ReadingController, open_engine_for
 from .document_display import DocumentDisplay
 from .document_pane import DocumentPane
+from .document_views import DocumentViews
 from .paste_dialog import ask_before_replacing
 from .recent_menu import RecentMenu
 from .settings import Store
 from .settings_dialog import SettingsDialog
-from .text_view import TextView
 from .widgets import ElidedLabel, EmptyState, GripSplitter, QuestionBox, ShortcutsDialog, app_icon, fit_to_screen
 from .words import Locator, document_kind, share, share_read
 
@@ -136,6 +137,8 @@ class MainWindow(QMainWindow):
         self.zoom_in_action = self._action("Zoom &In", [key.ZoomIn, "Ctrl+="], lambda: self.zoom(1))
         self.zoom_out_action = self._action("Zoom &Out", key.ZoomOut, lambda: self.zoom(-1))
         self.zoom_reset_action = self._action("&Actual Size", "Ctrl+0", lambda: self.zoom(None))
+        self.pages_action = self._action("Show &Pages or Text", "Ctrl+Shift+P", lambda: self.views.toggle_pages())
+        self.go_to_page_action = self._action("&Go to Page…", "Ctrl+J", lambda: self.views.focus_page_box())
         self.next_action = self._action("&Next Answer", "F3", lambda: self.controller.step(1))
         self.previous_action = self._action("&Previous Answer", "Shift+F3", lambda: self.controller.step(-1))
         self.ask_action = self._action("&Ask", None, self.ask, sp.SP_MediaPlay)
@@ -148,8 +151,11 @@ class MainWindow(QMainWindow):
         self.about_action = self._action("&About Reading Assistant", None, self.show_about)
 
     def _build_layout(self) -> None:
-        self.document_pane = DocumentPane(TextView(pool=self.controller.pool))
+        self.views = DocumentViews(self.controller.pool, self.store.shows_pages(), self.controller.password_for)
+        self.views.mode_changed.connect(self.store.save_shows_pages)
+        self.document_pane = DocumentPane(self.views)
         self.document_view: DocumentDisplay = self.document_pane.view
+        self.text_view = self.views.text_view
         self.read_map = self.document_pane.read_map
         self.find_bar = self.document_pane.find_bar
         self.empty_state = EmptyState([self.open_action, self.paste_action, self.reopen_action])
@@ -206,6 +212,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.state_label, 1)
         self.statusBar().addPermanentWidget(self.model_label)
         self.zoom(self.store.zoom(), save=False)
+        self.views.page_view.set_zoom(self.store.page_zoom())
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -231,6 +238,9 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action):
             view_menu.addAction(action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.pages_action)
+        view_menu.addAction(self.go_to_page_action)
         ask_menu = self.menuBar().addMenu("&Question")
         for action in (self.focus_question_action, self.ask_action, self.cancel_action, self.read_rest_action):
             ask_menu.addAction(action)
@@ -282,6 +292,8 @@ class MainWindow(QMainWindow):
         controller.recent_changed.connect(self.recent_menu.fill)
         controller.history_changed.connect(self.question.set_history)
         controller.error.connect(self._show_error)
+        controller.password_needed.connect(self._ask_password)
+        controller.opening_changed.connect(self._opening_changed)
         self.document_view.reader_moved.connect(controller.reader_moved)
         self.document_view.display_failed.connect(
             lambda message: self._show_error("This document cannot be shown", message)
@@ -295,7 +307,7 @@ class MainWindow(QMainWindow):
         if path:
             self.open_file(Path(path))
 
-    def open_file(self, path: Path, question: str | None = None) -> None:
+    def open_file(self, path: Path, question: str | None = None, password: str | None = None) -> None:
         """Read a file in the background; ``question`` is asked once it is open."""
         if question:
             self.question.setText(question)
@@ -303,7 +315,7 @@ class MainWindow(QMainWindow):
             self._show_status(f"{path.name} is no longer there: it was moved or deleted.", 6000)
             self.recent_menu.fill(self.store.forget_recent_file(str(path.resolve())))
             return
-        self.controller.open_file(path, question)
+        self.controller.open_file(path, question, password)
 
     def reopen_last(self) -> None:
         files = self.store.existing_recent_files()
@@ -369,7 +381,12 @@ class MainWindow(QMainWindow):
         self.find_bar.open_bar()
 
     def zoom(self, steps: int | None, save: bool = True) -> None:
-        """Ctrl+Plus and Ctrl+Minus: larger or smaller text (None: the default size); remembered."""
+        """Ctrl+Plus and Ctrl+Minus: larger or smaller text (None: the default size), or pages when
+        they are shown (None: the page's width fits); each remembered."""
+        if self.views.shows_pages:
+            pages = self.views.page_view
+            self.store.save_page_zoom(pages.set_zoom(0 if steps is None else pages.zoom + steps))
+            return
         target = 0 if steps is None else (self.document_view.zoom + steps if save else steps)
         zoom = self.document_view.set_zoom(target)
         font = QFont(self.font())
@@ -419,6 +436,27 @@ class MainWindow(QMainWindow):
             self._show_error("The answers could not be saved", f"{target}: {error.strerror or error}")
             return
         self._show_status(f"Answers exported to {written.name}.", 5000)
+
+    def _opening_changed(self, path: Path | None) -> None:
+        """A PDF's pages show while its text is read; if it does not open, what was shown returns.
+        Opening can be stopped (Esc): a scan read by OCR takes seconds a page."""
+        self.cancel_action.setEnabled(path is not None or self.controller.reading)
+        self.cancel_button.setEnabled(self.cancel_action.isEnabled())
+        if path is not None:
+            if self.views.preview(path):
+                self.pages.setCurrentWidget(self.document_pane)
+        elif self.views.previewing:
+            self.views.end_preview()
+            if self.document is None:
+                self.pages.setCurrentWidget(self.empty_state)
+
+    def _ask_password(self, path: Path, wrong: bool, question: str | None) -> None:
+        why = "That password is not right. " if wrong else ""
+        password, given = QInputDialog.getText(
+            self, "Password", f"{why}{path.name} is protected by a password:", QLineEdit.EchoMode.Password
+        )
+        if given:
+            self.open_file(path, question, password)
 
     def show_shortcuts(self) -> None:
         rows = []

@@ -126,13 +126,32 @@ class Store:
 
     def zoom(self) -> int:
         """Steps of text size above (or below) the default."""
+        return self._int("view/zoom")
+
+    def _int(self, key: str) -> int:
         try:
-            return int(self._qsettings.value("view/zoom", 0))
+            return int(self._qsettings.value(key, 0))
         except (TypeError, ValueError):
             return 0
 
     def save_zoom(self, steps: int) -> None:
         self._qsettings.setValue("view/zoom", steps)
+        self._qsettings.sync()
+
+    def page_zoom(self) -> int:
+        """Steps of page size around the page's width fitting the view."""
+        return self._int("view/page_zoom")
+
+    def save_page_zoom(self, steps: int) -> None:
+        self._qsettings.setValue("view/page_zoom", steps)
+        self._qsettings.sync()
+
+    def shows_pages(self) -> bool:
+        """Whether a paged document (PDF) opens as its pages (else as its text), the reader's last choice."""
+        return str(self._qsettings.value("view/pages", "true")).lower() != "false"
+
+    def save_shows_pages(self, pages: bool) -> None:
+        self._qsettings.setValue("view/pages", "true" if pages else "false")
         self._qsettings.sync()
 
     def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:

@@ -18,11 +18,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, Signal, SignalInstance
 
-from ..core.documents import Document
-from ..core.errors import Cancelled, ReadingAssistantError
+from ..core.documents import Document, load_document
+from ..core.documents.load_options import LoadOptions
+from ..core.errors import Cancelled, PasswordNeeded, ReadingAssistantError
 from ..core.options import Choices
 from ..core.reading import Answers, Planned, Prediction, Progress, ReadingEngine
 
@@ -43,6 +45,8 @@ class TaskSignals(QObject):
     finished = Signal(int, object)  # job, result
     failed = Signal(int, str)  # job, message
     cancelled = Signal(int)
+    note = Signal(int, str)  # job, what it is doing ("reading page 3 of 38 by OCR")
+    password = Signal(int, bool)  # job, whether the password given was wrong: the file needs one
 
 
 class Task(QRunnable):
@@ -114,6 +118,27 @@ class CallTask(Task):
 
     def work(self) -> object:
         return self.call(self.stop_requested.is_set) if self.stoppable else self.call()
+
+
+class LoadTask(Task):
+    """Opens a file (with its password, if it has one); a paged one reports its pages as it reads
+    them and stops when asked. A file that needs a password sends ``password`` and ends cancelled."""
+
+    def __init__(self, job: int, path: Path, password: str | None = None) -> None:
+        super().__init__(job)
+        self.path, self.password = path, password
+
+    def work(self) -> Document:
+        options = LoadOptions(
+            password=self.password,
+            on_progress=lambda done, total, what: self.send(self.signals.note, what),
+            should_stop=self.stop_requested.is_set,
+        )
+        try:
+            return load_document(self.path, options)
+        except PasswordNeeded as error:
+            self.send(self.signals.password, error.wrong)
+            raise Cancelled(str(error)) from error
 
 
 class AskTask(Task):

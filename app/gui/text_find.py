@@ -24,14 +24,10 @@ MAX_FIND_HIGHLIGHTS = 600
 FIND_AT_ONCE_CHARS = 1024 * 1024
 
 
-def find_all(
-    text: str,
-    query: str,
-    positions: QtPositions,
-    stop: Callable[[], bool] = lambda: False,
-    slice_chars: int = SLICE_CHARS,
+def find_offsets(
+    text: str, query: str, stop: Callable[[], bool] = lambda: False, slice_chars: int = SLICE_CHARS
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Qt start and end positions of every match of ``query`` in ``text`` (any case), a slice at a time."""
+    """Start and end offsets of every match of ``query`` in ``text`` (any case), a slice at a time."""
     pattern = re.compile(re.escape(query), re.IGNORECASE)
     starts: list[int] = []
     ends: list[int] = []
@@ -48,9 +44,19 @@ def find_all(
             ends.append(match.end())
             last = match.end()
         position = max(edge, last)
-    return positions.to_qt_array(np.array(starts, dtype=np.int64)), positions.to_qt_array(
-        np.array(ends, dtype=np.int64)
-    )
+    return np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)
+
+
+def find_all(
+    text: str,
+    query: str,
+    positions: QtPositions,
+    stop: Callable[[], bool] = lambda: False,
+    slice_chars: int = SLICE_CHARS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Qt start and end positions of every match of ``query`` in ``text`` (any case), a slice at a time."""
+    starts, ends = find_offsets(text, query, stop, slice_chars)
+    return positions.to_qt_array(starts), positions.to_qt_array(ends)
 
 
 class FindHost(Protocol):
