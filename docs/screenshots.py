@@ -214,6 +214,7 @@ def shoot_pages(app: QApplication, folder: Path) -> None:
         window.question.setText(question)
         window.ask()
         settle(app, window)
+        window.controller.choose(0)  # as a reader clicks the first answer: its page comes into view
         pump(app, 60)
         save(window, name)
         window.close()

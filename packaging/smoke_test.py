@@ -4,7 +4,9 @@
     python3 packaging/smoke_test.py --install-test dist/reading-assistant-*-linux-*.tar.gz
 
 1. `reading-assistant --version` prints the version of app/__init__.py;
-2. `reading-assistant ask DOC QUESTION --json` on a document it writes finds "Warsaw";
+2. `reading-assistant ask DOC QUESTION --json` on a document it writes finds "Warsaw", and so does
+   `ask` on a scan of that sentence (packaging/smoke-scan.png), read by OCR with the models the
+   bundle carries;
 3. the window opens offscreen on that document with a question and is still running after
    --window-seconds (then it is ended): an earlier exit, or "Traceback"/"Fatal" on its standard
    error or an error in its log file, fails;
@@ -36,6 +38,7 @@ NAME = "reading-assistant"
 DOCUMENT = "Marie Curie was born in Warsaw in 1867. She moved to Paris in 1891 to study physics.\n"
 QUESTION = "Where was Marie Curie born?"
 ANSWER = "Warsaw"
+SCAN = Path(__file__).resolve().parent / "smoke-scan.png"  # DOCUMENT's first sentence, as a picture
 TIMEOUT = 180  # seconds for one command; the first start of a frozen app unpacks nothing but is slow on CI
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
@@ -173,6 +176,7 @@ def check_app(app: Path, seconds: float) -> None:
         print(f"smoke test: {app}")
         print(f"  --version: {check_version(console, env)}")
         print(f"  ask: {check_ask(console, document, env)}")
+        print(f"  ask a scan (OCR): {check_ask(console, SCAN, env)}")
         print(f"  window: {check_window(windowed, document, env, seconds, home)}")
 
 
