@@ -159,6 +159,44 @@ def test_an_answer_lies_within_one_cell_of_a_table(shared_wordpiece):
     assert not any(" | " in a.text or "week\nYacht" in a.text for a in answers)
 
 
+@pytest.mark.parametrize(
+    ("text", "part", "whole"),
+    [
+        ("Unpack the archive name.bz2 before you build.", "name", "name.bz2"),
+        ("The helper lives in misc/some_module.py in the tree.", "py", "misc/some_module.py"),
+        ("Set user.attr_name to change it.", "attr_name", "user.attr_name"),
+        ("Mail the team at help-desk@example.org today.", "example", "help-desk@example.org"),
+        (
+            "The spec is at https://www.example.com/spec/v2?lang=en for all.",
+            "example",
+            "https://www.example.com/spec/v2?lang=en",
+        ),
+        ("Python 3.10.2 fixed it.", "10", "3.10.2"),
+        ("The state covers 52,500 sq mi of land.", "500", "52,500"),
+        ("    result = config.max_windows  # the budget", "max_windows", "config.max_windows"),
+        ("Run std::vector<int> there.", "vector", "std::vector"),
+        ("Press Ctrl+C to stop.", "C", "Ctrl+C"),
+        ("Libraries are in /usr/lib/x86_64-linux-gnu on Debian.", "linux", "/usr/lib/x86_64-linux-gnu"),
+        # Dashes, possessives and sentence punctuation still part words.
+        ("The war of 1990-1995 ended.", "1995", "1995"),
+        ("It was founded in 1873.:33 Later it grew.", "1873", "1873"),  # a page reference after the stop
+        ("A well-known physicist came.", "known", "known"),
+        ("It was Curie's prize.", "Curie", "Curie"),
+        ("She was born in 1867. Then she left.", "1867", "1867"),
+        ("In 1867, she was born.", "1867", "1867"),
+    ],
+)
+def test_an_answer_is_a_whole_identifier_as_a_reader_reads_it(shared_wordpiece, text, part, whole):
+    plan, start, end = one_window(shared_wordpiece, text, "what is it?")
+    first = text.index(part)
+    s, e = plan.answer_positions(0, first, first + len(part))
+    start[s], end[e] = 8.0, 8.0
+    collector = SpanCollector()
+    collector.add(plan, 0, start, end)
+    answers, _, _ = collector.result(text, top_k=3)
+    assert answers[0].text == whole
+
+
 def test_the_same_words_in_two_places_are_one_answer(shared_wordpiece):
     """'Warsaw' said twice is one guess, its probability the sum; the better place is the one shown."""
     text = "Curie was born in Warsaw. She left Paris for Warsaw, then returned to Paris in 1891."
@@ -367,7 +405,8 @@ def test_a_percentage_shown_never_reads_as_nothing_or_as_certain():
         ('It is called the "aggregate" here.', "aggregate", "aggregate"),
         ("Modules go in /usr/share/module today.", "usr/share/module", "/usr/share/module"),
         ("Modules go in (/usr/share/module) today.", "usr/share/module", "/usr/share/module"),
-        ("It reads and/or writes.", "or writes", "or writes"),
+        # "and/or" is one word to a reader: an answer never starts inside it, and gains no root "/".
+        ("It reads and/or writes.", "or writes", "and/or writes"),
     ],
 )
 def test_an_answer_is_shown_without_its_sentences_full_stop_or_a_stray_bracket(shared_wordpiece, text, span, shown):

@@ -76,6 +76,13 @@ ABBREVIATIONS = frozenset(
 )
 BRACKETS = {"(": ")", "[": "]", "\u201c": "\u201d"}  # and curly double quotes
 PATH_OPENERS = frozenset({*BRACKETS, '"', "'"})  # what may stand before a path's root "/"
+# What joins two runs of letters or digits into one word a reader reads whole: a file name's or a
+# version's dot, a path's slashes, an address's colon, @ and query, an identifier's underscore, a
+# number's separators (a comma only between digits). Dashes and apostrophes are not joiners.
+JOINERS = frozenset("._/\\:@+~#%=?&,")
+JOINER_RUNS = frozenset({"://", "::", ":\\", "\\\\"})
+MAX_WORD_CHARS = 100
+ADDRESS_JOINERS = ("@", "/", "\\", "_")  # in a word that holds one of these, dashes join too
 
 
 @dataclass(frozen=True)
@@ -279,12 +286,68 @@ def _word_character(c: str) -> bool:
 
 
 def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
-    """The span widened to whole words: a sub-word token ("lowe" of "Marlowe") is never an answer."""
-    while start > 0 and _word_character(text[start - 1]) and _word_character(text[start]):
-        start -= 1
-    while end < len(text) and _word_character(text[end - 1]) and _word_character(text[end]):
-        end += 1
+    """The span widened to whole words as a reader sees them: a sub-word token ("lowe" of "Marlowe")
+    is never an answer, nor a part of a file name, path, URL, e-mail address, dotted or underscored
+    identifier, version or number ("name" of "name.bz2", "py" of "misc/some_module.py", "500" of
+    "52,500"). A dash or an apostrophe still parts words, as SQuAD's answers often stop there, except
+    inside an address or a path ("help-desk@example.org", "x86_64-linux-gnu"). The span only grows,
+    by at most ``MAX_WORD_CHARS`` a side (a megabyte without a space stays cheap)."""
+    address = _widened(text, start, end, JOINERS | {"-"})
+    if any(joiner in text[address[0] : address[1]] for joiner in ADDRESS_JOINERS):
+        return address
+    return _widened(text, start, end, JOINERS)
+
+
+def _widened(text: str, start: int, end: int, joiners: frozenset[str]) -> tuple[int, int]:
+    low, high = max(0, start - MAX_WORD_CHARS), min(len(text), end + MAX_WORD_CHARS)
+    while start > low and (before := _joined_before(text, start, low, joiners)) != start:
+        start = before
+    while end < high and (after := _joined_after(text, end, high, joiners)) != end:
+        end = after
     return start, end
+
+
+def _joined_before(text: str, start: int, low: int, joiners: frozenset[str]) -> int:
+    """Where the word that ``start`` is inside of begins, one step back: over a word character
+    before it, or over joiners with a word character before them; ``start`` when neither."""
+    if not _in_word(text[start]):
+        return start
+    if _in_word(text[start - 1]):
+        return start - 1
+    first = start
+    while first > low and text[first - 1] in joiners:
+        first -= 1
+    if first in (start, low) or not _in_word(text[first - 1]) or not _joins(text[first:start]):
+        return start
+    if "," in text[first:start] and not (text[first - 1].isdigit() and text[start].isdigit()):
+        return start  # a comma joins the digits of a number only
+    return first - 1
+
+
+def _joined_after(text: str, end: int, high: int, joiners: frozenset[str]) -> int:
+    """The mirror of ``_joined_before``: one step forward from ``end``."""
+    if not _in_word(text[end - 1]):
+        return end
+    if _in_word(text[end]):
+        return end + 1
+    last = end
+    while last < high and text[last] in joiners:
+        last += 1
+    if last in (end, high) or not _in_word(text[last]) or not _joins(text[end:last]):
+        return end
+    if "," in text[end:last] and not (text[end - 1].isdigit() and text[last].isdigit()):
+        return end
+    return last + 1
+
+
+def _joins(joiners: str) -> bool:
+    """Whether this run between two words joins them: one joiner, or a URL's or a path's pair
+    ("://", "::", ":\\"); "1873.:33" (a sentence's end, then a page reference) is two words."""
+    return len(joiners) == 1 or joiners in JOINER_RUNS
+
+
+def _in_word(c: str) -> bool:
+    return _word_character(c) or c == "_"
 
 
 def _without_loose_punctuation(text: str, start: int, end: int) -> tuple[int, int] | None:
