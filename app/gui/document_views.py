@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from ..core.decoding import Answer
 from ..core.documents import Document
-from ..core.documents.formats import is_paged
+from ..core.documents.formats import PAGED_DOCUMENTS, is_paged
 from ..core.documents.pages import OutlineEntry
 from .page_view import PageView
 from .text_view import TextView
@@ -138,7 +138,7 @@ class DocumentViews(QWidget):
     @property
     def can_show_pages(self) -> bool:
         document = self.document
-        return document is not None and document.origin is not None and is_paged(document.name)
+        return document is not None and document.origin is not None and document.format in PAGED_DOCUMENTS
 
     @property
     def shows_pages(self) -> bool:

@@ -75,6 +75,9 @@ def is_paged(name: str) -> bool:
     return any(form.paged for form in FORMATS if _suffix(name) in form.suffixes)
 
 
+PAGED_DOCUMENTS = ("pdf", "image")  # the ``Document.format`` of what the paged loaders read
+
+
 def _suffix(name: str) -> str:
     dot = name.rfind(".")
     return name[dot:].lower() if dot > 0 else ""

@@ -15,6 +15,7 @@ from .document import Document
 from .formats import FORMATS, Format, supported_suffixes
 from .load_options import NO_OPTIONS, LoadOptions
 from .plain_text import decode_text, normalize_newlines
+from .sniffing import sniffed_suffix
 
 MAX_BYTES = 200 * 1024 * 1024
 STDIN_NAME = "standard input"
@@ -29,15 +30,21 @@ def load_document(path: Path | str, options: LoadOptions = NO_OPTIONS) -> Docume
     The document remembers the file as its ``origin``, so a view can show its pages.
     """
     path = Path(path)
-    format_for(path.name)  # an unsupported type is refused before the file is read
     return replace(load_bytes(read_file(path), path.name, options), origin=str(path))
 
 
-def format_for(name: str) -> Format:
+def format_for(name: str, data: bytes) -> Format:
+    """The file's format by its suffix, else by what its bytes are (``sniffing``); a binary that is
+    none of the formats is refused."""
     suffix = Path(name).suffix.lower()
-    form = FORMAT_OF.get(suffix)
+    form = FORMAT_OF.get(suffix) if suffix else None
     if form is None:
-        raise InputError(f"{name}: unsupported file type {suffix} (supported: {', '.join(supported_suffixes())})")
+        form = FORMAT_OF.get(sniffed_suffix(data, name) or "\0")
+    if form is None:
+        supported = ", ".join(supported_suffixes())
+        if suffix:
+            raise InputError(f"{name}: unsupported file type {suffix} (supported: {supported}, or any text)")
+        raise InputError(f"{name}: unsupported file type: it is not text, nor one of {supported}")
     return form
 
 
@@ -45,7 +52,7 @@ def load_bytes(data: bytes, name: str, options: LoadOptions = NO_OPTIONS) -> Doc
     """A file's bytes already in memory (read from disk, or uploaded), under the same rules."""
     if len(data) > MAX_BYTES:
         raise InputError(f"{name} is larger than {MAX_BYTES // 2**20} MB, the most this app reads")
-    form = format_for(name)
+    form = format_for(name, data)
     try:
         document = form.loader(data, name, options) if form.paged else form.loader(data, name)
     except (InputError, Cancelled, MemoryError):
