@@ -42,14 +42,7 @@ def load_image(data: bytes, name: str, options: LoadOptions = NO_OPTIONS) -> Doc
             options.check_stop()
             options.report(index, frames, f"reading page {index + 1} of {frames} by OCR")
             key = ocr_cache.entry_key(digest, f"image frame {index}")
-            page = ocr_cache.load(key)
-            if page is None:
-                pixels, points_per_pixel = upright_frame(image, index, name)
-                page = ocr.OcrPage(
-                    pixels.shape[1], pixels.shape[0], points_per_pixel, tuple(ocr.engine().read(pixels, options))
-                )
-                ocr_cache.store(key, page)
-            text = page_text(page)
+            text = page_text(ocr_cache.read_through(key, lambda index=index: read_frame(image, index, name, options)))
             pages.append(text.lines)
             if len(text.boxes):
                 boxes[index] = text.boxes
@@ -58,6 +51,11 @@ def load_image(data: bytes, name: str, options: LoadOptions = NO_OPTIONS) -> Doc
     if not document.text.strip():
         raise InputError(f"no text was found in {name} (OCR reads printed text; this image may have none)")
     return document
+
+
+def read_frame(image: Image.Image, index: int, name: str, options: LoadOptions) -> ocr.OcrPage:
+    pixels, points_per_pixel = upright_frame(image, index, name)
+    return ocr.OcrPage(pixels.shape[1], pixels.shape[0], points_per_pixel, tuple(ocr.engine().read(pixels, options)))
 
 
 def opened_image(data: bytes, name: str) -> Image.Image:

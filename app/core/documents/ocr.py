@@ -13,6 +13,7 @@ in its metadata; each character's place on the line comes from the CTC column it
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import math
 import os
@@ -96,8 +97,10 @@ def models_dir() -> Path:
     )
 
 
+@functools.cache
 def models_identity() -> str:
-    """Names and sizes of the models, so cached OCR results of other models are not reused."""
+    """Names and sizes of the models, so cached OCR results of other models are not reused (found
+    once a process: every page's cache key names them)."""
     folder = models_dir()
     return ";".join(f"{name}:{(folder / name).stat().st_size}" for name in (DET_MODEL, REC_MODEL))
 

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,15 @@ def load(key: str) -> OcrPage | None:
         return None
     with contextlib.suppress(OSError):
         os.utime(path)  # recently used: evicted last
+    return page
+
+
+def read_through(key: str, read: Callable[[], OcrPage]) -> OcrPage:
+    """The cached page under ``key``, else ``read()``'s, kept for next time."""
+    page = load(key)
+    if page is None:
+        page = read()
+        store(key, page)
     return page
 
 

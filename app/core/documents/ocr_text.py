@@ -88,16 +88,19 @@ def _rows(lines: tuple[ocr.OcrLine, ...]) -> list[list[ocr.OcrLine]]:
 
 
 def ocr_pdf_page(
-    pdf: pdfium.PdfDocument, index: int, options: LoadOptions = NO_OPTIONS, file_digest: str | None = None
+    pdf: pdfium.PdfDocument, index: int, file_digest: str, options: LoadOptions = NO_OPTIONS
 ) -> ocr.OcrPage:
-    """Read page ``index`` of ``pdf`` by OCR (a page without a text layer); cached by ``file_digest``
-    (``ocr_cache.file_digest`` of the file's bytes) when given. Raises Cancelled when asked to stop."""
+    """Read page ``index`` of ``pdf`` by OCR (a page without a text layer), cached by ``file_digest``
+    (``ocr_cache.file_digest`` of the file's bytes). Raises Cancelled when asked to stop."""
     options.check_stop()
-    options.report(index, len(pdf), f"reading page {index + 1} of {len(pdf)} by OCR")
-    key = ocr_cache.entry_key(file_digest, f"pdf page {index} at {PDF_DPI} dpi") if file_digest else None
-    cached = ocr_cache.load(key) if key else None
-    if cached is not None:
-        return cached
+    with PDFIUM:
+        count = len(pdf)
+    options.report(index, count, f"reading page {index + 1} of {count} by OCR")
+    key = ocr_cache.entry_key(file_digest, f"pdf page {index} at {PDF_DPI} dpi")
+    return ocr_cache.read_through(key, lambda: _read_pdf_page(pdf, index, options))
+
+
+def _read_pdf_page(pdf: pdfium.PdfDocument, index: int, options: LoadOptions) -> ocr.OcrPage:
     with PDFIUM:
         page = pdf[index]
         try:
@@ -112,7 +115,4 @@ def ocr_pdf_page(
                 bitmap.close()
         finally:
             page.close()
-    result = ocr.OcrPage(image.shape[1], image.shape[0], 1 / scale, tuple(ocr.engine().read(image, options)))
-    if key:
-        ocr_cache.store(key, result)
-    return result
+    return ocr.OcrPage(image.shape[1], image.shape[0], 1 / scale, tuple(ocr.engine().read(image, options)))

@@ -80,7 +80,7 @@ class ScannedPages:
             return [], np.zeros((0, 4), dtype=np.float32)
         if self.digest is None:
             self.digest = ocr_cache.file_digest(self.data)
-        text = page_text(ocr_pdf_page(pdf, index, options, self.digest))
+        text = page_text(ocr_pdf_page(pdf, index, self.digest, options))
         return text.lines, text.boxes
 
     def why_no_text(self) -> str:

@@ -80,6 +80,7 @@ def drop_running_lines(pages: list[list[Line]], labels: list[str] | None = None)
     """
     labels = labels or [str(number) for number in range(1, len(pages) + 1)]
     edges = [edge_indexes(page, EDGE_LINES) for page in pages]
+    outer = [edge_indexes(page, 1) for page in pages]
     small = small_print(pages)
     running: tuple[set[str], set[str]] = (set(), set())
     repeated: set[str] = set()
@@ -92,30 +93,38 @@ def drop_running_lines(pages: list[list[Line]], labels: list[str] | None = None)
             running[side].update(key for key, count in everywhere.items() if 2 * count > len(pages))
             running[side].update(key for key, count in on_side.items() if count >= 2 and 2 * count > len(sides))
         outer_keys = Counter(
-            key for page in pages for key in {running_key(page[i]) for i in edge_indexes(page, 1) if small(page[i])}
+            key
+            for page, outermost in zip(pages, outer, strict=True)
+            for key in {running_key(page[i]) for i in outermost if small(page[i])}
         )
         repeated = {key for key, count in outer_keys.items() if count >= MIN_PAGES_FOR_RUNNING_LINES}
     return [
-        page_without_running_lines(page, str(number + 1), label, running[number % 2], repeated, small)
+        [
+            line
+            for i, line in enumerate(page)
+            if i not in edges[number]
+            or not is_running(
+                line, i in outer[number], own_numbers(number, label), running[number % 2], repeated, small
+            )
+        ]
         for number, (page, label) in enumerate(zip(pages, labels, strict=True))
     ]
 
 
-def page_without_running_lines(
-    page: list[Line], number: str, label: str, running: set[str], repeated: set[str], small: Callable[[Line], bool]
-) -> list[Line]:
-    """The page without the lines ``drop_running_lines`` finds in its top and bottom rows."""
-    edges, outer = edge_indexes(page, EDGE_LINES), edge_indexes(page, 1)
-    own = {number, label.casefold()}
+def own_numbers(number: int, label: str) -> set[str]:
+    """How page ``number`` (0 is the first) may print its own number: its label, or its place."""
+    return {str(number + 1), label.casefold()}
 
-    def is_running(i: int, line: Line) -> bool:
-        key, words = running_key(line), line.text.casefold().split()
-        if key in running or is_page_number(line.text):
-            return True
-        numbered = len(words) <= MAX_RUNNING_WORDS and (words[0] in own or words[-1] in own)
-        return small(line) and ((key in repeated and i in outer) or numbered)
 
-    return [line for i, line in enumerate(page) if i not in edges or not is_running(i, line)]
+def is_running(
+    line: Line, outermost: bool, own: set[str], running: set[str], repeated: set[str], small: Callable[[Line], bool]
+) -> bool:
+    """Whether a line in a page's top or bottom rows is a header or footer (see ``drop_running_lines``)."""
+    key, words = running_key(line), line.text.casefold().split()
+    if key in running or is_page_number(line.text):
+        return True
+    numbered = len(words) <= MAX_RUNNING_WORDS and (words[0] in own or words[-1] in own)
+    return small(line) and ((key in repeated and outermost) or numbered)
 
 
 def edge_indexes(page: list[Line], rows: int) -> set[int]:
