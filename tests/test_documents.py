@@ -125,6 +125,54 @@ def test_decode_text_refuses_binary_data():
         decode_text(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "blob.bin")
 
 
+LICENCE_TEXT = """Apache License
+Version 2.0, January 2004
+
+TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION
+
+1. Definitions.
+
+"License" shall mean the terms and conditions for use, reproduction, and distribution.
+
+Installation
+============
+Run the installer and wait for it to finish before you restart the machine.
+
+Thanks!
+
+Best regards
+
+Jo Smith
+"""
+
+
+def test_plain_text_headings_become_sections(tmp_path):
+    path = tmp_path / "LICENSE"
+    path.write_text(LICENCE_TEXT, encoding="utf-8")
+    document = load_document(path)
+    assert document.text == LICENCE_TEXT
+    labels = [section.label for section in document.sections]
+    # A title block without a blank line after it, a numbered line ending with a full stop, a line
+    # ending with "!" and a short line followed by no longer block (a letter's closing) are not headings.
+    assert labels == ["TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION", "Installation"]
+    assert [section.start for section in document.sections] == [
+        LICENCE_TEXT.index("TERMS"),
+        LICENCE_TEXT.index("Installation"),
+    ]
+    assert document.headings == document.sections
+
+
+def test_pasted_text_gets_its_headings_too():
+    document = loading.text_document("Chapter One\n\nIt was a dark and stormy night, and the rain fell.", "Pasted text")
+    assert [(s.start, s.label) for s in document.sections] == [(0, "Chapter One")]
+
+
+def test_page_sections_are_not_headings():
+    sections = (Section(0, "page 1"), Section(5, "Gulls"), Section(9, "page ii"))
+    document = Document(text="a" * 20, name="p.pdf", format="pdf", sections=sections)
+    assert document.headings == (Section(5, "Gulls"),)
+
+
 def test_markdown_keeps_its_text_and_gets_sections_from_atx_headings(tmp_path):
     text = (
         "Preface before any heading.\n\n"

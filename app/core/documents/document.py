@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from .source_map import SourceMap, SourceMapBuilder
 PARAGRAPH_BREAK = "\n\n"
 LINE_BREAK = "\n"
 MAX_LABEL_CHARS = 80
+# The label of a section that marks where a page begins (``page_document``), not a heading.
+PAGE_SECTION = re.compile(r"page \S+")
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,11 @@ class Document:
         starts = [section.start for section in self.sections]
         if starts != sorted(starts):
             raise ValueError("sections must be sorted by start")
+
+    @property
+    def headings(self) -> tuple[Section, ...]:
+        """The sections that a heading begins (chapters, titles), without those that mark pages."""
+        return tuple(section for section in self.sections if not PAGE_SECTION.fullmatch(section.label))
 
     def location(self, offset: int) -> str | None:
         """Where ``offset`` is: for a paged format, the page its character came from ("page vi"; for

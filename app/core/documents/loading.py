@@ -14,7 +14,7 @@ from ..windows import without_surrogates
 from .document import Document
 from .formats import FORMATS, Format, supported_suffixes
 from .load_options import NO_OPTIONS, LoadOptions
-from .plain_text import decode_text, normalize_newlines
+from .plain_text import decode_text, normalize_newlines, text_sections
 from .sniffing import sniffed_suffix
 
 MAX_BYTES = 200 * 1024 * 1024
@@ -102,7 +102,8 @@ def read_stdin() -> Document:
         raise InputError(f"cannot read {STDIN_NAME}: {getattr(error, 'strerror', None) or error}") from error
     if len(data) > MAX_BYTES:
         raise InputError(f"{STDIN_NAME} is larger than {MAX_BYTES // 2**20} MB, the most this app reads")
-    return with_text(Document(text=decode_text(data, STDIN_NAME), name=STDIN_NAME, format="text"))
+    text = decode_text(data, STDIN_NAME)
+    return with_text(Document(text=text, name=STDIN_NAME, format="text", sections=text_sections(text)))
 
 
 def text_document(text: str, name: str) -> Document:
@@ -110,7 +111,8 @@ def text_document(text: str, name: str) -> Document:
     if len(text) > MAX_BYTES:
         raise InputError(f"{name} is larger than {MAX_BYTES // 2**20} MB, the most this app reads")
     # A lone surrogate (from a broken clipboard) cannot be tokenized; U+FFFD keeps every offset.
-    return with_text(Document(text=normalize_newlines(without_surrogates(text)), name=name, format="text"))
+    text = normalize_newlines(without_surrogates(text))
+    return with_text(Document(text=text, name=name, format="text", sections=text_sections(text)))
 
 
 def with_text(document: Document) -> Document:

@@ -122,7 +122,53 @@ def normalize_newlines(text: str) -> str:
 
 
 def load_text(data: bytes, name: str) -> Document:
-    return Document(text=decode_text(data, name), name=name, format="text")
+    text = decode_text(data, name)
+    return Document(text=text, name=name, format="text", sections=text_sections(text))
+
+
+MAX_HEADING_CHARS = 80
+NUMBERED_TITLE = re.compile(r"(?:\d+(?:\.\d+)*\.?|[IVXLC]+\.|(?:Chapter|Part|Section|Appendix) \w+)\s+\S")
+UNDERLINE = re.compile(r"[^\S\n]{0,3}(?:={3,}|-{3,})[^\S\n]*$")
+MAX_HEADING_WORDS = 12
+
+
+def text_sections(text: str) -> tuple[Section, ...]:
+    """A section for each heading of a plain-text file: a line underlined with === or ---, or a short
+    line with blank lines around it that begins with a capital or a number, does not end as a sentence
+    does, and is followed by a longer block (a chapter's title, a licence's "TERMS AND CONDITIONS",
+    a manual's "DESCRIPTION"). One pass over the lines."""
+    lines = [
+        (m.start(), m.group()) for m in re.finditer(r"[^\n]*", text) if m.start() == 0 or text[m.start() - 1] == "\n"
+    ]
+    sections = []
+    for index, (start, line) in enumerate(lines):
+        title = line.strip() if len(line) <= 2 * MAX_HEADING_CHARS else ""
+        if (
+            not title
+            or len(title) > MAX_HEADING_CHARS
+            or title[-1] in ".,;:!?"
+            or len(title.split()) > MAX_HEADING_WORDS
+        ):
+            continue
+        before = lines[index - 1][1] if index else ""
+        after = lines[index + 1][1] if index + 1 < len(lines) else ""
+        if UNDERLINE.match(after) and not UNDERLINE.match(line) and not before.strip():
+            sections.append(Section(start, short_label(title)))
+            continue
+        body = lines[index + 2][1].strip() if index + 2 < len(lines) else ""
+        # A title in capitals ("DESCRIPTION") or a numbered one stands as it is; any other needs a
+        # longer block after it, so a letter's "Best regards" above a name is no heading.
+        marked = title.isupper() or NUMBERED_TITLE.match(title) is not None
+        if (
+            not before.strip()
+            and not after.strip()
+            and body
+            and (title[0].isupper() or title[0].isdigit())
+            and any(c.isalpha() for c in title)
+            and (marked or len(body) > 2 * len(title))
+        ):
+            sections.append(Section(start, short_label(title)))
+    return tuple(sections)
 
 
 def load_markdown(data: bytes, name: str) -> Document:
