@@ -12,11 +12,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reading_assistant.core.documents import Document, Section
 from reading_assistant.core.engine import open_engine
 from reading_assistant.core.errors import Cancelled
 from reading_assistant.core.options import Choices
 from reading_assistant.core.paths import bundled_model_dir
-from reading_assistant.core.ranking import RELEVANCE_WEIGHT, TermIndex, bm25_scores, reading_order, relevance_priors
+from reading_assistant.core.ranking import (
+    RELEVANCE_WEIGHT,
+    TermIndex,
+    bm25_scores,
+    heading_scores,
+    reading_order,
+    relevance_priors,
+)
 from reading_assistant.core.reading import Answers, Planned
 from reading_assistant.core.windows import TextTokenizer, TokenizedText, WindowPlan, WindowSettings
 from reading_assistant.evaluation.bench import article_text
@@ -57,6 +65,49 @@ def test_relevance_priors_run_from_zero_for_the_best_window_to_minus_the_weight(
     np.testing.assert_allclose(relevance_priors(np.array([3.0])), [0.0])
     # A question sharing no term with the document: every window is equally (ir)relevant.
     np.testing.assert_allclose(relevance_priors(np.zeros(3)), [0.0, 0.0, 0.0])
+
+
+def test_a_heading_scores_the_share_of_the_question_weight_it_holds(shared_wordpiece):
+    tokenizer = TextTokenizer(shared_wordpiece)
+    text = FILLER + NEEDLE + FILLER
+    document = tokenizer.tokenize(text)
+    plan = WindowPlan.build(
+        document, tokenizer.tokenize("What did Marie Curie research?"), tokenizer.template, WindowSettings(64, 16, 32)
+    )
+    index = TermIndex(document)
+    headings = [t.ids for t in tokenizer.tokenize_many(["Marie Curie", "The lazy dog", "Marie Curie research"])]
+    windows = np.arange(len(plan.starts)) % 4 - 1  # -1: before the first heading
+    scores = heading_scores(index, plan, headings, windows)
+    by_heading = {int(w): float(scores[windows == w][0]) for w in np.unique(windows)}
+    assert by_heading[-1] == by_heading[1] == 0.0
+    assert 0.0 < by_heading[0] < by_heading[2] <= 1.0
+    assert heading_scores(index, plan, [], windows).tolist() == [0.0] * len(windows)
+    # The prior: 0 under the best heading, minus the weight times the shortfall elsewhere.
+    priors = relevance_priors(np.zeros(len(windows)), 4.0, scores, 2.0)
+    np.testing.assert_allclose(priors, 2.0 * (scores - scores.max()))
+
+
+def test_the_engine_takes_headings_from_a_documents_sections_but_not_its_pages(tiny_bert):
+    engine = open_engine(tiny_bert)
+    text = "Gulls\n\n" + FILLER + "\n\nRadioactivity\n\n" + FILLER
+    sections = (Section(0, "Gulls"), Section(text.index("Radio"), "Radioactivity"))
+    question = "What is radioactivity?"
+    options = engine.resolve(SMALL_WINDOWS)
+    tokens = engine.prepare(text)
+    plan = engine._plan(tokens, question, options)
+    index = engine._term_index(tokens)
+    headed = Document(text, "birds.txt", "text", sections)
+    scores = engine._heading_scores(headed, tokens, index, plan)
+    middles = tokens.offsets[plan.starts + plan.lengths // 2, 0]
+    assert scores is not None and ((scores > 0) == (middles >= text.index("Radio"))).all()
+    paged = Document(text, "birds.pdf", "pdf", (Section(0, "page 1"), Section(text.index("Radio"), "page 2")))
+    assert engine._heading_scores(paged, tokens, index, plan) is None
+    assert engine._heading_scores(text, tokens, index, plan) is None
+    # With a heavy section weight, every span of a window under the other heading pays for it, so
+    # the (random) tiny model's first answer comes from a window under the matching heading.
+    first_matching = int(np.flatnonzero(scores > 0)[0])
+    weighted = engine.ask(headed, question, Choices(relevance_weight=0.0, section_weight=50.0).over(SMALL_WINDOWS))
+    assert weighted.answers[0].start >= tokens.offsets[plan.starts[first_matching], 0]
 
 
 @pytest.mark.skipif(not DEV.exists(), reason="needs ../shared/data/squad/dev-v1.1.json.gz")

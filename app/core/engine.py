@@ -28,7 +28,7 @@ from .errors import Cancelled, InputError
 from .model_folder import ModelFolder
 from .options import MODELS_OWN, Choices, ModelConfig, ReadOptions, resolve
 from .paths import bundled_model_dir
-from .ranking import TermIndex, bm25_scores, reading_order, relevance_priors
+from .ranking import TermIndex, bm25_scores, heading_scores, reading_order, relevance_priors
 from .reading import (
     Answers,
     DocumentInput,
@@ -227,9 +227,10 @@ class QAEngine:
         # Several questions often share a document: index each document once.
         indexes = {id(t): self._term_index(t) for t in tokens}
         priors, orders = [], []
-        for t, plan in zip(tokens, plans, strict=True):
+        for (document, _), t, plan in zip(questions, tokens, plans, strict=True):
             relevance = bm25_scores(indexes[id(t)], plan)
-            priors.append(relevance_priors(relevance, options.relevance_weight))
+            headings = self._heading_scores(document, t, indexes[id(t)], plan)
+            priors.append(relevance_priors(relevance, options.relevance_weight, headings, options.section_weight))
             orders.append(_windows_to_read(relevance, options))
         work = [(n, i) for n, order in enumerate(orders) for i in order]
         single = len(questions) == 1
@@ -276,6 +277,20 @@ class QAEngine:
                     prediction.no_answer_score,
                 )
                 yield Answers(n, prediction, True)
+
+    def _heading_scores(
+        self, document: DocumentInput, tokens: TokenizedText, index: TermIndex, plan: WindowPlan
+    ) -> np.ndarray | None:
+        """How well the heading of each window's section matches the question; None without headings
+        (bare text, or a document whose sections are only its pages)."""
+        sections = document.headings if isinstance(document, Document) else ()
+        if not sections:
+            return None
+        heading_ids = [t.ids for t in self.tokenizer.tokenize_many([section.label for section in sections])]
+        middles = tokens.offsets[plan.starts + plan.lengths // 2, 0]
+        starts = np.array([section.start for section in sections])
+        window_headings = np.searchsorted(starts, middles, side="right") - 1
+        return heading_scores(index, plan, heading_ids, window_headings)
 
     def _tokens(self, document: DocumentInput) -> TokenizedText:
         if isinstance(document, TokenizedText):

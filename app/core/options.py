@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, fields, replace
 
 from .errors import InputError, ModelError
-from .ranking import RELEVANCE_WEIGHT
+from .ranking import RELEVANCE_WEIGHT, SECTION_WEIGHT
 from .windows import WindowSettings
 
 DEVICES = ("auto", "cpu", "gpu")
@@ -72,6 +72,7 @@ class Choices:
     max_windows: int | None = None
     ranked: bool | None = None
     relevance_weight: float | None = None
+    section_weight: float | None = None
 
     def over(self, base: Choices) -> Choices:
         """These choices where they say something, ``base``'s where they say nothing."""
@@ -103,6 +104,8 @@ class ReadOptions:
     max_windows: int = 0
     # Weight of each window's BM25 relevance in its spans' scores (0: spans compete on logits alone).
     relevance_weight: float = RELEVANCE_WEIGHT
+    # Weight of the heading of each window's section in its spans' scores (0: headings play no part).
+    section_weight: float = SECTION_WEIGHT
 
 
 def check_number(name: str, value: object, source: str) -> int:
@@ -147,9 +150,11 @@ def resolve(
             check_number(name, value, source)
     if "ranked" in given and not isinstance(given["ranked"], bool):
         raise InputError(f"ranked from {source} must be true or false, not {given['ranked']!r}")
-    weight = given.get("relevance_weight", RELEVANCE_WEIGHT)
-    if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight < math.inf:
-        raise InputError(f"relevance_weight from {source} must be a number of 0 or more, not {weight!r}")
+    weights = {"relevance_weight": RELEVANCE_WEIGHT, "section_weight": SECTION_WEIGHT}
+    for name, default in weights.items():
+        weight = weights[name] = given.get(name, default)
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight < math.inf:
+            raise InputError(f"{name} from {source} must be a number of 0 or more, not {weight!r}")
     windows = WindowSettings(
         given.get("seq_len", config.seq_len),
         given.get("query_len", config.query_len),
@@ -164,5 +169,6 @@ def resolve(
         batch_size=given.get("batch_size", config.batch_size),
         ranked=given.get("ranked", False),
         max_windows=given.get("max_windows", 0),
-        relevance_weight=float(weight),
+        relevance_weight=float(weights["relevance_weight"]),
+        section_weight=float(weights["section_weight"]),
     )

@@ -7,6 +7,8 @@ window has to be built.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+
 import numpy as np
 
 from .windows import TokenizedText, WindowPlan
@@ -18,6 +20,11 @@ B = 0.75
 # window. Without it a long book's distant chapters outvote the right one with confident
 # distractors (measured on the bench's book questions; see the model card).
 RELEVANCE_WEIGHT = 4.0
+# How much the heading of a window's section counts, in the same logit units: a span under a heading
+# that holds none of the question's terms needs a logit this much higher than one under the heading
+# that holds the most. Fitted with RELEVANCE_WEIGHT on held-out train questions asked of long
+# documents (``python -m reading_assistant.training.ranking_fit``; see the model card).
+SECTION_WEIGHT = 0.0
 
 
 class TermIndex:
@@ -38,22 +45,46 @@ class TermIndex:
         return self._positions[self._first[slot] : self._last[slot]]
 
 
-def bm25_scores(index: TermIndex, plan: WindowPlan) -> np.ndarray:
-    """One BM25 score per window of ``plan`` for the plan's question."""
+def term_weights(index: TermIndex, plan: WindowPlan) -> Iterator[tuple[int, np.ndarray, float]]:
+    """(token id, its count in each window, its BM25 idf over the windows) for each distinct term of
+    the question that the document holds."""
     starts = plan.starts
     ends = plan.starts + plan.lengths
-    lengths = plan.lengths.astype(np.float64)
-    count = len(starts)
-    scores = np.zeros(count)
-    norm = K1 * (1 - B + B * lengths / lengths.mean())
     for token_id in np.unique(plan.question_ids):
         positions = index.positions(int(token_id))
         if positions.size == 0:
             continue
         frequency = np.searchsorted(positions, ends) - np.searchsorted(positions, starts)
         holding = int(np.count_nonzero(frequency))
-        idf = np.log((count - holding + 0.5) / (holding + 0.5) + 1.0)
+        yield int(token_id), frequency, float(np.log((len(starts) - holding + 0.5) / (holding + 0.5) + 1.0))
+
+
+def bm25_scores(index: TermIndex, plan: WindowPlan) -> np.ndarray:
+    """One BM25 score per window of ``plan`` for the plan's question."""
+    lengths = plan.lengths.astype(np.float64)
+    scores = np.zeros(len(lengths))
+    norm = K1 * (1 - B + B * lengths / lengths.mean())
+    for _, frequency, idf in term_weights(index, plan):
         scores += idf * frequency * (K1 + 1) / (frequency + norm)
+    return scores
+
+
+def heading_scores(
+    index: TermIndex, plan: WindowPlan, heading_ids: Sequence[np.ndarray], window_headings: np.ndarray
+) -> np.ndarray:
+    """One score per window in [0, 1]: the share of the question's term weight (BM25 idf) that the
+    heading of the window's section holds. ``heading_ids`` are each heading's token ids;
+    ``window_headings`` the heading index of each window (-1: before the first heading)."""
+    scores = np.zeros(len(plan.starts))
+    if not len(heading_ids):
+        return scores
+    weights = {token_id: idf for token_id, _, idf in term_weights(index, plan)}
+    total = sum(weights.values())
+    if total <= 0.0:
+        return scores
+    matched = np.array([sum(weights.get(int(t), 0.0) for t in np.unique(ids)) / total for ids in heading_ids])
+    has_heading = window_headings >= 0
+    scores[has_heading] = matched[window_headings[has_heading]]
     return scores
 
 
@@ -62,10 +93,18 @@ def reading_order(scores: np.ndarray) -> list[int]:
     return np.argsort(-scores, kind="stable").tolist()
 
 
-def relevance_priors(scores: np.ndarray, weight: float = RELEVANCE_WEIGHT) -> np.ndarray:
+def relevance_priors(
+    scores: np.ndarray,
+    weight: float = RELEVANCE_WEIGHT,
+    headings: np.ndarray | None = None,
+    section_weight: float = SECTION_WEIGHT,
+) -> np.ndarray:
     """What each window adds to its spans' logits: 0 for the best-matching window, falling in
-    proportion to its BM25 score down to ``-weight`` for a window with none of the question's terms."""
+    proportion to its BM25 score down to ``-weight`` for a window with none of the question's terms;
+    with ``headings`` (``heading_scores``), ``section_weight`` times how far its section's heading
+    falls short of the best heading's."""
     best = float(scores.max(initial=0.0))
-    if best <= 0.0:
-        return np.zeros_like(scores, dtype=np.float64)
-    return weight * (scores / best - 1.0)
+    priors = np.zeros_like(scores, dtype=np.float64) if best <= 0.0 else weight * (scores / best - 1.0)
+    if headings is not None and len(headings):
+        priors += section_weight * (headings - headings.max())
+    return priors
