@@ -51,9 +51,9 @@ from ..evaluation.squad import GoldAnswer, SquadQuestion, load_squad, score_ques
 from .train import (
     NAME,
     TrainConfig,
+    held_out_examples,
     lookalike_paragraph,
     negated_question,
-    split_examples,
     swapped_question,
     without_answer_sentence,
 )
@@ -164,7 +164,7 @@ def held_out_questions(run_dir: Path, count: int) -> list[tuple[str, SquadQuesti
     """(group, question, text) of every held-out question calibration reads."""
     config = TrainConfig(**json.loads((run_dir / "train_config.json").read_text()))
     articles = load_squad(Path(config.train_file)).articles
-    _, held_out = split_examples(config, articles)
+    held_out = held_out_examples(config, articles)
     held_out = held_out[:count]
     names = sorted({name for example in held_out for name in NAME.findall(example.question)})
     swaps = random.Random(config.seed)

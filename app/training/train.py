@@ -30,7 +30,7 @@ import os
 import random
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +40,9 @@ from transformers import AutoModelForQuestionAnswering
 
 from ..core.windows import TextTokenizer, WindowPlan, WindowSettings
 from ..evaluation.squad import SquadArticle, load_squad, normalize_answer
+from .distractors import distractor_sentence, question_key_words, with_distractor
+from .informal import informal_text
+from .wording import ANTONYMS, NAME, NUMBER, STOP_WORDS, WORD, sentence_spans
 
 BUCKET = 64  # windows are padded to a multiple of this: few shapes, so memory stays flat
 PACE_FROM = 50  # steps before the speed is timed for max_minutes: the first ones set up kernels and caches
@@ -78,6 +81,8 @@ class TrainConfig:
     swap_ratio: float = 0.0  # extra examples: the question with a name, number or word swapped (its own paragraph)
     lookalike_ratio: float = 0.0  # extra examples: the answer's sentence replaced by a near-topic one of the article
     negation_ratio: float = 0.0  # extra examples: the question negated, against a paragraph that negates nothing
+    distractor_ratio: float = 0.0  # extra answerable examples: a look-alike sentence added to the paragraph
+    informal_ratio: float = 0.0  # extra answerable examples: the paragraph said as a forum post would say it
     freeze_layers: int = -1  # -1: train everything; N >= 0: freeze the embeddings and the first N layers
 
 
@@ -100,29 +105,6 @@ class Example:
     context: str = ""  # the text read, when it is not the paragraph itself (empty: the paragraph)
 
 
-SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
-WORD = re.compile(r"\w+")
-# Words too common to say what a question is about (a question's own words and articles of English).
-STOP_WORDS = frozenset(
-    " ".join(
-        (
-            "a an and are as at be by did do does for from had has have how in is it its of on or that the",
-            "their they this to was were what when where which who whom whose why with",
-        )
-    ).split()
-)
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of a paragraph (a full stop, ! or ? and a capital or digit)."""
-    spans, start = [], 0
-    for boundary in SENTENCE_END.finditer(text):
-        spans.append((start, boundary.start()))
-        start = boundary.end()
-    spans.append((start, len(text)))
-    return [(a, b) for a, b in spans if b > a]
-
-
 def without_answer_sentence(context: str, answer_start: int, answer_end: int, answer: str) -> str | None:
     """The paragraph with every sentence that overlaps the answer removed, or None when that does not
     make the question unanswerable: the answer's text is still there, or too little text is left."""
@@ -131,51 +113,6 @@ def without_answer_sentence(context: str, answer_start: int, answer_end: int, an
     if len(WORD.findall(text)) < 20 or normalize_answer(answer) in normalize_answer(text):
         return None
     return text
-
-
-# Words whose opposite turns a question into one that its paragraph no longer answers, when the
-# paragraph never uses the opposite (SQuAD 2.0's "antonym" questions).
-ANTONYMS = dict(
-    pair
-    for a, b in (
-        ("first", "last"),
-        ("largest", "smallest"),
-        ("most", "least"),
-        ("before", "after"),
-        ("earliest", "latest"),
-        ("highest", "lowest"),
-        ("north", "south"),
-        ("east", "west"),
-        ("increase", "decrease"),
-        ("increased", "decreased"),
-        ("more", "less"),
-        ("older", "younger"),
-        ("oldest", "youngest"),
-        ("longest", "shortest"),
-        ("best", "worst"),
-        ("maximum", "minimum"),
-        ("early", "late"),
-        ("larger", "smaller"),
-        ("higher", "lower"),
-        ("won", "lost"),
-        ("major", "minor"),
-        ("rich", "poor"),
-        ("strong", "weak"),
-        ("inside", "outside"),
-        ("positive", "negative"),
-        ("northern", "southern"),
-        ("eastern", "western"),
-        ("begin", "end"),
-        ("began", "ended"),
-        ("start", "finish"),
-        ("allowed", "forbidden"),
-        ("success", "failure"),
-        ("public", "private"),
-    )
-    for pair in ((a, b), (b, a))
-)
-NAME = re.compile(r"(?<=\w )[A-Z][a-z]+(?: [A-Z][a-z]+)*")  # capitalised words inside a sentence
-NUMBER = re.compile(r"(?<![\d.,])\d+(?![\d.,]*\d)")
 
 
 def swapped_question(question: str, context: str, names: list[str], rng: random.Random) -> str | None:
@@ -282,6 +219,25 @@ def _share(examples: list[Example], ratio: float, rng: random.Random) -> list[Ex
     return rng.sample(examples, min(len(examples), int(len(examples) * ratio)))
 
 
+def shuffled_questions(articles: tuple[SquadArticle, ...], rng: random.Random) -> list[Example]:
+    """Every question of the data set as an answerable example, in ``rng``'s order."""
+    examples = [
+        Example(a, p, qa.question, qa.answers[0].start, qa.answers[0].start + len(qa.answers[0].text), False)
+        for a, article in enumerate(articles)
+        for p, paragraph in enumerate(article.paragraphs)
+        for qa in paragraph.questions
+    ]
+    rng.shuffle(examples)
+    return examples
+
+
+def held_out_examples(config: TrainConfig, articles: tuple[SquadArticle, ...]) -> list[Example]:
+    """The questions ``split_examples`` holds out, without building the training examples."""
+    return (
+        shuffled_questions(articles, random.Random(config.seed))[config.max_questions :] if config.max_questions else []
+    )
+
+
 def split_examples(config: TrainConfig, articles: tuple[SquadArticle, ...]) -> tuple[list[Example], list[Example]]:
     """(training examples with their negatives, held-out questions) in a fixed, seeded order.
 
@@ -290,13 +246,7 @@ def split_examples(config: TrainConfig, articles: tuple[SquadArticle, ...]) -> t
     questions and the plain negatives stay those of runs made without them.
     """
     rng = random.Random(config.seed)
-    examples = [
-        Example(a, p, qa.question, qa.answers[0].start, qa.answers[0].start + len(qa.answers[0].text), False)
-        for a, article in enumerate(articles)
-        for p, paragraph in enumerate(article.paragraphs)
-        for qa in paragraph.questions
-    ]
-    rng.shuffle(examples)
+    examples = shuffled_questions(articles, rng)
     held_out = examples[config.max_questions :] if config.max_questions else []
     if config.max_questions:
         examples = examples[: config.max_questions]
@@ -354,7 +304,49 @@ def split_examples(config: TrainConfig, articles: tuple[SquadArticle, ...]) -> t
             )
             if question is not None:
                 negated.append(Example(example.article, example.paragraph, question, 0, 0, True))
-    return examples + negatives + unanswerable + swapped + lookalikes + negated, held_out
+    distracted = distractor_examples(examples, articles, config.distractor_ratio, random.Random(config.seed + 5))
+    informal = informal_examples(examples, articles, config.informal_ratio, random.Random(config.seed + 6))
+    return examples + negatives + unanswerable + swapped + lookalikes + negated + distracted + informal, held_out
+
+
+def informal_examples(
+    examples: list[Example], articles: tuple[SquadArticle, ...], ratio: float, rng: random.Random
+) -> list[Example]:
+    """A ``ratio`` of the examples again, their paragraph said as a forum post would say it
+    (:func:`.informal.informal_text`, the ``"forum"`` style; the ``"review"`` one is kept for
+    measuring); still answered by their own answer."""
+    if not ratio:
+        return []
+    made = []
+    for example in rng.sample(examples, min(len(examples), int(len(examples) * ratio))):
+        context = articles[example.article].paragraphs[example.paragraph].context
+        said = informal_text(context, (example.char_start, example.char_end), "forum", rng)
+        answer = context[example.char_start : example.char_end].lower()
+        if said.text[said.answer[0] : said.answer[1]] == answer:
+            made.append(replace(example, char_start=said.answer[0], char_end=said.answer[1], context=said.text))
+    return made
+
+
+def distractor_examples(
+    examples: list[Example], articles: tuple[SquadArticle, ...], ratio: float, rng: random.Random
+) -> list[Example]:
+    """A ``ratio`` of the examples again, with a look-alike sentence of the ``"train"`` style added to
+    their paragraph (:mod:`.distractors`); still answered by their own answer."""
+    if not ratio:
+        return []
+    names = sorted({name for e in examples for name in NAME.findall(e.question)})
+    key_words = question_key_words([e.question for e in examples])
+    contexts = [articles[e.article].paragraphs[e.paragraph].context for e in examples]
+    answers = [c[e.char_start : e.char_end] for e, c in zip(examples, contexts, strict=True)]
+    made = []
+    for index in rng.sample(range(len(examples)), min(len(examples), int(len(examples) * ratio))):
+        example, context, answer = examples[index], contexts[index], answers[index]
+        sentence = distractor_sentence(example.question, answer, "train", names, key_words, answers, rng)
+        if sentence is None:
+            continue
+        added = with_distractor(context, (example.char_start, example.char_end), sentence, "train", rng)
+        made.append(replace(example, char_start=added.answer[0], char_end=added.answer[1], context=added.context))
+    return made
 
 
 def example_context(example: Example, articles: tuple[SquadArticle, ...]) -> str:
