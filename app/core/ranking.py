@@ -19,12 +19,13 @@ B = 0.75
 # window sharing no term with the question needs a logit this much higher than one from the best
 # window. Without it a long book's distant chapters outvote the right one with confident
 # distractors (measured on the bench's book questions; see the model card).
-RELEVANCE_WEIGHT = 4.0
+RELEVANCE_WEIGHT = 5.0
 # How much the heading of a window's section counts, in the same logit units: a span under a heading
 # that holds none of the question's terms needs a logit this much higher than one under the heading
-# that holds the most. Fitted with RELEVANCE_WEIGHT on held-out train questions asked of long
-# documents (``python -m reading_assistant.training.ranking_fit``; see the model card).
-SECTION_WEIGHT = 0.0
+# that holds the most. Both weights were fitted on held-out train questions asked of long documents
+# (``python -m reading_assistant.training.ranking_fit``: the best F1, then the lowest log loss of what
+# is shown first; see the model card).
+SECTION_WEIGHT = 4.0
 
 
 class TermIndex:
