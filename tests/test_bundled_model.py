@@ -29,7 +29,7 @@ def engine() -> QAEngine:
     [
         ("Where was Marie Curie born?", "Warsaw"),
         ("When did she move to Paris?", "1891"),
-        ("Which prize did she win in 1911?", "Chemistry"),
+        ("Which Nobel Prize did she win in 1911?", "Chemistry"),
     ],
 )
 def test_bundled_model_answers_plain_questions(engine, question, expected):
