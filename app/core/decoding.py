@@ -168,9 +168,13 @@ class SpanCollector:
                 continue  # a comma, a full stop or "in" alone is no answer
             if crosses_a_break(text, span, chars):
                 continue
-            old = self.spans.get(chars)
-            self.spans[chars] = float(score) if old is None else float(np.logaddexp(old, score))
+            self.merge(chars, float(score))
         self._prune()
+
+    def merge(self, chars: tuple[int, int], score: float) -> None:
+        """Count a span's score: one already seen at these characters adds up with it (log-sum)."""
+        old = self.spans.get(chars)
+        self.spans[chars] = score if old is None else float(np.logaddexp(old, score))
 
     def _in_excluded(self, offsets: np.ndarray) -> np.ndarray:
         """Which character offsets lie inside an excluded span."""

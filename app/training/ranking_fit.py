@@ -58,9 +58,7 @@ class LongRead:
         collector = SpanCollector(null_logit=self.null_logit, windows_read=len(self.window_spans))
         for spans, prior in zip(self.window_spans, priors, strict=True):
             for chars, logit in spans.items():
-                old = collector.spans.get(chars)
-                score = logit + prior
-                collector.spans[chars] = score if old is None else float(np.logaddexp(old, score))
+                collector.merge(chars, logit + prior)
         return collector
 
 
