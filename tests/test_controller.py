@@ -369,31 +369,55 @@ def reranking(text: str, question: str, done: int, total: int) -> Prediction:
     return Prediction(question, found, 0.01, -4.0, True, done, 0.01, total, 300)
 
 
-def test_the_selection_follows_the_answer_the_reader_chose_and_never_moves_the_view(qtbot, store):
+def test_the_selection_and_the_view_follow_a_new_first_answer_while_reading(qtbot, store):
     engine = FakeEngine(paced=True, answers=reranking)
     controller, recorder, _ = make(qtbot, store, engine)
     first_answers(qtbot, controller, engine, "Where was Curie born?", TWO)
-    assert recorder.of("selection_changed") == [(0, True)]
+    assert recorder.of("selection_changed") == [(0, True)]  # Warsaw, brought into view
+    engine.release(WINDOWS)
+    finish(qtbot, controller)
+    # Paris leads now: the selection and the view went to it, once.
+    assert recorder.of("selection_changed") == [(0, True), (0, True), (0, False)]
+    assert controller.prediction.answers[controller.selected].text == "Paris"
+
+
+def test_the_selection_follows_the_answer_the_reader_chose_and_the_view_stays_on_it(qtbot, store):
+    engine = FakeEngine(paced=True, answers=reranking)
+    controller, recorder, _ = make(qtbot, store, engine)
+    first_answers(qtbot, controller, engine, "Where was Curie born?", TWO)
     controller.choose(0)  # the reader clicks Warsaw: the view goes there
     assert recorder.of("selection_changed")[-1] == (0, True)
     engine.release(WINDOWS)
     finish(qtbot, controller)
-    # Warsaw is now second: the selection followed it to row 1, and the view stayed where it was.
+    # Warsaw is now second: the selection followed it to row 1, and the view, already on it, stays.
     assert recorder.of("selection_changed")[-1] == (1, False)
     assert controller.prediction.answers[controller.selected].text == "Warsaw"
     controller.step(1)  # F3 wraps to the first answer and goes there
     assert recorder.of("selection_changed")[-1] == (0, True)
 
 
-def test_when_the_chosen_answer_drops_out_the_selection_goes_to_the_best_without_moving(qtbot, store):
+def test_when_the_chosen_answer_drops_out_the_selection_and_the_view_go_to_the_best(qtbot, store):
     engine = FakeEngine(paced=True, answers=reranking)
     controller, recorder, _ = make(qtbot, store, engine)
     first_answers(qtbot, controller, engine, "Where was Curie born?", TWO)
     controller.choose(1)  # Krakow
+    mark = len(recorder.events)
     engine.release(WINDOWS)
     finish(qtbot, controller)
-    assert recorder.of("selection_changed")[-1] == (0, False)
+    assert recorder.since(mark).of("selection_changed")[0] == (0, True)
     assert controller.prediction.answers[controller.selected].text == "Paris"
+
+
+def test_after_scrolling_only_the_readers_own_choice_moves_the_view(qtbot, store):
+    engine = FakeEngine(paced=True, answers=reranking)
+    controller, recorder, _ = make(qtbot, store, engine)
+    first_answers(qtbot, controller, engine, "Where was Curie born?", TWO)
+    controller.reader_moved()  # the reader scrolls away from Warsaw
+    engine.release(WINDOWS)
+    finish(qtbot, controller)
+    assert recorder.of("selection_changed")[1:] == [(0, False), (0, False)]  # Paris selected, view kept
+    controller.choose(1)
+    assert recorder.of("selection_changed")[-1] == (1, True)
 
 
 def test_a_reader_who_scrolled_is_not_moved_by_the_first_answers(qtbot, store):

@@ -18,10 +18,13 @@ from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QAbstractSlider, QApplication, QDialog, QMessageBox
 
+from reading_assistant.core.engine import PARTIAL_WINDOWS
 from reading_assistant.core.options import EARLY_WINDOWS
 from reading_assistant.gui import export
 from reading_assistant.gui.main_window import MainWindow
 from reading_assistant.gui.widgets import fit_to_screen
+from tests.fakes import WINDOWS, FakeEngine
+from tests.test_controller import reranking
 from tests.test_gui import CURIE, LONG, ask, strict_model_store, wait_for_answers, write
 
 pytest_plugins = ["tests.test_gui"]  # the model_dir, store and window fixtures
@@ -155,6 +158,34 @@ def test_the_view_stays_where_the_reader_scrolled_when_the_read_ends(qtbot, wind
     rect = window.answers.list.visualItemRect(window.answers.list.item(row))
     qtbot.mouseClick(window.answers.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert view.firstVisibleBlock().blockNumber() != top
+
+
+def test_a_new_first_answer_while_reading_takes_the_selection_and_the_view_with_it(qtbot, store, tmp_path):
+    """The ranking changes during the read (a paced fake engine, as a model's order cannot be timed):
+    the document's selection and the view both move to the new first answer."""
+    filler = "".join(f"Line {n} says nothing about anyone.\n" for n in range(400))
+    text = f"Curie was born in Warsaw. Some say Krakow.\n{filler}She moved to Paris.\n"
+    engine = FakeEngine(paced=True, answers=reranking)
+    window = MainWindow(store=store, pool=QThreadPool(), opener=lambda settings: engine)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.engine is not None, timeout=5000)
+    open_document(qtbot, window, write(tmp_path, "curie.txt", text))
+    view = window.text_view
+
+    def on_screen(word: str) -> bool:
+        cursor = view.textCursor()
+        return cursor.selectedText() == word and view.viewport().rect().contains(view.cursorRect(cursor).center())
+
+    ask(qtbot, window, "Where was Curie born?")
+    engine.release(PARTIAL_WINDOWS)
+    qtbot.waitUntil(lambda: on_screen("Warsaw"), timeout=5000)
+    engine.release(WINDOWS)
+    qtbot.waitUntil(lambda: not window.controller.reading, timeout=5000)
+    qtbot.waitUntil(lambda: on_screen("Paris"), timeout=5000)
+    assert window.answers.list.currentRow() == 0
+    window.cancel()
+    window.pool.waitForDone(5000)
 
 
 def test_the_read_map_shows_what_was_read(qtbot, window, tmp_path):

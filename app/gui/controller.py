@@ -10,8 +10,9 @@ One state, shown once:
   read, answered, stopped); each new state replaces the last, and "" clears it.
   ``status_changed(message, ms)`` with ``ms > 0`` is a passing note ("Type a question first.").
 - ``selection_changed(row, reveal)`` says which answer the document's selection sits on; the view
-  moves (``reveal``) only when the reader asked (a click, F3) or for the first answers to a new
-  question, and never once the reader has moved the document themselves.
+  goes with it (``reveal``) whenever it moves to another answer (a new first answer while reading,
+  after Read the Rest, a click, F3), except once the reader has moved the document themselves:
+  then only their own choice of an answer moves it (``_select``).
 """
 
 from __future__ import annotations
@@ -403,7 +404,7 @@ class ReadingController(QObject):
         else:
             state.clear_answers()
             self.can_read_rest_changed.emit(False)
-            state.may_reveal = True
+            state.view_follows = True
             self._state("")
             self.question_started.emit(question)
         task = AskTask(self._next_job(), self.engine, state.document, question, self._read_choices())
@@ -520,17 +521,13 @@ class ReadingController(QObject):
         state.prediction = prediction
         self.answers_changed.emit(prediction)
         spans = [(a.start, a.end) for a in prediction.answers]
-        reveal = False
         if state.chosen is not None and state.chosen in spans:
             row = spans.index(state.chosen)
         else:
             # The reader's answer is gone, or they chose none: the best answer, if there is one.
             state.chosen = None
             row = 0 if spans and prediction.has_answer else -1
-            if row == 0 and state.may_reveal:
-                reveal, state.may_reveal = True, False
-        state.selected = row
-        self.selection_changed.emit(row, reveal)
+        self._select(state, row, by_reader=False)
 
     def choose(self, row: int) -> None:
         """The reader chose an answer (a click, F3): select it and bring it into view."""
@@ -539,9 +536,24 @@ class ReadingController(QObject):
             return
         answer = state.prediction.answers[row]
         state.chosen = (answer.start, answer.end)
-        state.may_reveal = False
+        self._select(state, row, by_reader=True)
+
+    def _select(self, state: DocumentState, row: int, by_reader: bool) -> None:
+        """The one rule for the selection and the view, in every state: the document's selection is
+        on the selected answer, and the view goes with it whenever it moves to another answer,
+        unless the reader has moved the view since (scrolled, clicked): then it stays theirs until
+        they choose an answer themselves."""
+        span = None
+        if state.prediction is not None and 0 <= row < len(state.prediction.answers):
+            answer = state.prediction.answers[row]
+            span = (answer.start, answer.end)
+        if by_reader:
+            state.view_follows = True
+        reveal = state.view_follows and span is not None and (by_reader or span != state.revealed)
+        if reveal:
+            state.revealed = span
         state.selected = row
-        self.selection_changed.emit(row, True)
+        self.selection_changed.emit(row, reveal)
 
     def step(self, delta: int) -> None:
         """F3 / Shift+F3: the next or previous answer, wrapping around."""
@@ -554,7 +566,7 @@ class ReadingController(QObject):
     def reader_moved(self) -> None:
         """The reader scrolled or clicked in the document: the view is theirs from now on."""
         if self.current is not None:
-            self.current.may_reveal = False
+            self.current.view_follows = False
 
     # -- plumbing -----------------------------------------------------------------------------
 

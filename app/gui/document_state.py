@@ -24,14 +24,16 @@ class DocumentState:
     windows_read: int = 0
     stopped_early: bool = False  # the last read stopped on a settled "no answer"
     chosen: Span | None = None  # the span the reader chose; None: the best answer
-    may_reveal: bool = False  # the first answers of a new question may still move the view
+    view_follows: bool = False  # the view goes to the selected answer (the reader has not moved it)
+    revealed: Span | None = None  # the answer the view last went to
     read_all: bool = False  # the read is Read the Rest, which never stops early
 
     def clear_answers(self) -> None:
         self.prediction = None
         self.selected = -1
         self.chosen = None
-        self.may_reveal = False
+        self.view_follows = False
+        self.revealed = None
         self.read_plan = []
         self.windows_read = 0
         self.stopped_early = False
