@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..errors import Cancelled, InputError
 from ..windows import without_surrogates
+from .contents import mark_text_contents
 from .document import Document
 from .formats import FORMATS, Format, supported_suffixes
 from .load_options import NO_OPTIONS, LoadOptions
@@ -116,6 +117,7 @@ def text_document(text: str, name: str) -> Document:
 
 
 def with_text(document: Document) -> Document:
+    """The document as every loader's ends: refused without text; its contents and index marked."""
     if not document.text.strip():
         raise InputError(f"{document.name} has no text")
-    return document
+    return mark_text_contents(document)
