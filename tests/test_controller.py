@@ -37,6 +37,7 @@ class Recorder:
         *("engine_loading", "engine_ready", "engine_failed", "document_changed", "question_started"),
         *("answers_changed", "selection_changed", "progress_changed", "reading_plan_changed", "busy_changed"),
         *("status_changed", "can_read_rest_changed", "recent_changed", "history_changed", "error"),
+        "verdict_changed",
     )
 
     def __init__(self, controller: ReadingController) -> None:
@@ -203,7 +204,7 @@ def test_escape_keeps_the_answers_found_so_far_and_offers_the_rest(qtbot, store)
     later = recorder.since(mark)
     assert later.of("question_started") == []
     assert later.states()[0] == "Reading the rest of the text…"
-    assert later.states()[-1].startswith("Answered in")
+    assert later.states()[-1].startswith("After reading the whole text: answered in")
     assert controller.prediction.windows == WINDOWS
     assert all(reveal is False for _, reveal in later.of("selection_changed"))
     assert not controller.can_read_rest
@@ -469,7 +470,36 @@ def test_a_settled_no_answer_stops_after_the_early_windows_and_the_rest_can_be_r
     finish(qtbot, controller)
     assert controller.prediction.windows == total  # read on to the end, with no early stop this time
     assert not controller.stopped_early and not controller.can_read_rest
-    assert recorder.states()[-1].startswith("Answered in") and recorder.states()[-1].endswith("the whole text read.")
+    assert recorder.states()[-1].startswith("After reading the whole text: answered in")
+    assert recorder.states()[-1].endswith("the whole text read.")
+    assert recorder.of("verdict_changed") == [("",)]  # still no answer: nothing to retract
+
+
+def test_a_verdict_that_changes_after_reading_the_rest_says_so(qtbot, store):
+    total = 3 * EARLY_WINDOWS
+
+    def answered_at_the_end(text, question, done, total):
+        return no_answer(text, question, done, total) if done < total else prediction(text, question, done, total)
+
+    engine = FakeEngine(paced=True, windows=total, answers=answered_at_the_end)
+    controller, recorder, _ = make(qtbot, store, engine)
+    controller.open_text(TEXT, "Pasted text")
+    controller.ask("Where was Curie born?")
+    engine.release(EARLY_WINDOWS)
+    qtbot.waitUntil(lambda: controller.stopped_early, timeout=5000)
+    controller.read_rest()
+    engine.release(total + 1)
+    finish(qtbot, controller)
+    assert controller.prediction.has_answer
+    ((note,),) = recorder.of("verdict_changed")
+    assert note == (
+        "After reading the whole text, these answers replace the earlier verdict: its most relevant 33% held none "
+        "(97% no answer)."
+    )
+    controller.ask("Where did she move?")  # a new question: the note goes with the old answers
+    engine.release(total)
+    finish(qtbot, controller)
+    assert recorder.of("question_started")[-1] == ("Where did she move?",)
 
 
 def test_an_answer_found_in_the_early_windows_reads_on(qtbot, store):

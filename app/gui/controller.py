@@ -28,6 +28,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from ..core.documents import Document, text_document
 from ..core.engine import open_engine
 from ..core.errors import ReadingAssistantError
+from ..core.evidence import percent
 from ..core.options import EARLY_ANSWERS, EARLY_WINDOWS, Choices
 from ..core.reading import Prediction, ReadingEngine, Span
 from .document_state import DocumentState
@@ -91,6 +92,7 @@ class ReadingController(QObject):
     busy_changed = Signal(bool)
     status_changed = Signal(str, int)  # message ("" clears), milliseconds (0: the state, until replaced)
     can_read_rest_changed = Signal(bool)  # the answers come from part of the document only
+    verdict_changed = Signal(str)  # after Read the Rest, what changed from the verdict shown before ("": none)
     recent_changed = Signal(list)  # recent files, newest first
     history_changed = Signal(list)  # questions asked, oldest first
     error = Signal(str, str)  # title, message: something the reader must see
@@ -400,6 +402,7 @@ class ReadingController(QObject):
         state.stopped_early = False
         state.windows_read = 0
         if again:
+            state.shown_before = state.prediction
             self._state(f"Reading the rest of the {self._kind()}…")
         else:
             state.clear_answers()
@@ -502,7 +505,12 @@ class ReadingController(QObject):
         self._show(state, prediction)
         self.can_read_rest_changed.emit(self.can_read_rest)
         read = share_read(prediction.windows, prediction.total_windows, self._kind())
-        self._state(f"Answered in {self._seconds():.2f} s, {read}.")
+        change = self._verdict_change(state, prediction)
+        self.verdict_changed.emit(change)
+        answered = f"answered in {self._seconds():.2f} s, {read}."
+        whole = state.shown_before is not None
+        self._state(f"After reading the whole {self._kind()}: {answered}" if whole else sentence(answered))
+        state.shown_before = None
 
     def _ask_failed(self, job: int, message: str) -> None:
         if self._finish(Job.ASK, job):
@@ -513,6 +521,23 @@ class ReadingController(QObject):
     def _ask_cancelled(self, job: int) -> None:
         if self._finish(Job.ASK, job):
             self.busy_changed.emit(False)
+
+    def _verdict_change(self, state: DocumentState, prediction: Prediction) -> str:
+        """After Read the Rest, a sentence when the verdict is not the one shown before it: a settled
+        "no answer" that became an answer, or answers that became "no answer"."""
+        before = state.shown_before
+        if before is None or before.has_answer == prediction.has_answer:
+            return ""
+        kind, part = self._kind(), share(before.windows, before.total_windows)
+        if prediction.has_answer:
+            return (
+                f"After reading the whole {kind}, these answers replace the earlier verdict: its most relevant "
+                f"{part} held none ({percent(before.no_answer_score)} no answer)."
+            )
+        return (
+            f"After reading the whole {kind}, it does not seem to answer this after all: the answers found in its "
+            f"most relevant {part} were outweighed."
+        )
 
     # -- answers and the selection -------------------------------------------------------------
 

@@ -27,6 +27,7 @@ class DocumentState:
     view_follows: bool = False  # the view goes to the selected answer (the reader has not moved it)
     revealed: Span | None = None  # the answer the view last went to
     read_all: bool = False  # the read is Read the Rest, which never stops early
+    shown_before: Prediction | None = None  # what was shown when Read the Rest began
 
     def clear_answers(self) -> None:
         self.prediction = None
@@ -34,6 +35,7 @@ class DocumentState:
         self.chosen = None
         self.view_follows = False
         self.revealed = None
+        self.shown_before = None
         self.read_plan = []
         self.windows_read = 0
         self.stopped_early = False
