@@ -14,8 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QThreadPool
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtCore import QEvent, QObject, Qt, QThreadPool
+from PySide6.QtGui import QColor, QGuiApplication, QKeySequence, QPalette
 from PySide6.QtWidgets import QAbstractSlider, QApplication, QDialog, QMessageBox
 
 from reading_assistant.core.engine import PARTIAL_WINDOWS
@@ -503,3 +503,68 @@ def test_at_scale_factor_2_the_window_fits_the_screen(tmp_path):
     for _, width, height, window_width, window_height, inside in lines:
         assert (int(width), int(height)) == (960, 540), "the offscreen screen did not take the scale factor"
         assert int(window_width) <= 960 and int(window_height) <= 540 and inside == "True"
+
+
+# -- keys that work wherever the focus is ---------------------------------------------------------
+
+WINDOW_KEYS = {
+    "open_action": "Ctrl+O",
+    "reopen_action": "Ctrl+Shift+T",
+    "focus_question_action": "Ctrl+L",
+    "read_rest_action": "Ctrl+R",
+    "next_action": "F3",
+    "previous_action": "Shift+F3",
+    "copy_evidence_action": "Ctrl+Shift+C",
+    "export_action": "Ctrl+E",
+    "find_action": "Ctrl+F",
+    "zoom_in_action": "Ctrl++",
+    "zoom_out_action": "Ctrl+-",
+    "zoom_reset_action": "Ctrl+0",
+    "settings_action": "Ctrl+,",
+    "shortcuts_action": "F1",
+    "quit_action": "Ctrl+Q",
+}
+
+
+class BindsEveryKey(QObject):
+    """A widget that claims every key for itself, as a line edit claims Ctrl+E ("end of line") with
+    the X11 key scheme (the offscreen platform the tests run on has a scheme without it)."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride:
+            event.accept()
+            return True
+        return False
+
+
+@pytest.mark.parametrize("focus", ["question", "answers", "document"])
+def test_window_keys_work_wherever_the_focus_is(qtbot, window, tmp_path, focus):
+    """Each window-wide key, pressed as a real key event with the focus in the question box, the
+    answers list or the document, triggers its action, even where the widget claims the key. The
+    actions' own slots (dialogs, quitting) are disconnected: here only the key's route is tested."""
+    open_document(qtbot, window, write(tmp_path, "curie.txt", CURIE))
+    ask(qtbot, window, "Where was Curie born?")
+    wait_for_answers(qtbot, window)
+    activate(qtbot, window)
+    triggered = []
+    for name in WINDOW_KEYS:
+        action = getattr(window, name)
+        action.setEnabled(True)
+        action.triggered.disconnect()
+        action.triggered.connect(lambda *_, name=name: triggered.append(name))
+    target = {"question": window.question, "answers": window.answers.list, "document": window.text_view}[focus]
+    claims = BindsEveryKey(target)
+    target.installEventFilter(claims)
+    for name, keys in WINDOW_KEYS.items():
+        target.setFocus()
+        focus_widget_is(qtbot, target)
+        sequence = QKeySequence(keys)[0]
+        qtbot.keyClick(target, sequence.key(), sequence.keyboardModifiers())
+        assert triggered[-1:] == [name], (keys, focus)
+    target.removeEventFilter(claims)
+    # The keys that mean something where the focus is keep their meaning there.
+    window.question.setFocus()
+    focus_widget_is(qtbot, window.question)
+    window.question.setText("Where")
+    qtbot.keyClick(window.question, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert window.question.selectedText() == "Where"

@@ -47,6 +47,7 @@ from .recent_menu import RecentMenu
 from .settings import Store
 from .settings_dialog import SettingsDialog
 from .widgets import ElidedLabel, EmptyState, GripSplitter, QuestionBox, ShortcutsDialog, app_icon, fit_to_screen
+from .window_keys import WindowKeys
 from .words import Locator, document_kind, share, share_read
 
 DEFAULT_SIZE = QSize(1200, 760)
@@ -74,6 +75,8 @@ class MainWindow(QMainWindow):
         self._fitted = False
 
         self._build_actions()
+        # Every shortcut but those that mean something where the focus is (Ctrl+V, Esc; Ctrl+C is the list's).
+        WindowKeys(self, [a for a in self.actions() if a not in (self.paste_key_action, self.cancel_action)])
         self._build_layout()
         self._build_menus()
         self._connect_controller()
@@ -104,8 +107,9 @@ class MainWindow(QMainWindow):
     def _action(self, text: str, shortcut, slot, icon: QStyle.StandardPixmap | None = None) -> QAction:
         action = QAction(text, self)
         if shortcut:
-            shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
-            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+            sequences = [QKeySequence(s) for s in (shortcut if isinstance(shortcut, list) else [shortcut])]
+            # A platform's standard key may be empty or the same as the one added beside it.
+            action.setShortcuts([s for n, s in enumerate(sequences) if not s.isEmpty() and s not in sequences[:n]])
         if icon is not None:
             action.setIcon(self.style().standardIcon(icon))
         action.triggered.connect(slot)
@@ -123,7 +127,8 @@ class MainWindow(QMainWindow):
         self.paste_key_action = self._action("Paste", key.Paste, self.paste)
         self.export_action = self._action("&Export Answers…", "Ctrl+E", self.export_answers)
         self.settings_action = self._action("&Settings…", "Ctrl+,", self.open_settings)
-        self.quit_action = self._action("&Quit", key.Quit, self.close)
+        # Windows has no standard Quit key, and the offscreen key scheme neither: the README promises Ctrl+Q.
+        self.quit_action = self._action("&Quit", [key.Quit, "Ctrl+Q"], self.close)
         self.copy_answer_action = QAction("&Copy Answer", self)
         self.copy_answer_action.setShortcut(QKeySequence(key.Copy))
         self.copy_answer_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
