@@ -42,6 +42,13 @@ def choose_providers(device: str, available: list[str]) -> list[str]:
     return [*chosen[:1], "CPUExecutionProvider"]
 
 
+def installed_gpus() -> list[str]:
+    """The GPU runtimes this install of onnxruntime offers, by name ("CUDA", "DirectML"); empty when
+    only the CPU can run the model."""
+    available = ort.get_available_providers()
+    return [PROVIDER_NAMES[p] for p in GPU_PROVIDERS if p in available]
+
+
 @dataclass(frozen=True)
 class Signature:
     """How this model names and shapes its inputs and outputs."""

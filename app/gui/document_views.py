@@ -342,3 +342,10 @@ class DocumentViews(QWidget):
 
     def scroll_to_fraction(self, fraction: float) -> None:
         self.active.scroll_to_fraction(fraction)
+
+    def top_offset(self) -> int:
+        """Where the reader is: the character at the top of the text, or the page they are on."""
+        return self.active.top_offset()
+
+    def show_at_top(self, offset: int) -> None:
+        self.active.show_at_top(offset)

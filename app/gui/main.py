@@ -19,8 +19,15 @@ def run_gui(file: Path | None = None, question: str | None = None) -> int:
     app.setWindowIcon(app_icon())
     window = MainWindow()
     window.show()
-    if file is not None:
-        window.open_file(file, question=question)
+    open_at_start(window, file, question)
+    return app.exec()
+
+
+def open_at_start(window: MainWindow, file: Path | None, question: str | None) -> None:
+    """The file named on the command line; without one, the last document if the reader asked for
+    it in Settings (and it still exists); the question is asked of it, or waits in the box."""
+    last = window.store.existing_recent_files()[:1] if file is None and window.store.reopens_last() else []
+    if file is not None or last:
+        window.open_file(file or Path(last[0]), question=question)
     elif question:
         window.question.setText(question)
-    return app.exec()

@@ -43,6 +43,7 @@ from .document_display import DocumentDisplay
 from .document_pane import DocumentPane
 from .document_views import DocumentViews
 from .paste_dialog import ask_before_replacing
+from .reading_places import ReadingPlaces
 from .recent_menu import RecentMenu
 from .settings import Store
 from .settings_dialog import SettingsDialog
@@ -158,6 +159,7 @@ class MainWindow(QMainWindow):
     def _build_layout(self) -> None:
         self.views = DocumentViews(self.controller.pool, self.store.shows_pages(), self.controller.password_for)
         self.views.mode_changed.connect(self.store.save_shows_pages)
+        self.places = ReadingPlaces(self.views, self.store)
         self.document_pane = DocumentPane(self.views)
         self.document_view: DocumentDisplay = self.document_pane.view
         self.text_view = self.views.text_view
@@ -376,8 +378,9 @@ class MainWindow(QMainWindow):
             self._show_status("First open, drop or paste a document (Ctrl+O); then press Enter to ask.", 8000)
 
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.controller.settings, self)
+        dialog = SettingsDialog(self.controller.settings, self, self.store.reopens_last())
         if dialog.exec():
+            self.store.save_reopens_last(dialog.reopens_last())
             self.controller.apply_settings(dialog.result_settings())
 
     def open_find(self) -> None:
@@ -509,6 +512,7 @@ class MainWindow(QMainWindow):
         return self.locator(offset)
 
     def _document_changed(self, document: Document) -> None:
+        self.places.showing(document.origin)
         self.answers.clear()
         self.answers.set_read_rest(False)
         self.find_bar.close_bar() if self.find_bar.isVisible() else None
@@ -537,6 +541,8 @@ class MainWindow(QMainWindow):
     def _select_answer(self, row: int, reveal: bool) -> None:
         self.answers.select(row)
         answers = self.prediction.answers if self.prediction is not None else []
+        if reveal:
+            self.places.view_taken()  # the answer's place wins over the one the document opened at
         self.document_view.select_answer(answers[row] if 0 <= row < len(answers) else None, reveal)
 
     def _show_progress(self, done: int, total: int) -> None:
@@ -590,6 +596,7 @@ class MainWindow(QMainWindow):
             self.fit_to_screen()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.places.remember()
         self.document_view.shutdown()
         self.controller.shutdown()
         self.store.save_window_state(self.saveGeometry(), self.splitter.saveState())

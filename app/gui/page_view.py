@@ -420,6 +420,15 @@ class PageView(QAbstractScrollArea):
         if x < 0 or x > self.viewport().width():
             across.setValue(int(across.value() + x - self.viewport().width() / 2))
 
+    def top_offset(self) -> int:
+        """The first character of the page in the middle of the view."""
+        return int(self.index.first[self.middle_page()]) if self.ready and self.page_count else 0
+
+    def show_at_top(self, offset: int) -> None:
+        """Go to the page holding character ``offset``."""
+        if self.ready:
+            self.go_to_page(int(self.index.pages_of(np.array([offset]))[0]))
+
     def go_to_page(self, page: int) -> None:
         if self.laid_out:
             page = max(0, min(self.page_count - 1, page))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from ..core.paths import config_dir
 
 MAX_RECENT = 10
 MAX_HISTORY = 200
+MAX_PLACES = 200
 
 
 def settings_path() -> Path:
@@ -123,6 +125,41 @@ class Store:
         self._qsettings.setValue("history/questions", history)
         self._qsettings.sync()
         return history
+
+    def _places(self) -> list[list]:
+        """[file, place] pairs, the last read first; a damaged entry is dropped, never an error."""
+        try:
+            entries = json.loads(str(self._qsettings.value("places/recent", "[]")))
+        except ValueError:
+            return []
+        if not isinstance(entries, list):
+            return []
+        return [
+            [str(entry[0]), entry[1]]
+            for entry in entries
+            if isinstance(entry, list) and len(entry) == 2 and type(entry[1]) is int and entry[1] >= 0
+        ]
+
+    def place(self, origin: str) -> int | None:
+        """Where in ``origin``'s text the reader was (a character), if it is among the last ``MAX_PLACES`` read."""
+        return next((place for path, place in self._places() if path == origin), None)
+
+    def save_place(self, origin: str, place: int) -> None:
+        entries = [[origin, max(0, int(place))]] + [e for e in self._places() if e[0] != origin]
+        self._qsettings.setValue("places/recent", json.dumps(entries[:MAX_PLACES]))
+        self._qsettings.sync()
+
+    def forget_place(self, origin: str) -> None:
+        self._qsettings.setValue("places/recent", json.dumps([e for e in self._places() if e[0] != origin]))
+        self._qsettings.sync()
+
+    def reopens_last(self) -> bool:
+        """Whether the window opens the last document when it starts (the reader's choice; off at first)."""
+        return str(self._qsettings.value("start/reopen_last", "false")).lower() == "true"
+
+    def save_reopens_last(self, reopen: bool) -> None:
+        self._qsettings.setValue("start/reopen_last", "true" if reopen else "false")
+        self._qsettings.sync()
 
     def zoom(self) -> int:
         """Steps of text size above (or below) the default."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -30,6 +31,7 @@ from ..core.model_folder import ModelFolder
 from ..core.model_store import StoredModel, list_models, resolve_model
 from ..core.options import DEVICES, ModelConfig
 from ..core.paths import bundled_model_dir
+from ..core.runtime import installed_gpus
 from ..core.windows import TextTokenizer
 from .settings import EngineSettings
 from .words import sentence
@@ -93,7 +95,7 @@ def thoroughness_levels(own: int, current: int | None, widest: int | None = None
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: EngineSettings, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: EngineSettings, parent: QWidget | None = None, reopens_last: bool = False) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self._settings = settings
@@ -136,6 +138,13 @@ class SettingsDialog(QDialog):
             self.device.addItem(DEVICE_LABELS[value], value)
         self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
         form.addRow("&Runs on:", self.device)
+        # A GPU chosen where none can run says so here, not only in a log.
+        self.device_note = QLabel("")
+        self.device_note.setWordWrap(True)
+        self.device_note.setObjectName("deviceNote")
+        form.addRow("", self.device_note)
+        self.device.currentIndexChanged.connect(self._describe_device)
+        self._describe_device()
 
         self.top_k = QSpinBox()
         self.top_k.setRange(1, 20)
@@ -166,6 +175,10 @@ class SettingsDialog(QDialog):
         self.answer_length = QComboBox()
         self.answer_length.setToolTip("Longer answers can hold a whole clause; the reading time hardly changes")
         form.addRow("Answer &length:", self.answer_length)
+
+        self.reopen_last = QCheckBox("&Open the last document when the app starts")
+        self.reopen_last.setChecked(reopens_last)
+        form.addRow("", self.reopen_last)
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok
@@ -256,6 +269,25 @@ class SettingsDialog(QDialog):
         level = self.levels[self.thoroughness.value()]
         return self.config.doc_stride / (level.value or self.config.doc_stride)
 
+    def _describe_device(self) -> None:
+        gpus = installed_gpus()
+        if self.device.currentData() == "cpu":
+            note = ""
+        elif gpus:
+            note = f"GPU runtime installed: {', '.join(gpus)}."
+        elif self.device.currentData() == "gpu":
+            note = (
+                "No GPU runtime is installed here, so the model will run on the CPU "
+                "(the Windows installer brings DirectML; elsewhere a GPU needs onnxruntime-gpu)."
+            )
+        else:
+            note = "No GPU runtime is installed here: the CPU runs the model."
+        self.device_note.setText(note)
+        self.device_note.setVisible(bool(note))
+
+    def reopens_last(self) -> bool:
+        return self.reopen_last.isChecked()
+
     def _restore_defaults(self) -> None:
         defaults = EngineSettings()
         self.model_dir.setText(defaults.model_dir)
@@ -263,6 +295,7 @@ class SettingsDialog(QDialog):
         self.device.setCurrentIndex(self.device.findData(defaults.device))
         self.top_k.setValue(defaults.top_k)
         self._fill_levels(defaults.doc_stride, defaults.max_answer_len)
+        self.reopen_last.setChecked(False)
 
     def accept(self) -> None:
         """A folder without a usable model is refused here, with the reason, not after a long wait."""

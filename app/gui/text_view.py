@@ -12,7 +12,7 @@ than a few tens of milliseconds at once.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt, QThreadPool, Signal
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import (
     QFont,
     QKeyEvent,
@@ -484,6 +484,18 @@ class TextView(QPlainTextEdit):
         if total <= 0:
             return 0.0, 1.0
         return bar.value() / total, (bar.value() + bar.pageStep()) / total
+
+    def top_offset(self) -> int:
+        """The character of the text at the top of the view."""
+        return self.positions.from_qt(self.cursorForPosition(QPoint(0, 0)).position()) if self.ready else 0
+
+    def show_at_top(self, offset: int) -> None:
+        """Scroll so that the line holding character ``offset`` is the first on screen."""
+        block = self.document().findBlock(self.positions.to_qt(offset))
+        line = block.firstLineNumber() if block.isValid() else 0
+        if block.isValid() and block.layout() is not None and block.layout().lineCount():
+            line += block.layout().lineForTextPosition(self.positions.to_qt(offset) - block.position()).lineNumber()
+        self.verticalScrollBar().setValue(max(0, line))
 
     def scroll_to_fraction(self, fraction: float) -> None:
         bar = self.verticalScrollBar()
