@@ -31,6 +31,7 @@ from ..core.errors import ReadingAssistantError
 from ..core.evidence import percent
 from ..core.options import EARLY_ANSWERS, EARLY_WINDOWS, Choices
 from ..core.reading import Prediction, ReadingEngine, Span
+from . import pasted
 from .document_state import DocumentState
 from .settings import EngineSettings, Store
 from .tasks import OUT_OF_MEMORY, AskTask, CallTask, LoadTask, Task
@@ -65,6 +66,12 @@ def settled_without_answer(prediction: Prediction, early_windows: int = EARLY_WI
         and prediction.windows >= early_windows
         and prediction.windows < prediction.total_windows
     )
+
+
+def kept_text(text: str, name: str) -> tuple[Document, Path | None]:
+    """Pasted or dropped text as a document, and the copy of it kept for Recent (None: not kept)."""
+    document = text_document(text, name)
+    return document, pasted.keep(text)
 
 
 class Job(Enum):
@@ -253,24 +260,25 @@ class ReadingController(QObject):
         return self._passwords.get(origin)
 
     def open_text(self, text: str, name: str) -> bool:
-        """Pasted or dropped text, under the same rules as a file; False if it was refused.
+        """Pasted or dropped text, under the same rules as a file; False if it was refused. A copy is
+        kept in the cache folder and listed in Recent (``pasted``), so it can be opened again.
 
-        Long text is checked on the pool (True: it is being opened; a refusal comes as an error).
+        Long text is checked and kept on the pool (True: it is being opened; a refusal comes as an error).
         """
         if len(text) > AT_ONCE_CHARS:
             self._state(f"Opening {name}…")
             self._pending_question = None
-            task = CallTask(self._next_job(), lambda: text_document(text, name))
-            task.signals.finished.connect(lambda job, document: self._document_loaded(job, document, None))
+            task = CallTask(self._next_job(), lambda: kept_text(text, name))
+            task.signals.finished.connect(lambda job, kept: self._document_loaded(job, *kept))
             task.signals.failed.connect(self._document_failed)
             self._start(Job.DOCUMENT, task)
             return True
         try:
-            document = text_document(text, name)
+            document, copy = kept_text(text, name)
         except ReadingAssistantError as error:
             self._note(sentence(str(error)) + ".", 5000)
             return False
-        self.set_document(document)
+        self._document_loaded(None, document, copy)
         return True
 
     def set_document(self, document: Document, path: Path | None = None) -> None:
@@ -305,13 +313,21 @@ class ReadingController(QObject):
         if self._finish(Job.WORDS, job) and self.document is document and self._last_state == provisional:
             self._state(f"{document.name}: {plural(words, 'word')}")
 
-    def _document_loaded(self, job: int, document: Document, path: Path | None, password: str | None = None) -> None:
-        if not self._finish(Job.DOCUMENT, job):
+    def _document_loaded(
+        self, job: int | None, document: Document, path: Path | None, password: str | None = None
+    ) -> None:
+        """A document is read (``job`` None: at once, on this thread); ``path`` is its file."""
+        if job is not None and not self._finish(Job.DOCUMENT, job):
             return
+        if path is not None and pasted.is_pasted(path):
+            # Reopened from Recent, it is called as it was when pasted, not by its file in the cache.
+            document = replace(document, name=pasted.NAME if document.name == path.name else document.name)
+            document = replace(document, origin=str(path))
         if password is not None and document.origin is not None:
             self._passwords[document.origin] = password
-        question = self._pending_question
+        question = self._pending_question if job is not None else None
         self.set_document(document, path)
+        self.current.unkept = path is None
         self.opening_changed.emit(None)
         if path is not None:
             self.recent_changed.emit(self.store.add_recent_file(path))

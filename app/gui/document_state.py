@@ -17,6 +17,7 @@ class DocumentState:
 
     document: Document
     path: Path | None = None
+    unkept: bool = False  # text the reader brought that exists nowhere else (a paste too large to keep)
     question: str = ""
     prediction: Prediction | None = None
     selected: int = -1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QRect, QSize, Qt, QThreadPool
@@ -42,7 +43,7 @@ from .controller import EngineOpener, ReadingController, open_engine_for
 from .document_display import DocumentDisplay
 from .document_pane import DocumentPane
 from .document_views import DocumentViews
-from .paste_dialog import ask_before_replacing
+from .paste_dialog import ask_before_losing, ask_before_replacing
 from .reading_places import ReadingPlaces
 from .recent_menu import RecentMenu
 from .settings import Store
@@ -126,6 +127,8 @@ class MainWindow(QMainWindow):
         # Ctrl+V: into the question box when it has focus; a new document only from the empty window
         # or after the reader confirms, so a stray paste never throws a book away.
         self.paste_key_action = self._action("Paste", key.Paste, self.paste)
+        self.forget_action = self._action("&Forget This Document", None, self.forget_document)
+        self.forget_action.setEnabled(False)
         self.export_action = self._action("&Export Answers…", "Ctrl+E", self.export_answers)
         self.settings_action = self._action("&Settings…", "Ctrl+,", self.open_settings)
         # Windows has no standard Quit key, and the offscreen key scheme neither: the README promises Ctrl+Q.
@@ -229,6 +232,7 @@ class MainWindow(QMainWindow):
         file_menu.addMenu(self.recent_menu)
         file_menu.addAction(self.reopen_action)
         file_menu.addAction(self.paste_action)
+        file_menu.addAction(self.forget_action)
         self.recent_menu.fill(self.store.existing_recent_files())
         file_menu.addSeparator()
         file_menu.addAction(self.export_action)
@@ -323,7 +327,23 @@ class MainWindow(QMainWindow):
             self._show_status(f"{path.name} is no longer there: it was moved or deleted.", 6000)
             self.recent_menu.fill(self.store.forget_recent_file(str(path.resolve())))
             return
-        self.controller.open_file(path, question, password)
+        self._replacing(lambda: self.controller.open_file(path, question, password))
+
+    def _replacing(self, replace: Callable[[], None]) -> None:
+        """Replace the open document; first ask if it is pasted text that exists nowhere else."""
+        state = self.controller.current
+        if state is None or not state.unkept:
+            replace()
+            return
+        ask_before_losing(self, state.document.name, replace)
+
+    def forget_document(self) -> None:
+        """File > Forget This Document: its Recent entry, its place and, for a paste, its copy go."""
+        path = self.controller.document_path
+        if path is None:
+            return
+        self.recent_menu.forget(str(path.resolve()))
+        self._show_status(f"{self.document.name} is forgotten: it is no longer in Recent, nor its place kept.", 5000)
 
     def reopen_last(self) -> None:
         files = self.store.existing_recent_files()
@@ -497,7 +517,8 @@ class MainWindow(QMainWindow):
         if files:
             self.open_file(files[0])
         elif mime.hasText() and mime.text().strip():
-            self.controller.open_text(mime.text(), "Dropped text")
+            text = mime.text()
+            self._replacing(lambda: self.controller.open_text(text, "Dropped text"))
         event.acceptProposedAction()
 
     # -- what the controller says -------------------------------------------------------------
@@ -513,6 +534,7 @@ class MainWindow(QMainWindow):
 
     def _document_changed(self, document: Document) -> None:
         self.places.showing(document.origin)
+        self.forget_action.setEnabled(self.controller.document_path is not None)
         self.answers.clear()
         self.answers.set_read_rest(False)
         self.find_bar.close_bar() if self.find_bar.isVisible() else None

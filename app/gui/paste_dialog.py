@@ -1,4 +1,5 @@
-"""Ctrl+V over an open document asks first, so a stray paste never throws a book away."""
+"""Ctrl+V over an open document asks first, so a stray paste never throws a book away; and pasted
+text that could not be kept is never replaced without asking."""
 
 from __future__ import annotations
 
@@ -43,5 +44,27 @@ def ask_before_replacing(
             into_question()
 
     box.finished.connect(answered)
+    box.open()
+    return box
+
+
+def ask_before_losing(parent: QWidget, name: str, replace: Callable[[], None]) -> QMessageBox:
+    """Ask before another document replaces pasted text that could not be kept (too large for the
+    pasted folder, or the folder cannot be written): once replaced, it is gone."""
+    box = QMessageBox(parent)
+    box.setObjectName("unkeptDialog")
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Replace Pasted Text")
+    box.setText(f"Replace “{html.escape(name)}”?")
+    box.setInformativeText(
+        "This pasted text could not be kept for Recent (it is very large, or the cache folder cannot be "
+        "written), so it cannot be opened again once replaced."
+    )
+    replace_button = box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.setEscapeButton(cancel)
+    box.finished.connect(lambda _: replace() if box.clickedButton() is replace_button else None)
     box.open()
     return box

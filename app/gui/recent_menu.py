@@ -1,5 +1,6 @@
-"""File > Open Recent: the recent files, newest first, each with its folder, and Clear Menu; it keeps
-File > Reopen naming the newest one."""
+"""File > Open Recent: the recent documents, newest first, each file with its folder and each paste
+with its time, and Clear Menu (which forgets them: their places, and the copies of pastes); it
+keeps File > Reopen naming the newest one."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
 
+from . import pasted
 from .settings import Store
 
 
@@ -19,6 +21,16 @@ def where(path: Path) -> str:
         return "~/" + str(folder.relative_to(home)) if folder != home else "~"
     except ValueError:
         return str(folder)
+
+
+def short_name(path: str) -> str:
+    """What a recent document is called: its file's name, or when it was pasted."""
+    return pasted.label(path) if pasted.is_pasted(path) else Path(path).name
+
+
+def entry_text(path: str) -> str:
+    """A Recent entry: the name and the folder ('notes.txt  —  ~/papers'); a paste by its time."""
+    return short_name(path) if pasted.is_pasted(path) else f"{Path(path).name}  —  {where(Path(path))}"
 
 
 class RecentMenu(QMenu):
@@ -33,7 +45,7 @@ class RecentMenu(QMenu):
     def fill(self, files: list[str]) -> None:
         self.clear()
         for path in files:
-            action = self.addAction(f"{Path(path).name}  —  {where(Path(path))}".replace("&", "&&"))
+            action = self.addAction(entry_text(path).replace("&", "&&"))
             action.setToolTip(path)
             action.setData(path)
             action.triggered.connect(lambda checked=False, p=path: self.open_requested.emit(Path(p)))
@@ -43,14 +55,20 @@ class RecentMenu(QMenu):
         self.setEnabled(bool(files))
         last = files[0] if files else None
         self.reopen.setEnabled(last is not None)
-        self.reopen.setText(f"&Reopen {Path(last).name.replace('&', '&&')}" if last else "&Reopen Last Document")
+        self.reopen.setText(f"&Reopen {short_name(last).replace('&', '&&')}" if last else "&Reopen Last Document")
         self.reopen.setToolTip(last or "")
         self.reopen.setData(last)
 
     def paths(self) -> list[str]:
         return [action.data() for action in self.actions() if action.data()]
 
+    def forget(self, path: str) -> None:
+        """The document is forgotten: its entry, its place and, for a paste, the copy kept of it."""
+        self.store.forget_place(path)
+        pasted.forget(path)
+        self.fill(self.store.forget_recent_file(path))
+
     def _clear(self) -> None:
+        """Clear Menu forgets every document listed, as ``forget`` does each."""
         for path in self.store.recent_files():
-            self.store.forget_recent_file(path)
-        self.fill([])
+            self.forget(path)
