@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from reading_assistant.core.decoding import SpanCollector
+from reading_assistant.core.errors import ModelError
+from reading_assistant.core.options import ModelConfig, check_model_config
 from reading_assistant.core.windows import TextTokenizer, WindowPlan, WindowSettings
 
 TEXT = "Marie Curie won the Nobel Prize in 1903 and again in 1911. She was born in Warsaw."
@@ -418,3 +420,20 @@ def test_an_answer_is_shown_without_its_sentences_full_stop_or_a_stray_bracket(s
     answers, _, _ = collector.result(text, top_k=3)
     assert answers[0].text == shown
     assert text[answers[0].start : answers[0].end] == shown  # still the document's own characters
+
+
+def test_the_temperature_falls_from_one_windows_towards_the_many_windows_one():
+    config = ModelConfig(temperature=4.5, many_windows_temperature=2.0, temperature_decay=0.75)
+    temperatures = [config.temperature_for(windows) for windows in (0, 1, 2, 8, 100, 10_000)]
+    assert temperatures[:2] == [4.5, 4.5]  # one window, as fitted on paragraphs
+    assert all(a > b for a, b in itertools.pairwise(temperatures[1:]))
+    assert 2.0 < temperatures[-1] < 2.01
+    assert ModelConfig(temperature=4.5).temperature_for(500) == 4.5  # a model without the fit: one for all
+
+
+@pytest.mark.parametrize("field", ["many_windows_temperature", "temperature_decay"])
+def test_a_negative_or_unreadable_window_temperature_is_the_model_folders_fault(field):
+    with pytest.raises(ModelError, match=field):
+        check_model_config(ModelConfig(**{field: -1.0}), "reading_assistant.json")
+    with pytest.raises(ModelError, match=field):
+        check_model_config(ModelConfig(**{field: float("nan")}), "reading_assistant.json")

@@ -187,8 +187,9 @@ class QAEngine:
         self, question: str, text: str, collector: SpanCollector, top_k: int, document: str = ""
     ) -> Prediction:
         config = self.config
+        temperature = config.temperature_for(collector.windows_read)
         answers, no_answer, null_odds = collector.result(
-            text, top_k, config.temperature, config.null_threshold, config.null_scale, document
+            text, top_k, temperature, config.null_threshold, config.null_scale, document
         )
         return Prediction(
             question=question,

@@ -46,6 +46,11 @@ class ModelConfig:
     max_answer_len: int = 30
     # The distinct answers' log weights are divided by this before their softmax (fitted on held-out data).
     temperature: float = 1.0
+    # Every window read adds its candidates, which spreads the shares of a long read: the temperature
+    # falls from ``temperature`` (one window, as fitted on paragraphs) towards ``many_windows_temperature``
+    # as ``1 / windows ** temperature_decay`` (fitted on long documents; 0: one temperature for all).
+    many_windows_temperature: float = 0.0
+    temperature_decay: float = 0.0
     # No answer when the null odds (null logit - best span logit) are above this (SQuAD 2.0 convention).
     null_threshold: float = 0.0
     # The no-answer probability shown is sigmoid((null odds - null_threshold) / null_scale): one half
@@ -56,6 +61,13 @@ class ModelConfig:
     # one window per call (the stage-4 model on full dev-v1.1: F1 79.08 at batch 1, 78.87 at batch 32).
     # A folder that does not say reads one too: slower for a float model, never wrong.
     batch_size: int = 1
+
+    def temperature_for(self, windows: int) -> float:
+        """The temperature for the answers of a read that took ``windows`` windows."""
+        if self.many_windows_temperature <= 0 or self.temperature_decay <= 0:
+            return self.temperature
+        far = self.many_windows_temperature
+        return far + (self.temperature - far) / max(1, windows) ** self.temperature_decay
 
 
 @dataclass(frozen=True)
@@ -123,13 +135,16 @@ def check_model_config(config: ModelConfig, source: str) -> ModelConfig:
     try:
         for name in ("seq_len", "query_len", "doc_stride", "max_answer_len", "batch_size"):
             check_number(name, getattr(config, name), source)
-        for name in ("temperature", "null_threshold", "null_scale"):
+        for name in ("temperature", "null_threshold", "null_scale", "many_windows_temperature", "temperature_decay"):
             value = getattr(config, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
                 raise InputError(f"{name} from {source} must be a finite number, not {value!r}")
         for name in ("temperature", "null_scale"):
             if getattr(config, name) <= 0:
                 raise InputError(f"{name} from {source} must be above 0, not {getattr(config, name)!r}")
+        for name in ("many_windows_temperature", "temperature_decay"):
+            if getattr(config, name) < 0:
+                raise InputError(f"{name} from {source} must be 0 or more, not {getattr(config, name)!r}")
         for name in ("name", "onnx_file"):
             if not isinstance(getattr(config, name), str):
                 raise InputError(f"{name} from {source} must be text, not {getattr(config, name)!r}")

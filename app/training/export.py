@@ -93,10 +93,11 @@ def export(run_dir: Path, fp32_dir: Path, int8_dir: Path, name: str) -> None:
     )
     existing = int8_dir / CONFIG_NAME
     if existing.exists():
-        # Keep what was measured on an earlier export of the same model: the calibrated temperature,
+        # Keep what was measured on an earlier export of the same model: the calibrated temperatures,
         # the no-answer threshold and curve and the reading stride (training windows use their own).
         kept = json.loads(existing.read_text())
-        measured = ("temperature", "null_threshold", "null_scale", "doc_stride")
+        temperatures = ("temperature", "many_windows_temperature", "temperature_decay")
+        measured = (*temperatures, "null_threshold", "null_scale", "doc_stride")
         model_config = replace(model_config, **{key: kept[key] for key in measured if key in kept})
     existing.write_text(json.dumps(asdict(model_config), indent=2) + "\n")
     fp32_config = replace(model_config, onnx_file="model.onnx", batch_size=ModelConfig.batch_size)

@@ -9,10 +9,16 @@ random order, read as the app reads pasted text (so the titles become sections).
 read once; each pair of weights then decodes the same logits as the app would, which makes a grid
 search cheap.
 
+The same reads fit how the temperature falls as more windows are read (every window adds its
+candidates, which spreads the shares): ``ModelConfig.many_windows_temperature`` and
+``temperature_decay``, on what is shown first after reading 2, 4, ... windows in ranked order and
+after all of them.
+
 ``python -m reading_assistant.training.ranking_fit --run-dir RUN --model DIR`` fits on held-out
 train-v1.1 questions of the run's split (past those ``calibrate`` and ``distractors`` read) and
-prints the grid's F1; ``--squad FILE`` measures given weights on another file (dev-v1.1, for the
-report only: nothing is fitted on it).
+prints the grid's F1 and the temperatures, each count's log loss and ECE as [one temperature,
+fitted]; ``--squad FILE`` measures the model as it is on another file (dev-v1.1, for the report
+only: nothing is fitted on it).
 """
 
 from __future__ import annotations
@@ -29,8 +35,8 @@ import numpy as np
 from ..core.decoding import SpanCollector
 from ..core.documents.loading import text_document
 from ..core.engine import QAEngine, open_engine
-from ..core.options import Choices
-from ..core.ranking import RELEVANCE_WEIGHT, SECTION_WEIGHT, bm25_scores, relevance_priors
+from ..core.options import Choices, ModelConfig
+from ..core.ranking import RELEVANCE_WEIGHT, SECTION_WEIGHT, bm25_scores, reading_order, relevance_priors
 from ..evaluation.evaluate import expected_calibration_error, shown_first
 from ..evaluation.squad import GoldAnswer, SquadArticle, SquadQuestion, load_squad, score_question
 from .calibrate import log_loss
@@ -38,7 +44,9 @@ from .train import TrainConfig, held_out_examples
 
 RELEVANCE_GRID = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
 SECTION_GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
-TEMPERATURE_GRID = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.6, 5.5)
+FAR_TEMPERATURE_GRID = (1.5, 1.75, 2.0, 2.25, 2.5, 3.0)
+DECAY_GRID = (0.25, 0.5, 0.75, 1.0, 1.25)
+WINDOW_COUNTS = (2, 4, 8, 16, 32, 64, None)  # None: every window
 
 
 @dataclass
@@ -52,13 +60,15 @@ class LongRead:
     relevance: np.ndarray  # BM25 of each window
     headings: np.ndarray | None  # heading match of each window's section
 
-    def collector(self, relevance_weight: float, section_weight: float) -> SpanCollector:
-        """The span collector the app would hold after reading every window with these weights."""
+    def collector(self, relevance_weight: float, section_weight: float, count: int | None = None) -> SpanCollector:
+        """The span collector the app would hold after reading every window with these weights (or
+        the first ``count`` in its ranked reading order)."""
         priors = relevance_priors(self.relevance, relevance_weight, self.headings, section_weight)
-        collector = SpanCollector(null_logit=self.null_logit, windows_read=len(self.window_spans))
-        for spans, prior in zip(self.window_spans, priors, strict=True):
-            for chars, logit in spans.items():
-                collector.merge(chars, logit + prior)
+        read = reading_order(self.relevance)[:count]
+        collector = SpanCollector(null_logit=self.null_logit, windows_read=len(read))
+        for window in read:
+            for chars, logit in self.window_spans[window].items():
+                collector.merge(chars, logit + priors[window])
         return collector
 
 
@@ -100,13 +110,19 @@ def read_long(
 
 
 def shown(
-    read: LongRead, engine: QAEngine, relevance_weight: float, section_weight: float, temperature: float | None = None
+    read: LongRead,
+    engine: QAEngine,
+    relevance_weight: float,
+    section_weight: float,
+    config: ModelConfig | None = None,
+    count: int | None = None,
 ) -> tuple[float, float, bool]:
-    """(F1 of what the app shows first, its probability, right) with these weights (and the model's
-    temperature, or ``temperature``)."""
-    config = engine.config if temperature is None else replace(engine.config, temperature=temperature)
-    answers, no_answer, null_odds = read.collector(relevance_weight, section_weight).result(
-        read.text, 1, config.temperature, config.null_threshold, config.null_scale
+    """(F1 of what the app shows first, its probability, right) with these weights, the model's
+    settings (or ``config``), after every window (or the first ``count`` in reading order)."""
+    config = config or engine.config
+    collector = read.collector(relevance_weight, section_weight, count)
+    answers, no_answer, null_odds = collector.result(
+        read.text, 1, config.temperature_for(collector.windows_read), config.null_threshold, config.null_scale
     )
     refused = null_odds > config.null_threshold or not answers
     text = "" if refused else answers[0].text
@@ -128,16 +144,57 @@ def grid(reads: list[LongRead], engine: QAEngine) -> dict[tuple[float, float], d
     return results
 
 
-def temperature_scan(reads: list[LongRead], engine: QAEngine, weights: tuple[float, float]) -> dict[float, dict]:
-    """Top-1 ECE and log loss of what is shown first on the long documents, at each temperature."""
-    results = {}
-    for temperature in TEMPERATURE_GRID:
-        scored = np.array([shown(r, engine, *weights, temperature) for r in reads])
-        results[temperature] = {
-            "ece": expected_calibration_error(scored[:, 1], scored[:, 2]),
-            "log_loss": log_loss(scored[:, 1], scored[:, 2]),
-        }
-    return results
+def calibration(
+    reads: list[LongRead], engine: QAEngine, weights: tuple[float, float], config: ModelConfig, count: int | None
+) -> tuple[float, float]:
+    """(log loss, top-1 ECE) of what is shown first after ``count`` windows (None: all)."""
+    scored = np.array([shown(r, engine, *weights, config, count) for r in reads])
+    return log_loss(scored[:, 1], scored[:, 2]), expected_calibration_error(scored[:, 1], scored[:, 2])
+
+
+def by_windows_read(
+    reads: list[LongRead], engine: QAEngine, weights: tuple[float, float], config: ModelConfig
+) -> list[tuple[float, float]]:
+    """(log loss, top-1 ECE) of what is shown first after each of ``WINDOW_COUNTS`` windows."""
+    return [calibration(reads, engine, weights, config, count) for count in WINDOW_COUNTS]
+
+
+def fit_window_temperature(
+    reads: list[LongRead], engine: QAEngine, weights: tuple[float, float]
+) -> tuple[ModelConfig, list[tuple[float, float]]]:
+    """The many-windows temperature and its decay (``ModelConfig.temperature_for``) with the lowest
+    mean log loss of what is shown first after 2, 4, ... windows and after all of them, and its
+    figures by windows read; the one-window temperature stays as ``calibrate`` fitted it on
+    paragraphs."""
+    one = replace(engine.config, many_windows_temperature=0.0, temperature_decay=0.0)
+    candidates = [one] + [
+        replace(one, many_windows_temperature=far, temperature_decay=decay)
+        for far, decay in itertools.product(FAR_TEMPERATURE_GRID, DECAY_GRID)
+    ]
+    scores = [by_windows_read(reads, engine, weights, c) for c in candidates]
+    best = int(np.argmin([np.mean([loss for loss, _ in row]) for row in scores]))
+    return candidates[best], scores[best]
+
+
+def window_temperature(reads: list[LongRead], engine: QAEngine, fit: bool) -> dict:
+    """Calibration by windows read with the app's weights: one temperature for all (before) against
+    the fitted temperatures (``fit``) or the model's own (after)."""
+    weights = (RELEVANCE_WEIGHT, SECTION_WEIGHT)
+    one = replace(engine.config, many_windows_temperature=0.0, temperature_decay=0.0)
+    before = by_windows_read(reads, engine, weights, one)
+    config, after = (
+        fit_window_temperature(reads, engine, weights)
+        if fit
+        else (engine.config, by_windows_read(reads, engine, weights, engine.config))
+    )
+    return {
+        "many_windows_temperature": config.many_windows_temperature,
+        "temperature_decay": config.temperature_decay,
+        "by_windows_read": {
+            str(count or "all"): {"log_loss": [b[0], a[0]], "ece": [b[1], a[1]]}
+            for count, b, a in zip(WINDOW_COUNTS, before, after, strict=True)
+        },
+    }
 
 
 def held_out_cases(run_dir: Path, skip: int, count: int) -> tuple[list[tuple[SquadArticle, SquadQuestion]], tuple]:
@@ -185,7 +242,7 @@ def main(argv: list[str] | None = None) -> None:
                     **results.get((RELEVANCE_WEIGHT, SECTION_WEIGHT), {}),
                 },
                 "best": {"weights": list(best), **results[best]},
-                "temperatures": temperature_scan(reads, engine, best),
+                "window_temperature": window_temperature(reads, engine, fit=a.run_dir is not None),
                 "grid": {f"{r}/{s}": v for (r, s), v in results.items()},
             }
         )
