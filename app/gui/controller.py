@@ -28,14 +28,13 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from ..core.documents import Document, text_document
 from ..core.engine import open_engine
 from ..core.errors import ReadingAssistantError
-from ..core.evidence import percent
 from ..core.options import EARLY_ANSWERS, EARLY_WINDOWS, Choices
 from ..core.reading import Prediction, ReadingEngine, Span
 from . import pasted
 from .document_state import DocumentState
 from .settings import EngineSettings, Store
 from .tasks import OUT_OF_MEMORY, AskTask, CallTask, LoadTask, Task
-from .words import count_words, document_kind, plural, sentence, share, share_read
+from .words import count_words, document_kind, plural, sentence, share, share_read, verdict_change
 
 EngineOpener = Callable[[EngineSettings], ReadingEngine]
 WAITING_FOR_MODEL = "Waiting for the model to load…"
@@ -521,8 +520,8 @@ class ReadingController(QObject):
         self._show(state, prediction)
         self.can_read_rest_changed.emit(self.can_read_rest)
         read = share_read(prediction.windows, prediction.total_windows, self._kind())
-        change = self._verdict_change(state, prediction)
-        self.verdict_changed.emit(change)
+        before = state.shown_before
+        self.verdict_changed.emit(verdict_change(before, prediction, self._kind()) if before is not None else "")
         answered = f"answered in {self._seconds():.2f} s, {read}."
         whole = state.shown_before is not None
         self._state(f"After reading the whole {self._kind()}: {answered}" if whole else sentence(answered))
@@ -537,23 +536,6 @@ class ReadingController(QObject):
     def _ask_cancelled(self, job: int) -> None:
         if self._finish(Job.ASK, job):
             self.busy_changed.emit(False)
-
-    def _verdict_change(self, state: DocumentState, prediction: Prediction) -> str:
-        """After Read the Rest, a sentence when the verdict is not the one shown before it: a settled
-        "no answer" that became an answer, or answers that became "no answer"."""
-        before = state.shown_before
-        if before is None or before.has_answer == prediction.has_answer:
-            return ""
-        kind, part = self._kind(), share(before.windows, before.total_windows)
-        if prediction.has_answer:
-            return (
-                f"After reading the whole {kind}, these answers replace the earlier verdict: its most relevant "
-                f"{part} held none ({percent(before.no_answer_score)} no answer)."
-            )
-        return (
-            f"After reading the whole {kind}, it does not seem to answer this after all: the answers found in its "
-            f"most relevant {part} were outweighed."
-        )
 
     # -- answers and the selection -------------------------------------------------------------
 

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from ..core.documents import Document, supported_suffixes
 from ..core.reading import Prediction, ReadingEngine
-from . import export
+from . import export, pasted
 from .about import AboutDialog
 from .answers_panel import AnswersPanel
 from .controller import EngineOpener, ReadingController, open_engine_for
@@ -430,7 +430,12 @@ class MainWindow(QMainWindow):
         if self.prediction is None or self.document is None or not self.prediction.answers:
             return None
         model = self.engine.name if self.engine is not None else ""
-        return export.collect(self.prediction, self.document, self._locate, model, self.controller.document_path)
+        return export.collect(self.prediction, self.document, self._locate, model, self._own_file())
+
+    def _own_file(self) -> Path | None:
+        """The reader's file of the open document; None for a paste (its copy is the app's)."""
+        path = self.controller.document_path
+        return None if path is None or pasted.is_pasted(path) else path
 
     def copy_answer(self, with_evidence: bool) -> None:
         data = self._export_data()
@@ -446,7 +451,7 @@ class MainWindow(QMainWindow):
         if data is None:
             self._show_status("Ask a question first: there are no answers to export.", 4000)
             return
-        folder = self.controller.document_path.parent if self.controller.document_path else Path.home()
+        folder = own.parent if (own := self._own_file()) is not None else Path.home()
         stem = Path(data.document).stem or "answers"
         filters = ";;".join(export.FORMATS.values())
         path, chosen = QFileDialog.getSaveFileName(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from bisect import bisect_right
 
 from ..core.documents import Document
+from ..core.evidence import percent
+from ..core.reading import Prediction
 
 
 def sentence(message: str) -> str:
@@ -95,3 +97,20 @@ class Locator:
         if self._lines is None:
             self._lines = LineIndex(self.document.text)
         return f"Line {self._lines.line(offset):,}"
+
+
+def verdict_change(before: Prediction, after: Prediction, kind: str = "document") -> str:
+    """After Read the Rest, a sentence when the verdict is not the one shown before it: a settled
+    "no answer" that became an answer, or answers that became "no answer"; "" when it held."""
+    if before.has_answer == after.has_answer:
+        return ""
+    part = share(before.windows, before.total_windows)
+    if after.has_answer:
+        return (
+            f"After reading the whole {kind}, these answers replace the earlier verdict: its most relevant "
+            f"{part} held none ({percent(before.no_answer_score)} no answer)."
+        )
+    return (
+        f"After reading the whole {kind}, it does not seem to answer this after all: the answers found in its "
+        f"most relevant {part} were outweighed."
+    )
