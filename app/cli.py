@@ -16,6 +16,7 @@ from .core.documents import Document, load_document, read_stdin
 from .core.engine import QAEngine, open_engine
 from .core.errors import ModelError, ReadingAssistantError
 from .core.evidence import evidence, no_answer_summary, percent
+from .core.language import document_language, question_language, reads_english_note
 from .core.logs import log, setup_logging
 from .core.model_store import add_model, check_model, list_models, remove_model, resolve_model
 from .core.options import DEFAULT_TOP_K, DEVICES, EARLY_ANSWERS, EARLY_WINDOWS, Choices
@@ -257,6 +258,14 @@ def run_ask(arguments: argparse.Namespace) -> int:
     if not arguments.question.strip():
         raise ReadingAssistantError("the question is empty")
     document = read_stdin() if arguments.file == "-" else load_document(Path(arguments.file))
+    # The model reads English: say so before its answers to a text or a question in another language.
+    languages = {
+        "The document": document_language(document.text),
+        "The question": question_language(arguments.question),
+    }
+    for what, language in languages.items():
+        if language is not None:
+            print(f"note: {reads_english_note(what, language)}", file=sys.stderr)
     reader = reader_for(arguments)
     if arguments.json:
         result = reader.ask(document, arguments.question, source=SOURCE)

@@ -37,7 +37,7 @@ class Recorder:
         *("engine_loading", "engine_ready", "engine_failed", "document_changed", "question_started"),
         *("answers_changed", "selection_changed", "progress_changed", "reading_plan_changed", "busy_changed"),
         *("status_changed", "can_read_rest_changed", "recent_changed", "history_changed", "error"),
-        "verdict_changed",
+        "note_changed",
     )
 
     def __init__(self, controller: ReadingController) -> None:
@@ -472,7 +472,7 @@ def test_a_settled_no_answer_stops_after_the_early_windows_and_the_rest_can_be_r
     assert not controller.stopped_early and not controller.can_read_rest
     assert recorder.states()[-1].startswith("After reading the whole text: answered in")
     assert recorder.states()[-1].endswith("the whole text read.")
-    assert recorder.of("verdict_changed") == [("",)]  # still no answer: nothing to retract
+    assert recorder.of("note_changed") == []  # still no answer: nothing to retract
 
 
 def test_a_verdict_that_changes_after_reading_the_rest_says_so(qtbot, store):
@@ -491,7 +491,7 @@ def test_a_verdict_that_changes_after_reading_the_rest_says_so(qtbot, store):
     engine.release(total + 1)
     finish(qtbot, controller)
     assert controller.prediction.has_answer
-    ((note,),) = recorder.of("verdict_changed")
+    ((note,),) = recorder.of("note_changed")
     assert note == (
         "After reading the whole text, these answers replace the earlier verdict: its most relevant 33% held none "
         "(97% no answer)."
@@ -535,3 +535,21 @@ def test_recent_files_that_no_longer_exist_are_forgotten(store, tmp_path):
     gone.unlink()
     assert store.existing_recent_files() == [str(kept.resolve())]
     assert store.recent_files() == [str(kept.resolve())]
+
+
+def test_a_document_or_question_not_in_english_is_named_with_what_the_model_reads(qtbot, store):
+    controller, recorder, _ = make(qtbot, store)
+    german = "Die Einstellungen werden in einer Datei im Benutzerordner gespeichert, und man kann sie ändern. " * 5
+    controller.open_text(german, "Pasted text")
+    assert recorder.states()[-1].endswith(
+        "It seems to be in German; the model reads English, so its answers may be wrong or missing."
+    )
+    controller.ask("Wo werden die Einstellungen gespeichert?")
+    finish(qtbot, controller)
+    assert recorder.of("note_changed") == [
+        ("This question seems to be in German; the model reads English, so its answers may be wrong or missing.",)
+    ]
+    controller.open_text(TEXT, "Pasted text")
+    controller.ask("Where was Curie born?")
+    finish(qtbot, controller)
+    assert len(recorder.of("note_changed")) == 1  # English: nothing more to say

@@ -106,10 +106,10 @@ class AnswersPanel(QWidget):
         self.banner = wrapping_label("")
         self.banner.setVisible(False)
         self.banner.setObjectName("noAnswerBanner")
-        # After Read the Rest, what changed from the verdict shown before it.
-        self.verdict_note = wrapping_label("")
-        self.verdict_note.setVisible(False)
-        self.verdict_note.setObjectName("verdictNote")
+        # A word beside the answers: the question is not in English, a verdict changed after Read the Rest.
+        self.note = wrapping_label("")
+        self.note.setVisible(False)
+        self.note.setObjectName("answersNote")
         self.read_rest_label = wrapping_label("")
         self.read_rest_button = QPushButton("Read the Rest")
         self.read_rest_button.setToolTip("Read the whole document for this question (Ctrl+R)")
@@ -136,10 +136,10 @@ class AnswersPanel(QWidget):
         self.placeholder = wrapping_label(
             "Answers appear here, best first. Click one to find it in the document; F3 steps through them."
         )
-        for widget in (self.verdict_note, self.banner, self.placeholder):
+        for widget in (self.note, self.banner, self.placeholder):
             widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Maximum)
             widget.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        layout.addWidget(self.verdict_note)
+        layout.addWidget(self.note)
         layout.addWidget(self.banner)
         layout.addWidget(self.read_rest_row)
         layout.addWidget(self.placeholder)
@@ -209,9 +209,9 @@ class AnswersPanel(QWidget):
         self.list.setVisible(visible)
         self._layout.setStretch(self._layout.count() - 1, 0 if visible else 1)
 
-    def set_verdict_note(self, message: str) -> None:
-        self.verdict_note.setText(f"<b>{html.escape(message)}</b>" if message else "")
-        self.verdict_note.setVisible(bool(message))
+    def set_note(self, message: str) -> None:
+        self.note.setText(f"<b>{html.escape(message)}</b>" if message else "")
+        self.note.setVisible(bool(message))
 
     def set_read_rest(self, visible: bool, message: str = "") -> None:
         self.read_rest_label.setText(message)

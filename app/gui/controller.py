@@ -28,6 +28,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from ..core.documents import Document, text_document
 from ..core.engine import open_engine
 from ..core.errors import ReadingAssistantError
+from ..core.language import document_language, question_language, reads_english_note
 from ..core.options import EARLY_ANSWERS, EARLY_WINDOWS, Choices
 from ..core.reading import Prediction, ReadingEngine, Span
 from . import pasted
@@ -98,7 +99,7 @@ class ReadingController(QObject):
     busy_changed = Signal(bool)
     status_changed = Signal(str, int)  # message ("" clears), milliseconds (0: the state, until replaced)
     can_read_rest_changed = Signal(bool)  # the answers come from part of the document only
-    verdict_changed = Signal(str)  # after Read the Rest, what changed from the verdict shown before ("": none)
+    note_changed = Signal(str)  # a word beside the answers: a question not in English, a verdict changed ("": none)
     recent_changed = Signal(list)  # recent files, newest first
     history_changed = Signal(list)  # questions asked, oldest first
     error = Signal(str, str)  # title, message: something the reader must see
@@ -296,21 +297,26 @@ class ReadingController(QObject):
         self._count_words(document)
 
     def _count_words(self, document: Document) -> None:
-        """The state names the document and its words; a long one's are counted on the pool."""
+        """The state names the document and its words, and says if it seems not to be in English;
+        a long one's words are counted on the pool."""
+        language = document_language(document.text)
+        note = f". {reads_english_note('It', language)}" if language is not None else ""
         if len(document.text) <= AT_ONCE_CHARS:
-            self._state(f"{document.name}: {plural(count_words(document.text), 'word')}")
+            self._state(f"{document.name}: {plural(count_words(document.text), 'word')}{note}")
             return
-        provisional = f"{document.name}: counting its words…"
+        provisional = f"{document.name}: counting its words…{note}"
         self._state(provisional)
         text = document.text
         task = CallTask(self._next_job(), lambda: count_words(text))
-        task.signals.finished.connect(lambda job, words: self._words_counted(job, words, document, provisional))
+        task.signals.finished.connect(
+            lambda job, words: self._words_counted(job, f"{document.name}: {plural(words, 'word')}{note}", provisional)
+        )
         self._start(Job.WORDS, task)
 
-    def _words_counted(self, job: int, words: int, document: Document, provisional: str) -> None:
+    def _words_counted(self, job: int, summary: str, provisional: str) -> None:
         # Only if nothing has said anything since (a question's state wins).
-        if self._finish(Job.WORDS, job) and self.document is document and self._last_state == provisional:
-            self._state(f"{document.name}: {plural(words, 'word')}")
+        if self._finish(Job.WORDS, job) and self._last_state == provisional:
+            self._state(summary)
 
     def _document_loaded(
         self, job: int | None, document: Document, path: Path | None, password: str | None = None
@@ -387,6 +393,9 @@ class ReadingController(QObject):
             return
         self.history_changed.emit(self.store.add_question(question))
         self._read(self.current, question, read_all=False)
+        language = question_language(question)
+        if language is not None:
+            self.note_changed.emit(reads_english_note("This question", language))
 
     def read_rest(self) -> None:
         """Read the whole document for the current question, after an early stop or a cancel.
@@ -520,8 +529,9 @@ class ReadingController(QObject):
         self._show(state, prediction)
         self.can_read_rest_changed.emit(self.can_read_rest)
         read = share_read(prediction.windows, prediction.total_windows, self._kind())
-        before = state.shown_before
-        self.verdict_changed.emit(verdict_change(before, prediction, self._kind()) if before is not None else "")
+        change = verdict_change(state.shown_before, prediction, self._kind()) if state.shown_before is not None else ""
+        if change:
+            self.note_changed.emit(change)
         answered = f"answered in {self._seconds():.2f} s, {read}."
         whole = state.shown_before is not None
         self._state(f"After reading the whole {self._kind()}: {answered}" if whole else sentence(answered))

@@ -300,7 +300,7 @@ class MainWindow(QMainWindow):
         controller.busy_changed.connect(self._set_busy)
         controller.status_changed.connect(self._show_status)
         controller.can_read_rest_changed.connect(self._can_read_rest)
-        controller.verdict_changed.connect(self.answers.set_verdict_note)
+        controller.note_changed.connect(self.answers.set_note)
         controller.recent_changed.connect(self.recent_menu.fill)
         controller.history_changed.connect(self.question.set_history)
         controller.error.connect(self._show_error)
@@ -553,7 +553,7 @@ class MainWindow(QMainWindow):
     def _question_started(self, question: str) -> None:
         self.answers.clear()
         self.answers.set_read_rest(False)
-        self.answers.set_verdict_note("")
+        self.answers.set_note("")
         self.document_view.highlight([])
         self.read_map.set_plan([])
         self.read_map.set_answers([])
