@@ -24,7 +24,7 @@ from reading_assistant.gui.controller import (
     settled_without_answer,
 )
 from reading_assistant.gui.settings import EngineSettings, Store
-from reading_assistant.gui.words import plural, sentence, share, share_read
+from reading_assistant.gui.words import plural, sentence, share, share_read, shown_label
 from tests.fakes import WINDOWS, FakeEngine, answer, no_answer, prediction
 
 TEXT = "Marie Curie was born in Warsaw.\r\nShe moved to Paris in 1891."
@@ -123,6 +123,10 @@ def test_words_plurals_shares_and_capitals():
     )
     assert plural(3, "match", "matches") == "3 matches"
     assert sentence("no such file: /x") == "No such file: /x"
+    # A file's name or an identifier is written as it is called.
+    assert sentence("scanned.pdf cannot be read") == "scanned.pdf cannot be read"
+    assert sentence("x86_64 is not supported") == "x86_64 is not supported"
+    assert shown_label("page vi") == "Page vi" and shown_label("libffi manual") == "libffi manual"
     assert share(0, 1397) == "less than 1%" and share(531, 1397) == "38%" and share(1396, 1397) == "99%"
     assert share_read(1397, 1397, "book") == "the whole book read"
     assert share_read(531, 1397, "book") == "38% of the book read"
@@ -259,7 +263,7 @@ def test_a_model_that_cannot_open_is_reported_and_asking_says_so_instead_of_wait
     assert recorder.statuses()[-1] == NO_MODEL  # not "Waiting for the model" for ever
 
 
-def test_a_file_that_cannot_be_read_keeps_the_open_document_and_the_message_has_a_capital(qtbot, store, tmp_path):
+def test_a_file_that_cannot_be_read_keeps_the_open_document_and_the_message_names_it_as_it_is(qtbot, store, tmp_path):
     controller, recorder, _ = make(qtbot, store)
     controller.open_text(TEXT, "Pasted text")
     bad = tmp_path / "data.txt"
@@ -268,7 +272,7 @@ def test_a_file_that_cannot_be_read_keeps_the_open_document_and_the_message_has_
     qtbot.waitUntil(lambda: bool(recorder.of("error")), timeout=5000)
     title, message = recorder.of("error")[0]
     assert title == "This document cannot be opened"
-    assert "binary" in message and message[0].isupper()
+    assert message.startswith("data.txt looks like a binary file")  # not "Data.txt": the file's own name
     assert controller.document.name == "Pasted text"
     assert recorder.of("question_started") == []  # the question waited for a file that never came
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QPlainTextDocumentLayout
 from ..core.documents import Section
 from ..core.errors import Cancelled
 from .tasks import CallTask
-from .words import sentence
+from .words import shown_label
 
 # The slices long texts are handled in: each Qt or regex call on one holds the interpreter a few ms.
 SLICE_CHARS = 256 * 1024
@@ -138,7 +138,7 @@ def build_display(
         if count % 8192 == 0 and stop():
             raise Cancelled("a newer document was opened")
     starts = positions.to_qt_array(np.array([section.start for section in sections], dtype=np.int64))
-    labels = [sentence(section.label) for section in sections]
+    labels = [shown_label(section.label) for section in sections]
     app = QCoreApplication.instance()
     if app is not None and document.thread() is not app.thread():
         document.moveToThread(app.thread())

@@ -5,13 +5,18 @@ from __future__ import annotations
 from bisect import bisect_right
 
 from ..core.documents import Document
+from ..core.documents.document import PAGE_SECTION
 from ..core.evidence import percent
 from ..core.reading import Prediction
 
 
 def sentence(message: str) -> str:
-    """``message`` with a capital first letter: core errors start in lower case ("no such file: …")."""
+    """``message`` with a capital first letter: core errors start in lower case ("no such file: …");
+    but not when it starts with a file's name or an identifier ("scanned.pdf cannot be read")."""
     message = message.strip()
+    first = message.split(maxsplit=1)[0] if message else ""
+    if any(c in first for c in "./\\_") or any(c.isdigit() for c in first):
+        return message
     return message[:1].upper() + message[1:] if message else message
 
 
@@ -93,7 +98,7 @@ class Locator:
     def __call__(self, offset: int) -> str:
         label = self.document.location(offset)
         if label:
-            return sentence(label)
+            return shown_label(label)
         if self._lines is None:
             self._lines = LineIndex(self.document.text)
         return f"Line {self._lines.line(offset):,}"
@@ -114,3 +119,9 @@ def verdict_change(before: Prediction, after: Prediction, kind: str = "document"
         f"After reading the whole {kind}, it does not seem to answer this after all: the answers found in its "
         f"most relevant {part} were outweighed."
     )
+
+
+def shown_label(label: str) -> str:
+    """A section's label as the margin and the answers show it: a page the app named gets a capital
+    ("Page vi"); a heading stays as the document writes it ("libffi manual", "scanned.pdf")."""
+    return "P" + label[1:] if PAGE_SECTION.fullmatch(label) else label
