@@ -147,13 +147,13 @@ def shoot_tools(app: QApplication, folder: Path, document: Path) -> None:
     save(box, "paste")
     box.reject()
 
-    settings = SettingsDialog(window.controller.settings, window)
+    settings = SettingsDialog(window.controller.settings, window, window.store.reopens_last())
     settings.show()
     pump(app)
     save(settings, "settings")
     settings.close()
 
-    about = AboutDialog(f"{window.engine.name} on {window.engine.device_name}", window)
+    about = AboutDialog(f"running on the {window.engine.device_name}", window, window.engine.model_dir)
     about.show()
     pump(app)
     save(about, "about")

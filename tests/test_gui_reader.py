@@ -421,7 +421,11 @@ def test_help_shows_shortcuts_and_about_shows_the_model_card_and_licences(qtbot,
     window.about_action.trigger()
     qtbot.waitUntil(lambda: window.findChild(QDialog, "aboutDialog") is not None, timeout=5000)
     about = window.findChild(QDialog, "aboutDialog")
-    assert "minilm-squad-int8" in about.card.toPlainText()
+    # The model in plain words first: its name, size, what it reads and how well; the card a tab away.
+    summary = about.summary.toPlainText()
+    assert summary.startswith("minilm-squad-int8, 21.8 MB") and "reads English only" in summary
+    assert "stage 8" not in summary.lower() and "log loss" not in summary and "EM" not in summary.split()
+    assert "Stage 9" in about.card.toPlainText()
     assert about.licence.toPlainText().startswith("MIT License")
     assert "onnxruntime" in about.third_party.toPlainText() and "LGPL" in about.third_party.toPlainText()
 

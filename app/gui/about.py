@@ -1,4 +1,5 @@
-"""Help > About: the version, the model card of the bundled model, and the licences."""
+"""Help > About: the version, the model in use in plain words (its card's "In plain words" section,
+its name and size), the full model card a tab away, and the licences."""
 
 from __future__ import annotations
 
@@ -73,16 +74,39 @@ def third_party_text() -> str:
     return "\n".join(lines)
 
 
+PLAIN_WORDS = "## In plain words"
+
+
 def model_card(model_dir: Path | None = None) -> str:
     card = (model_dir or bundled_model_dir()) / "README.md"
     try:
         return card.read_text(encoding="utf-8")
     except OSError:
-        return "The bundled model has no model card."
+        return "This model has no model card."
+
+
+def plain_words(card: str) -> str:
+    """The card's section for readers ("## In plain words", up to the next section); "" without one."""
+    start = card.find(PLAIN_WORDS)
+    if start < 0:
+        return ""
+    body = card[start + len(PLAIN_WORDS) :]
+    end = body.find("\n## ")
+    return (body if end < 0 else body[:end]).strip()
+
+
+def model_summary(model_dir: Path, in_use: str) -> str:
+    """Markdown: the model's name, size and where it runs, then its card's plain words."""
+    card = model_card(model_dir)
+    onnx = sorted(model_dir.glob("*.onnx"))
+    size = f", {sum(f.stat().st_size for f in onnx) / 2**20:.1f} MB" if onnx else ""
+    title = f"**{model_dir.name}**{size}" + (f", {in_use}" if in_use else "")
+    words = plain_words(card) or "This model's card says nothing for readers; the full card is in the next tab."
+    return f"{title}\n\n{words}"
 
 
 class AboutDialog(QDialog):
-    def __init__(self, model: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, model: str = "", parent: QWidget | None = None, model_dir: Path | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("About Reading Assistant")
         self.resize(760, 560)
@@ -91,19 +115,22 @@ class AboutDialog(QDialog):
             f"<h2>Reading Assistant {__version__}</h2>"
             "<p>Answers questions about a document with an extractive question-answering model, "
             "entirely on this computer: nothing you open or ask leaves it.</p>"
-            + (f"<p>Model in use: {model}</p>" if model else "")
         )
         heading.setWordWrap(True)
         layout.addWidget(heading)
         self.tabs = QTabWidget()
+        folder = model_dir or bundled_model_dir()
+        self.summary = QTextBrowser()
+        self.summary.setMarkdown(model_summary(folder, model))
         self.card = QTextBrowser()
         self.card.setOpenExternalLinks(False)
-        self.card.setMarkdown(model_card())
+        self.card.setMarkdown(model_card(folder))
         self.licence = QTextBrowser()
         self.licence.setPlainText(licence_text())
         self.third_party = QTextBrowser()
         self.third_party.setPlainText(third_party_text())
-        self.tabs.addTab(self.card, "&Model")
+        self.tabs.addTab(self.summary, "&Model")
+        self.tabs.addTab(self.card, "Model &Card")
         self.tabs.addTab(self.licence, "&Licence")
         self.tabs.addTab(self.third_party, "&Third-party software")
         layout.addWidget(self.tabs, 1)

@@ -506,8 +506,8 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def show_about(self) -> None:
-        model = f"{self.engine.name} on {self.engine.device_name}" if self.engine is not None else ""
-        dialog = AboutDialog(model, self)
+        model = f"running on the {self.engine.device_name}" if self.engine is not None else ""
+        dialog = AboutDialog(model, self, self.engine.model_dir if self.engine is not None else None)
         dialog.setObjectName("aboutDialog")
         dialog.open()
 
