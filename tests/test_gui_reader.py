@@ -376,6 +376,13 @@ def test_reopen_the_last_document_and_forget_a_missing_one(qtbot, store, tmp_pat
     qtbot.keyClick(again, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil(lambda: again.document is not None, timeout=10000)
     assert again.document.name == "second.md"
+    # With second.md open, Reopen names the document before it, not the one on screen.
+    third = write(tmp_path, "third.txt", CURIE)
+    open_document(qtbot, again, third)
+    assert again.reopen_action.text() == "&Reopen second.md"
+    again.reopen_action.trigger()
+    qtbot.waitUntil(lambda: again.document.name == "second.md", timeout=10000)
+    assert again.reopen_action.text() == "&Reopen third.txt"
     again.pool.waitForDone(30000)
 
 

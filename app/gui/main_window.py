@@ -346,10 +346,11 @@ class MainWindow(QMainWindow):
         self._show_status(f"{self.document.name} is forgotten: it is no longer in Recent, nor its place kept.", 5000)
 
     def reopen_last(self) -> None:
-        files = self.store.existing_recent_files()
-        self.recent_menu.fill(files)
-        if files:
-            self.open_file(Path(files[0]))
+        """Ctrl+Shift+T: the last document before the one on screen."""
+        self.recent_menu.fill(self.store.existing_recent_files())
+        last = self.reopen_action.data()
+        if last:
+            self.open_file(Path(last))
 
     def paste_document(self) -> None:
         """File > New from Clipboard: the clipboard's text becomes the document."""
@@ -539,7 +540,9 @@ class MainWindow(QMainWindow):
 
     def _document_changed(self, document: Document) -> None:
         self.places.showing(document.origin)
-        self.forget_action.setEnabled(self.controller.document_path is not None)
+        path = self.controller.document_path
+        self.forget_action.setEnabled(path is not None)
+        self.recent_menu.set_open(str(path.resolve()) if path is not None else None)
         self.answers.clear()
         self.answers.set_read_rest(False)
         self.find_bar.close_bar() if self.find_bar.isVisible() else None

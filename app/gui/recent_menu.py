@@ -40,9 +40,17 @@ class RecentMenu(QMenu):
         super().__init__("Open &Recent", parent)
         self.store = store
         self.reopen = reopen
+        self.open_path: str | None = None  # the document on screen, which Reopen never names
+        self._files: list[str] = []
         self.setToolTipsVisible(True)
 
+    def set_open(self, path: str | None) -> None:
+        """The document now on screen: Reopen names the one before it."""
+        self.open_path = path
+        self.fill(self._files)
+
     def fill(self, files: list[str]) -> None:
+        self._files = list(files)
         self.clear()
         for path in files:
             action = self.addAction(entry_text(path).replace("&", "&&"))
@@ -53,7 +61,7 @@ class RecentMenu(QMenu):
             self.addSeparator()
             self.addAction("Clear Menu", self._clear)
         self.setEnabled(bool(files))
-        last = files[0] if files else None
+        last = next((f for f in files if f != self.open_path), None)
         self.reopen.setEnabled(last is not None)
         self.reopen.setText(f"&Reopen {short_name(last).replace('&', '&&')}" if last else "&Reopen Last Document")
         self.reopen.setToolTip(last or "")
