@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QThreadPool
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QAbstractSlider
 
 from reading_assistant.core.engine import PARTIAL_WINDOWS
@@ -19,6 +20,7 @@ from reading_assistant.gui.main import open_at_start
 from reading_assistant.gui.main_window import MainWindow
 from reading_assistant.gui.settings import MAX_PLACES, EngineSettings, Store
 from reading_assistant.gui.settings_dialog import SettingsDialog
+from reading_assistant.gui.text_view import wrapped
 from tests.fakes import WINDOWS, FakeEngine, answer
 
 
@@ -166,9 +168,26 @@ def test_settings_offer_the_reopening_and_flag_a_gpu_that_is_not_there(qtbot, st
     dialog = SettingsDialog(EngineSettings(device="gpu"), None, reopens_last=True)
     qtbot.addWidget(dialog)
     assert dialog.reopens_last()
-    assert "No GPU runtime is installed here" in dialog.device_note.text() and not dialog.device_note.isHidden()
+    dialog.show()
+    size = dialog.size()
+    assert "No GPU runtime is installed here" in dialog.device_note.text()
     dialog.device.setCurrentIndex(dialog.device.findData("cpu"))
-    assert dialog.device_note.isHidden()
+    assert dialog.device_note.text() == ""
+    for level in range(dialog.thoroughness.maximum() + 1):
+        dialog.thoroughness.setValue(level)
+        qtbot.wait(10)
+        assert dialog.size() == size  # notes that change or wrap do not resize the dialog
     monkeypatch.setattr(settings_dialog, "installed_gpus", lambda: ["CUDA"])
     dialog.device.setCurrentIndex(dialog.device.findData("gpu"))
     assert dialog.device_note.text() == "GPU runtime installed: CUDA."
+
+
+def test_margin_labels_wrap_between_words_and_are_cut_only_past_their_lines(qtbot):
+    metrics = QFontMetrics(QFont())
+    width = metrics.horizontalAdvance("0") * 12
+    assert wrapped("Installing", metrics, width, 3) == ["Installing"]
+    lines = wrapped("Users and Groups on a Shared Machine", metrics, width, 3)
+    assert " ".join(lines) == "Users and Groups on a Shared Machine" and len(lines) > 1
+    assert all(metrics.horizontalAdvance(line) <= width for line in lines)
+    cut = wrapped("A heading that names almost everything this chapter will ever say", metrics, width, 2)
+    assert len(cut) == 2 and cut[-1].endswith("…")

@@ -94,6 +94,12 @@ def thoroughness_levels(own: int, current: int | None, widest: int | None = None
     return sorted(levels, key=lambda level: -(level.value or own))
 
 
+def two_lines(label: QLabel) -> None:
+    """Room for two lines, always: a note that wraps or empties does not resize the dialog."""
+    label.setMinimumHeight(2 * label.fontMetrics().lineSpacing())
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+
+
 class SettingsDialog(QDialog):
     def __init__(self, settings: EngineSettings, parent: QWidget | None = None, reopens_last: bool = False) -> None:
         super().__init__(parent)
@@ -142,6 +148,8 @@ class SettingsDialog(QDialog):
         self.device_note = QLabel("")
         self.device_note.setWordWrap(True)
         self.device_note.setObjectName("deviceNote")
+        self.device_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        two_lines(self.device_note)
         form.addRow("", self.device_note)
         self.device.currentIndexChanged.connect(self._describe_device)
         self._describe_device()
@@ -159,6 +167,7 @@ class SettingsDialog(QDialog):
         self.thoroughness_note = QLabel()
         self.thoroughness_note.setWordWrap(True)
         self.thoroughness_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        two_lines(self.thoroughness_note)
         ends = QHBoxLayout()
         ends.addWidget(QLabel("Faster"))
         ends.addStretch(1)
@@ -283,7 +292,6 @@ class SettingsDialog(QDialog):
         else:
             note = "No GPU runtime is installed here: the CPU runs the model."
         self.device_note.setText(note)
-        self.device_note.setVisible(bool(note))
 
     def reopens_last(self) -> bool:
         return self.reopen_last.isChecked()

@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import (
     QFont,
+    QFontMetrics,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -40,6 +41,7 @@ ZOOM_RANGE = (-6, 16)  # points below and above the default size
 # Texts up to this many characters are shown at once: a few milliseconds of work. Longer ones are
 # prepared on the thread pool.
 SHOW_AT_ONCE_CHARS = 256 * 1024
+MAX_LABEL_LINES = 3  # a margin label wraps onto this many lines at most
 
 
 class MarkerGutter(QWidget):
@@ -61,9 +63,31 @@ class MarkerGutter(QWidget):
         font.setPointSizeF(max(7.0, font.pointSizeF() * 0.78))
         painter.setFont(font)
         metrics = painter.fontMetrics()
-        for top, label in self.view.visible_markers():
-            text = metrics.elidedText(label, Qt.TextElideMode.ElideRight, self.width() - 10)
-            painter.drawText(QRect(4, top + 2, self.width() - 8, metrics.height()), Qt.AlignmentFlag.AlignRight, text)
+        markers = self.view.visible_markers()
+        for index, (top, label) in enumerate(markers):
+            # Wrapped onto as many lines as fit before the next label (three at most), not cut.
+            room = (markers[index + 1][0] if index + 1 < len(markers) else top + 10**6) - top - 2
+            lines = wrapped(label, metrics, self.width() - 10, max(1, min(MAX_LABEL_LINES, room // metrics.height())))
+            for n, line in enumerate(lines):
+                rect = QRect(4, top + 2 + n * metrics.height(), self.width() - 8, metrics.height())
+                painter.drawText(rect, Qt.AlignmentFlag.AlignRight, line)
+
+
+def wrapped(label: str, metrics: QFontMetrics, width: int, max_lines: int) -> list[str]:
+    """``label`` in lines of at most ``width`` pixels, broken between words, at most ``max_lines``;
+    only what does not fit on the last line is cut (with an ellipsis)."""
+    lines: list[str] = []
+    words = label.split()
+    while words and len(lines) < max_lines:
+        line = words.pop(0)
+        while words and metrics.horizontalAdvance(f"{line} {words[0]}") <= width:
+            line = f"{line} {words.pop(0)}"
+        if len(lines) == max_lines - 1 and words:
+            line = " ".join([line, *words])
+            words = []
+        fits = metrics.horizontalAdvance(line) <= width
+        lines.append(line if fits else metrics.elidedText(line, Qt.TextElideMode.ElideRight, width))
+    return lines
 
 
 class TextView(QPlainTextEdit):
