@@ -22,7 +22,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 from fpdf import FPDF
 from PySide6.QtCore import QThreadPool
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +33,7 @@ from reading_assistant.gui.about import AboutDialog  # noqa: E402
 from reading_assistant.gui.main_window import MainWindow  # noqa: E402
 from reading_assistant.gui.settings import EngineSettings, Store  # noqa: E402
 from reading_assistant.gui.settings_dialog import SettingsDialog  # noqa: E402
+from reading_assistant.gui.theme import dark_palette  # noqa: E402
 
 DOCUMENT = """# The Nobel Prize
 
@@ -220,26 +221,6 @@ def shoot_pages(app: QApplication, folder: Path) -> None:
         window.close()
 
 
-def dark_palette() -> QPalette:
-    palette = QPalette()
-    for role, color in (
-        (QPalette.ColorRole.Window, "#202124"),
-        (QPalette.ColorRole.WindowText, "#e8eaed"),
-        (QPalette.ColorRole.Base, "#1b1b1d"),
-        (QPalette.ColorRole.AlternateBase, "#26272a"),
-        (QPalette.ColorRole.Text, "#e8eaed"),
-        (QPalette.ColorRole.Button, "#2d2e31"),
-        (QPalette.ColorRole.ButtonText, "#e8eaed"),
-        (QPalette.ColorRole.Highlight, "#3d7bd9"),
-        (QPalette.ColorRole.HighlightedText, "#ffffff"),
-        (QPalette.ColorRole.PlaceholderText, "#9aa0a6"),
-    ):
-        palette.setColor(role, QColor(color))
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
-        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#6b6e73"))
-    return palette
-
-
 def main() -> None:
     # A 1920x1080 screen, so the 1280x800 window is not clamped to the offscreen default (800x600).
     screen = Path(tempfile.mkdtemp()) / "screen.json"
@@ -260,7 +241,7 @@ def main() -> None:
         shoot_tools(app, folder, document)
         shoot_early_stop(app, folder, book)
         shoot_pages(app, folder)
-        app.setPalette(dark_palette())
+        app.setPalette(dark_palette())  # as View > Theme > Dark sets it
         shoot(app, folder, "dark", "Whom did she marry in 1895?", document).close()
 
 

@@ -579,3 +579,31 @@ def test_window_keys_work_wherever_the_focus_is(qtbot, window, tmp_path, focus):
     window.question.setText("Where")
     qtbot.keyClick(window.question, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     assert window.question.selectedText() == "Where"
+
+
+def test_the_theme_switch_colours_the_whole_app_and_is_kept(qtbot, window, tmp_path):
+    open_document(qtbot, window, write(tmp_path, "curie.txt", CURIE))
+    ask(qtbot, window, "Where was Curie born?")
+    wait_for_answers(qtbot, window)
+    actions = {a.data(): a for a in window.theme_menu.actions()}
+    assert actions["system"].isChecked()
+    def highlight() -> QColor:
+        selection = window.text_view.extraSelections()[0]
+        char_format = selection.format
+        return QColor(char_format.background().color())
+
+    before = highlight()
+    actions["dark"].trigger()
+    qtbot.wait(20)
+    try:
+        assert QApplication.palette().color(QPalette.ColorRole.Base).lightness() < 128
+        assert window.store.theme() == "dark" and actions["dark"].isChecked()
+        # The highlights are drawn again for the dark background, and every text keeps its contrast.
+        assert highlight() != before
+        palette = window.text_view.palette()
+        assert contrast(palette.color(QPalette.ColorRole.Text), palette.color(QPalette.ColorRole.Base)) > 7
+        actions["light"].trigger()
+        assert QApplication.palette().color(QPalette.ColorRole.Base).lightness() > 128
+    finally:
+        actions["system"].trigger()
+    assert window.store.theme() == "system"

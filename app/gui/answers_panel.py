@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from ..core.decoding import Answer
 from ..core.evidence import evidence, no_answer_summary, one_line, percent
 from ..core.reading import Prediction
+from .colors import PALETTE_EVENTS
 
 # Words longer than this (URLs, chemical names) get break opportunities, so no card is wider than the list.
 LONG_WORD = re.compile(r"\S{24,}")
@@ -151,6 +152,11 @@ class AnswersPanel(QWidget):
         self._updating = False
         self._menu_actions: list[QAction] = []
         self._style_selection()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in PALETTE_EVENTS:
+            self._style_selection()  # View > Theme: the selected card's tint follows
 
     def _style_selection(self) -> None:
         """A tinted card with a bar on its left: the text keeps its own colour on light and dark palettes."""

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QColor, QPalette
+
+# A widget's palette changed, its own or the application's (View > Theme).
+PALETTE_EVENTS = (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
 
 
 def blend(foreground: QColor, background: QColor, amount: float) -> QColor:

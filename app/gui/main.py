@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from .. import __version__
 from .main_window import MainWindow
+from .theme import apply_theme
 from .widgets import app_icon
 
 
@@ -18,6 +19,7 @@ def run_gui(file: Path | None = None, question: str | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setWindowIcon(app_icon())
     window = MainWindow()
+    apply_theme(window.store.theme())
     window.show()
     open_at_start(window, file, question)
     return app.exec()

@@ -48,6 +48,7 @@ from .reading_places import ReadingPlaces
 from .recent_menu import RecentMenu
 from .settings import Store
 from .settings_dialog import SettingsDialog
+from .theme import theme_menu
 from .widgets import ElidedLabel, EmptyState, GripSplitter, QuestionBox, ShortcutsDialog, app_icon, fit_to_screen
 from .window_keys import WindowKeys
 from .words import Locator, document_kind, share, share_read
@@ -249,6 +250,9 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action):
             view_menu.addAction(action)
+        view_menu.addSeparator()
+        self.theme_menu = theme_menu(self, self.store)
+        view_menu.addMenu(self.theme_menu)
         view_menu.addSeparator()
         view_menu.addAction(self.pages_action)
         view_menu.addAction(self.go_to_page_action)

@@ -161,6 +161,15 @@ class Store:
         self._qsettings.setValue("start/reopen_last", "true" if reopen else "false")
         self._qsettings.sync()
 
+    def theme(self) -> str:
+        """ "system", "light" or "dark" (View > Theme); a damaged value is the system's."""
+        theme = str(self._qsettings.value("view/theme", "system"))
+        return theme if theme in ("system", "light", "dark") else "system"
+
+    def save_theme(self, theme: str) -> None:
+        self._qsettings.setValue("view/theme", theme)
+        self._qsettings.sync()
+
     def zoom(self) -> int:
         """Steps of text size above (or below) the default."""
         return self._int("view/zoom")

@@ -12,7 +12,7 @@ than a few tens of milliseconds at once.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, QThreadPool, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import (
     QFont,
     QFontMetrics,
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import QLabel, QPlainTextDocumentLayout, QPlainTextEdit, 
 from ..core.decoding import Answer
 from ..core.documents import Document, Section
 from ..core.evidence import percent
-from .colors import highlight_color, muted
+from .colors import PALETTE_EVENTS, highlight_color, muted
 from .qt_text import Display, QtPositions, build_display, dispose
 from .tasks import OUT_OF_MEMORY, CallTask, Task
 from .text_find import TextFinder
@@ -365,6 +365,11 @@ class TextView(QPlainTextEdit):
             (self.positions.from_qt(s.cursor.selectionStart()), self.positions.from_qt(s.cursor.selectionEnd()))
             for s in self._answer_selections
         ]
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in PALETTE_EVENTS and self._answers and self.ready:
+            self.highlight(self._answers, self._guesses)  # View > Theme: the highlights' colours follow
 
     def select_answer(self, answer: Answer | None, reveal: bool) -> None:
         """Put the document's selection on ``answer`` (none: clear it); scroll to it only if ``reveal``."""
