@@ -16,6 +16,7 @@ from reading_assistant.core.engine import PARTIAL_WINDOWS
 from reading_assistant.core.errors import ModelError
 from reading_assistant.core.options import EARLY_WINDOWS
 from reading_assistant.core.reading import Prediction, ReadingEngine
+from reading_assistant.gui import pasted
 from reading_assistant.gui.controller import (
     NO_MODEL,
     SETTINGS_APPLY_NEXT,
@@ -38,6 +39,7 @@ class Recorder:
         *("answers_changed", "selection_changed", "progress_changed", "reading_plan_changed", "busy_changed"),
         *("status_changed", "can_read_rest_changed", "recent_changed", "history_changed", "error"),
         "note_changed",
+        *("documents_changed", "all_closed"),
     )
 
     def __init__(self, controller: ReadingController) -> None:
@@ -557,3 +559,64 @@ def test_a_document_or_question_not_in_english_is_named_with_what_the_model_read
     controller.ask("Where was Curie born?")
     finish(qtbot, controller)
     assert len(recorder.of("note_changed")) == 1  # English: nothing more to say
+
+
+# -- several documents, one tab each -------------------------------------------------------------
+
+
+def test_each_open_document_keeps_its_question_answers_and_selection(qtbot, store):
+    controller, recorder, _ = make(qtbot, store)
+    controller.open_text(TEXT, "First")
+    first = controller.current
+    controller.ask("Where was Curie born?")
+    finish(qtbot, controller)
+    controller.choose(0)
+    controller.open_text("Pierre Curie was born in Paris.\n", "Second")
+    assert [name for _, name in recorder.of("documents_changed")[-1][0]] == ["First", "Second"]
+    assert controller.prediction is None and controller.question == ""
+    mark = len(recorder.events)
+    controller.switch_to(first.document.id)
+    later = recorder.since(mark)
+    assert later.of("document_changed") == [(first.document,)]
+    assert later.of("answers_changed") == [(first.prediction,)]
+    assert later.of("selection_changed") == [(0, False)]  # the view goes to the reader's place, not the answer
+    assert controller.question == "Where was Curie born?" and controller.current is first
+
+
+def test_switching_away_stops_the_read_and_its_answers_so_far_can_be_read_on(qtbot, store):
+    engine = FakeEngine(paced=True)
+    controller, _, _ = make(qtbot, store, engine)
+    first_answers(qtbot, controller, engine, "Where was Curie born?")
+    first = controller.current
+    controller.open_text("Pierre Curie was born in Paris.\n", "Second")
+    engine.release(WINDOWS)
+    controller.pool.waitForDone(5000)
+    assert engine.read_windows[-1] < WINDOWS  # the first document's read was stopped
+    controller.switch_to(first.document.id)
+    assert controller.prediction.windows == PARTIAL_WINDOWS and controller.can_read_rest
+
+
+def test_closing_shows_the_tab_beside_and_the_last_close_empties_the_window(qtbot, store):
+    controller, recorder, _ = make(qtbot, store)
+    for name in ("One", "Two", "Three"):
+        controller.open_text(f"{name} is a short text about nothing.\n", name)
+    ids = [document_id for document_id, _ in controller.open_documents()]
+    controller.switch_to(ids[1])
+    controller.close_document()
+    assert controller.document.name == "Three"
+    controller.close_document(ids[0])  # not the one shown: it stays shown
+    assert controller.document.name == "Three" and [n for _, n in controller.open_documents()] == ["Three"]
+    controller.close_document()
+    assert controller.current is None and recorder.of("all_closed") == [()]
+    assert recorder.of("documents_changed")[-1] == ([],)
+
+
+def test_past_the_limit_the_document_shown_longest_ago_closes_but_never_unkept_text(qtbot, store, monkeypatch):
+    controller, _, _ = make(qtbot, store)
+    monkeypatch.setattr(controller.documents, "limit", 3)
+    monkeypatch.setattr(pasted, "MAX_PASTE_BYTES", 10)
+    controller.open_text("A text too long to be kept, and so kept nowhere else.\n", "Unkept")
+    monkeypatch.setattr(pasted, "MAX_PASTE_BYTES", 2**20)
+    for name in ("Two", "Three", "Four", "Five"):
+        controller.open_text(f"{name} is a short text about nothing.\n", name)
+    assert [name for _, name in controller.open_documents()] == ["Unkept", "Four", "Five"]

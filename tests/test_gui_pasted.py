@@ -91,19 +91,24 @@ def test_the_folder_keeps_only_the_newest_pastes(monkeypatch):
     assert len(kept) == 3 and paths[-1] in kept
 
 
-def test_text_that_could_not_be_kept_is_not_replaced_without_asking(qtbot, window, tmp_path, monkeypatch):
+def test_text_that_could_not_be_kept_is_not_closed_without_asking(qtbot, window, tmp_path, monkeypatch):
     monkeypatch.setattr(pasted, "MAX_PASTE_BYTES", 10)  # as if the paste were larger than the folder takes
     window.controller.open_text(TEXT, "Pasted text")
     assert list(pasted.pasted_dir().glob("*.txt")) == [] and window.controller.current.unkept
     other = tmp_path / "other.txt"
     other.write_text("Another document entirely.\n")
-    drop_file(window, other)
+    drop_file(window, other)  # opens beside it: nothing is lost
+    qtbot.waitUntil(lambda: window.document is not None and window.document.name == "other.txt", timeout=5000)
+    assert window.tabs.count() == 2
+    window.tabs.setCurrentIndex(0)
+    window.close_action.trigger()
     box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
     assert "cannot be opened again" in box.informativeText()
     box.button(QMessageBox.StandardButton.Cancel).click()
     qtbot.wait(50)
-    assert window.document.name == "Pasted text"
-    drop_file(window, other)
+    assert window.document.name == "Pasted text" and window.tabs.count() == 2
+    window.close_action.trigger()
     box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
-    next(b for b in box.buttons() if b.text() == "Replace").click()
+    next(b for b in box.buttons() if b.text() == "Close").click()
     qtbot.waitUntil(lambda: window.document.name == "other.txt", timeout=5000)
+    assert window.tabs.count() == 1 and window.tabs.isHidden()  # one document: no tab bar

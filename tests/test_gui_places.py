@@ -191,3 +191,26 @@ def test_margin_labels_wrap_between_words_and_are_cut_only_past_their_lines(qtbo
     assert all(metrics.horizontalAdvance(line) <= width for line in lines)
     cut = wrapped("A heading that names almost everything this chapter will ever say", metrics, width, 2)
     assert len(cut) == 2 and cut[-1].endswith("…")
+
+
+def test_each_tab_keeps_its_place_and_its_answers(qtbot, store, tmp_path):
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first.write_text(long_text("First"))
+    second.write_text(long_text("Second"))
+    window = new_window(qtbot, store)
+    open_and_show(qtbot, window, first)
+    window.question.setText("Where was Curie born?")
+    window.ask()
+    qtbot.waitUntil(lambda: window.prediction is not None and not window.controller.reading, timeout=5000)
+    page_down(window, 30)
+    left_at = top_line(window)
+    open_and_show(qtbot, window, second)
+    assert window.tabs.isVisible() and window.tabs.count() == 2 and top_line(window) == 0
+    window.tabs.setCurrentIndex(0)  # as a click on the first tab does
+    qtbot.waitUntil(lambda: window.document.name == "first.txt" and window.views.ready, timeout=5000)
+    qtbot.wait(20)
+    assert abs(top_line(window) - left_at) <= 2
+    assert window.answers.list.count() == 1 and window.question.text() == "Where was Curie born?"
+    window.close_action.trigger()
+    assert window.document.name == "second.txt" and window.tabs.isHidden()
+    close(window)

@@ -132,8 +132,12 @@ def test_ctrl_v_over_an_open_document_asks_first(qtbot, window, tmp_path, focus)
     assert window.document is book and window.question.text().endswith("four words from clipboard")
 
     press_ctrl_v()
-    click_button(qtbot, paste_dialog(qtbot, window), "Replace Document")
+    click_button(qtbot, paste_dialog(qtbot, window), "Open as Document")
     assert window.document.name == "Pasted text" and window.prediction is None
+    # The book stays open in its tab, with its answers.
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["curie.txt", "Pasted text"]
+    window.tabs.setCurrentIndex(0)
+    assert window.document is book and window.prediction.answers[0].text == "Warsaw"
 
 
 # -- one state, shown once ----------------------------------------------------------------------
@@ -521,6 +525,7 @@ def test_at_scale_factor_2_the_window_fits_the_screen(tmp_path):
 WINDOW_KEYS = {
     "open_action": "Ctrl+O",
     "reopen_action": "Ctrl+Shift+T",
+    "close_action": "Ctrl+W",
     "focus_question_action": "Ctrl+L",
     "read_rest_action": "Ctrl+R",
     "next_action": "F3",
@@ -587,6 +592,7 @@ def test_the_theme_switch_colours_the_whole_app_and_is_kept(qtbot, window, tmp_p
     wait_for_answers(qtbot, window)
     actions = {a.data(): a for a in window.theme_menu.actions()}
     assert actions["system"].isChecked()
+
     def highlight() -> QColor:
         selection = window.text_view.extraSelections()[0]
         char_format = selection.format

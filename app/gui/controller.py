@@ -32,7 +32,7 @@ from ..core.language import document_language, question_language, reads_english_
 from ..core.options import EARLY_ANSWERS, EARLY_WINDOWS, Choices
 from ..core.reading import Prediction, ReadingEngine, Span
 from . import pasted
-from .document_state import DocumentState
+from .document_state import DocumentState, OpenDocuments
 from .settings import EngineSettings, Store
 from .tasks import OUT_OF_MEMORY, AskTask, CallTask, LoadTask, Task
 from .words import count_words, document_kind, plural, sentence, share, share_read, verdict_change
@@ -90,7 +90,9 @@ class ReadingController(QObject):
     engine_loading = Signal()
     engine_ready = Signal(object)  # the engine
     engine_failed = Signal(str)  # why
-    document_changed = Signal(object)  # Document
+    document_changed = Signal(object)  # Document: the one shown now (new, or another tab's)
+    documents_changed = Signal(list)  # the open documents in their tabs' order: (id, name)
+    all_closed = Signal()  # no document is open any more
     question_started = Signal(str)  # the question being read: old answers are gone
     answers_changed = Signal(object)  # Prediction: the answers to list and highlight
     selection_changed = Signal(int, bool)  # row of the selected answer (-1: none), bring it into view
@@ -124,9 +126,8 @@ class ReadingController(QObject):
         self.settings = store.engine_settings()
         self.engine: ReadingEngine | None = None
         self.engine_error: str | None = None
-        # Every open document's state by its id; the window shows ``current``.
-        self.documents: dict[str, DocumentState] = {}
-        self.current: DocumentState | None = None
+        # Every open document's state, one per tab; the window shows ``current``.
+        self.documents = OpenDocuments()
         self._pending_question: str | None = None
         self._jobs: dict[Job, Task] = {}
         # Every task until it ends, current or not: a task dropped while its thread runs would be
@@ -141,6 +142,10 @@ class ReadingController(QObject):
         self._prepare_again = False  # another document waits for it
 
     # -- the current document's state, as the window reads it ----------------------------------
+
+    @property
+    def current(self) -> DocumentState | None:
+        return self.documents.current
 
     @property
     def document(self) -> Document | None:
@@ -282,19 +287,60 @@ class ReadingController(QObject):
         return True
 
     def set_document(self, document: Document, path: Path | None = None) -> None:
-        """Show ``document``: it replaces the one shown, whose state is closed with it."""
+        """Show ``document`` in a tab of its own (a file open already is read again in its tab)."""
         # A file being opened is overtaken by this document.
         opening = self._jobs.pop(Job.DOCUMENT, None)
         if opening is not None:
             opening.stop_requested.set()
         self.cancel(quietly=True)
-        if self.current is not None:
-            self.documents.pop(self.current.document.id, None)
-        self.current = self.documents[document.id] = DocumentState(document, path)
+        self.documents.add(DocumentState(document, path))
+        self._show_current(restored=False)
+
+    def switch_to(self, document_id: str) -> None:
+        """Show another open document, as it was left: its question, answers and selection. A read
+        of the one shown stops (its answers so far stay, and Read the Rest goes on from them)."""
+        state = self.documents.by_id(document_id)
+        if state is None or state is self.current:
+            return
+        self.cancel(quietly=True)
+        self.documents.show(state)
+        self._show_current(restored=True)
+
+    def close_document(self, document_id: str | None = None) -> None:
+        """Close a document (the one shown by default); the tab beside it is shown next."""
+        state = self.documents.by_id(document_id) if document_id else self.current
+        if state is None:
+            return
+        if state is self.current:
+            self.cancel(quietly=True)
+        was_current = state is self.current
+        following = self.documents.remove(state)
+        if following is None:
+            self._state("")
+            self.can_read_rest_changed.emit(False)
+            self.documents_changed.emit([])
+            self.all_closed.emit()
+        elif was_current:
+            self.documents.show(following)
+            self._show_current(restored=True)
+        else:
+            self.documents_changed.emit(self.open_documents())
+
+    def open_documents(self) -> list[tuple[str, str]]:
+        return [(s.document.id, s.document.name) for s in self.documents.states]
+
+    def _show_current(self, restored: bool) -> None:
+        state = self.current
+        assert state is not None
         self.can_read_rest_changed.emit(False)
-        self.document_changed.emit(document)
+        self.document_changed.emit(state.document)
+        self.documents_changed.emit(self.open_documents())
+        if restored and state.prediction is not None:
+            self.answers_changed.emit(state.prediction)
+            self.selection_changed.emit(state.selected, False)  # the view goes to the reader's place
+            self.can_read_rest_changed.emit(self.can_read_rest)
         self._prepare_document()
-        self._count_words(document)
+        self._count_words(state.document)
 
     def _count_words(self, document: Document) -> None:
         """The state names the document and its words, and says if it seems not to be in English;

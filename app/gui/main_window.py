@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QRect, QSize, Qt, QThreadPool
@@ -42,8 +41,9 @@ from .answers_panel import AnswersPanel
 from .controller import EngineOpener, ReadingController, open_engine_for
 from .document_display import DocumentDisplay
 from .document_pane import DocumentPane
+from .document_tabs import DocumentTabs
 from .document_views import DocumentViews
-from .paste_dialog import ask_before_losing, ask_before_replacing
+from .paste_dialog import ask_before_replacing
 from .reading_places import ReadingPlaces
 from .recent_menu import RecentMenu
 from .settings import Store
@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
         # Ctrl+V: into the question box when it has focus; a new document only from the empty window
         # or after the reader confirms, so a stray paste never throws a book away.
         self.paste_key_action = self._action("Paste", key.Paste, self.paste)
+        self.close_action = self._action("&Close Document", [key.Close, "Ctrl+W"], lambda: self.tabs.close_current())
         self.forget_action = self._action("&Forget This Document", None, self.forget_document)
         self.forget_action.setEnabled(False)
         self.export_action = self._action("&Export Answers…", "Ctrl+E", self.export_answers)
@@ -173,6 +174,13 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget()
         self.pages.addWidget(self.empty_state)
         self.pages.addWidget(self.document_pane)
+        self.tabs = DocumentTabs(self.controller)
+        documents = QWidget()
+        documents_layout = QVBoxLayout(documents)
+        documents_layout.setContentsMargins(0, 0, 0, 0)
+        documents_layout.setSpacing(0)
+        documents_layout.addWidget(self.tabs)
+        documents_layout.addWidget(self.pages, 1)
 
         self.question = QuestionBox(self.store.questions())
         self.question.returnPressed.connect(self.ask)
@@ -207,7 +215,7 @@ class MainWindow(QMainWindow):
         side_layout.addWidget(self.answers, 1)
 
         self.splitter = GripSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.pages)
+        self.splitter.addWidget(documents)
         self.splitter.addWidget(side)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
@@ -233,6 +241,7 @@ class MainWindow(QMainWindow):
         file_menu.addMenu(self.recent_menu)
         file_menu.addAction(self.reopen_action)
         file_menu.addAction(self.paste_action)
+        file_menu.addAction(self.close_action)
         file_menu.addAction(self.forget_action)
         self.recent_menu.fill(self.store.existing_recent_files())
         file_menu.addSeparator()
@@ -296,6 +305,7 @@ class MainWindow(QMainWindow):
         controller.engine_ready.connect(self._engine_ready)
         controller.engine_failed.connect(lambda message: self.model_label.set_full_text("No model"))
         controller.document_changed.connect(self._document_changed)
+        controller.all_closed.connect(self._all_closed)
         controller.question_started.connect(self._question_started)
         controller.answers_changed.connect(self._show_prediction)
         controller.selection_changed.connect(self._select_answer)
@@ -331,15 +341,7 @@ class MainWindow(QMainWindow):
             self._show_status(f"{path.name} is no longer there: it was moved or deleted.", 6000)
             self.recent_menu.fill(self.store.forget_recent_file(str(path.resolve())))
             return
-        self._replacing(lambda: self.controller.open_file(path, question, password))
-
-    def _replacing(self, replace: Callable[[], None]) -> None:
-        """Replace the open document; first ask if it is pasted text that exists nowhere else."""
-        state = self.controller.current
-        if state is None or not state.unkept:
-            replace()
-            return
-        ask_before_losing(self, state.document.name, replace)
+        self.controller.open_file(path, question, password)
 
     def forget_document(self) -> None:
         """File > Forget This Document: its Recent entry, its place and, for a paste, its copy go."""
@@ -527,8 +529,7 @@ class MainWindow(QMainWindow):
         if files:
             self.open_file(files[0])
         elif mime.hasText() and mime.text().strip():
-            text = mime.text()
-            self._replacing(lambda: self.controller.open_text(text, "Dropped text"))
+            self.controller.open_text(mime.text(), "Dropped text")
         event.acceptProposedAction()
 
     # -- what the controller says -------------------------------------------------------------
@@ -549,13 +550,26 @@ class MainWindow(QMainWindow):
         self.recent_menu.set_open(str(path.resolve()) if path is not None else None)
         self.answers.clear()
         self.answers.set_read_rest(False)
+        self.answers.set_note("")
         self.find_bar.close_bar() if self.find_bar.isVisible() else None
         self.document_view.show_document(document)
-        self.read_map.set_plan([])
+        self.read_map.set_plan(self.controller.read_plan)
         self.read_map.set_answers([])
         self.pages.setCurrentWidget(self.document_pane)
         self.setWindowTitle(f"{document.name} — Reading Assistant")
+        if self.controller.question:  # another tab, shown again: its question with its answers
+            self.question.setText(self.controller.question)
         self.question.setFocus()
+
+    def _all_closed(self) -> None:
+        self.places.showing(None)
+        self.forget_action.setEnabled(False)
+        self.recent_menu.set_open(None)
+        self.answers.clear()
+        self.answers.set_read_rest(False)
+        self.answers.set_note("")
+        self.pages.setCurrentWidget(self.empty_state)
+        self.setWindowTitle("Reading Assistant")
 
     def _question_started(self, question: str) -> None:
         self.answers.clear()

@@ -1,5 +1,5 @@
-"""Ctrl+V over an open document asks first, so a stray paste never throws a book away; and pasted
-text that could not be kept is never replaced without asking."""
+"""Ctrl+V over an open document asks first, so a stray paste never opens a document by accident; and
+pasted text that could not be kept is never closed without asking."""
 
 from __future__ import annotations
 
@@ -18,19 +18,17 @@ SHORT_PASTE_WORDS = 40
 def ask_before_replacing(
     parent: QWidget, text: str, name: str, replace: Callable[[], None], into_question: Callable[[], None]
 ) -> QMessageBox:
-    """Ask whether ``text`` replaces the document called ``name``, goes into the question box, or
-    nothing happens; the choice calls ``replace`` or ``into_question``. The window keeps running."""
+    """Ask whether ``text`` opens as a document beside the one called ``name``, goes into the question
+    box, or nothing happens; the choice calls ``replace`` or ``into_question``. The window keeps running."""
     words = len(text.split())
     box = QMessageBox(parent)
     box.setObjectName("pasteDialog")
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle("Paste")
-    box.setText(f"Replace “{html.escape(name)}” with the {plural(words, 'word')} on the clipboard?")
-    box.setInformativeText(
-        "The open document and its answers would be closed. Or paste the text into the question box."
-    )
-    replace_button = box.addButton("Replace Document", QMessageBox.ButtonRole.DestructiveRole)
+    box.setText(f"Open the {plural(words, 'word')} on the clipboard as a new document, beside “{html.escape(name)}”?")
+    box.setInformativeText("Or paste them into the question box.")
+    replace_button = box.addButton("Open as Document", QMessageBox.ButtonRole.AcceptRole)
     question_button = box.addButton("Paste into Question", QMessageBox.ButtonRole.AcceptRole)
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(question_button if words <= SHORT_PASTE_WORDS else cancel)
@@ -48,23 +46,23 @@ def ask_before_replacing(
     return box
 
 
-def ask_before_losing(parent: QWidget, name: str, replace: Callable[[], None]) -> QMessageBox:
-    """Ask before another document replaces pasted text that could not be kept (too large for the
-    pasted folder, or the folder cannot be written): once replaced, it is gone."""
+def ask_before_losing(parent: QWidget, name: str, close: Callable[[], None]) -> QMessageBox:
+    """Ask before pasted text that could not be kept (too large for the pasted folder, or the folder
+    cannot be written) is closed: once closed, it is gone."""
     box = QMessageBox(parent)
     box.setObjectName("unkeptDialog")
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle("Replace Pasted Text")
-    box.setText(f"Replace “{html.escape(name)}”?")
+    box.setWindowTitle("Close Pasted Text")
+    box.setText(f"Close “{html.escape(name)}”?")
     box.setInformativeText(
         "This pasted text could not be kept for Recent (it is very large, or the cache folder cannot be "
-        "written), so it cannot be opened again once replaced."
+        "written), so it cannot be opened again once closed."
     )
-    replace_button = box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole)
+    replace_button = box.addButton("Close", QMessageBox.ButtonRole.DestructiveRole)
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(cancel)
     box.setEscapeButton(cancel)
-    box.finished.connect(lambda _: replace() if box.clickedButton() is replace_button else None)
+    box.finished.connect(lambda _: close() if box.clickedButton() is replace_button else None)
     box.open()
     return box
