@@ -151,6 +151,29 @@ def test_the_outline_lists_the_bookmarks_and_goes_to_one(qtbot, views, tmp_path)
     qtbot.waitUntil(lambda: views.page_view.middle_page() == 5, timeout=5000)
 
 
+def test_a_text_documents_outline_lists_its_headings_and_goes_to_one(qtbot, views, tmp_path):
+    body = "Chapter {n} tells of the lighthouse keeper.\n\n" * 40
+    chapters = "".join(f"# Chapter {n}\n\n" + body.format(n=n) for n in range(1, 6))
+    path = tmp_path / "book.md"
+    path.write_text(chapters)
+    document = load_document(path)
+    views.show_document(document)
+    qtbot.waitUntil(lambda: views.text_view.ready, timeout=10000)
+    assert views.bar.isVisible() and not views.page_button.isVisible()  # no pages: only the outline
+    assert views.outline_button.isVisible()
+    views.toggle_outline()
+    assert views.outline.isVisible()
+    titles = [views.outline.topLevelItem(i).text(0) for i in range(views.outline.topLevelItemCount())]
+    assert titles == [f"Chapter {n}" for n in range(1, 6)]
+    views._outline_chosen(views.outline.topLevelItem(3))
+    top = views.text_view.top_offset()
+    assert document.text[top:].startswith("# Chapter 4")
+    plain = tmp_path / "plain.txt"
+    plain.write_text("Just a note without any headings at all, one line.\n")
+    views.show_document(load_document(plain))
+    assert not views.bar.isVisible()
+
+
 def test_text_is_selected_with_the_mouse_and_copied(qtbot, views, tmp_path):
     open_pages(qtbot, views, write_book(tmp_path / "book.pdf", pages=1))
     view = views.page_view

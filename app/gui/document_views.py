@@ -35,6 +35,8 @@ from .page_view import PageView
 from .text_view import TextView
 
 FORWARDED = ("reader_moved", "view_changed", "display_ready", "find_changed")
+MIN_OUTLINE_HEADINGS = 2  # a document with one heading (a title) has no outline worth a panel
+MAX_OUTLINE_ITEMS = 5000
 
 
 def page_box_text(labels: list[str], page: int) -> str:
@@ -83,6 +85,7 @@ class DocumentViews(QWidget):
         self.page_view.display_failed.connect(self._pages_failed)
         self.page_view.page_changed.connect(self._page_changed)
         self.page_view.outline_ready.connect(self._fill_outline)
+        self._bookmarks: list[OutlineEntry] = []
         self._build()
         self.active: TextView | PageView = self.text_view
 
@@ -98,7 +101,9 @@ class DocumentViews(QWidget):
         self.page_box = QLineEdit(toolTip="Go to a page: its printed label or its number (Ctrl+J)")
         self.page_box.setMaximumWidth(150)
         self.page_box.returnPressed.connect(self._go_to_typed_page)
-        self.outline_button = QToolButton(text="Outline", checkable=True, toolTip="The PDF's bookmarks")
+        self.outline_button = QToolButton(
+            text="Outline", checkable=True, toolTip="The document's headings, or a PDF's bookmarks (Ctrl+Shift+O)"
+        )
         self.outline_button.setAutoRaise(True)
         self.outline_button.toggled.connect(lambda shown: self.outline.setVisible(shown))
         self.note = QLabel()
@@ -162,7 +167,8 @@ class DocumentViews(QWidget):
         self.page_button.setChecked(view is self.page_view)
         self.text_button.setChecked(view is self.text_view)
         self.page_box.setVisible(view is self.page_view)
-        self.outline_button.setVisible(view is self.page_view and self.outline.topLevelItemCount() > 0)
+        self._refill_outline()
+        self.outline_button.setVisible(self.outline.topLevelItemCount() > 0)
         self.outline.setVisible(self.outline_button.isVisible() and self.outline_button.isChecked())
         if previous is not view:
             if self._find_query:
@@ -174,8 +180,16 @@ class DocumentViews(QWidget):
             self.find_changed.emit()
             self.view_changed.emit()
 
-    def _show_bar(self, paged: bool) -> None:
-        self.bar.setVisible(paged)
+    def _show_bar(self, paged: bool, outlined: bool = False) -> None:
+        """The bar for pages (Page / Text, the page box) and the outline: shown when there is either."""
+        for widget in (self.page_button, self.text_button):
+            widget.setVisible(paged)
+        self.bar.setVisible(paged or outlined)
+
+    def toggle_outline(self) -> None:
+        """View > Outline (Ctrl+Shift+O)."""
+        if self.outline_button.isVisible():
+            self.outline_button.toggle()
 
     def _pages_failed(self, message: str) -> None:
         self.note.setText(message)
@@ -208,21 +222,38 @@ class DocumentViews(QWidget):
             self.page_box.selectAll()
 
     def _fill_outline(self, entries: list[OutlineEntry]) -> None:
-        self.outline.clear()
-        parents: list[QTreeWidgetItem] = []
-        for entry in entries:
-            del parents[entry.level :]
-            item = QTreeWidgetItem([entry.title])
-            item.setData(0, Qt.ItemDataRole.UserRole, entry.page)
-            (parents[-1].addChild(item) if parents else self.outline.addTopLevelItem(item))
-            parents.append(item)
-        self.outline.expandToDepth(0)
+        self._bookmarks = entries
         self._activate(self.active)
 
+    def _refill_outline(self) -> None:
+        """The outline of what is shown: a PDF's bookmarks on its pages, else the document's headings
+        (any format), each taking the reader to its place."""
+        self.outline.clear()
+        if self.active is self.page_view and self._bookmarks:
+            parents: list[QTreeWidgetItem] = []
+            for entry in self._bookmarks:
+                del parents[entry.level :]
+                item = QTreeWidgetItem([entry.title])
+                item.setData(0, Qt.ItemDataRole.UserRole, ("page", entry.page))
+                (parents[-1].addChild(item) if parents else self.outline.addTopLevelItem(item))
+                parents.append(item)
+            self.outline.expandToDepth(0)
+            return
+        headings = self.document.headings if self.document is not None else ()
+        if len(headings) >= MIN_OUTLINE_HEADINGS:
+            for section in headings[:MAX_OUTLINE_ITEMS]:
+                item = QTreeWidgetItem([section.label])
+                item.setToolTip(0, section.label)
+                item.setData(0, Qt.ItemDataRole.UserRole, ("offset", section.start))
+                self.outline.addTopLevelItem(item)
+
     def _outline_chosen(self, item: QTreeWidgetItem) -> None:
-        page = item.data(0, Qt.ItemDataRole.UserRole)
-        if page is not None:
-            self.page_view.go_to_page(int(page))
+        kind, where = item.data(0, Qt.ItemDataRole.UserRole) or (None, None)
+        if kind == "page" and where is not None:
+            self.page_view.go_to_page(int(where))
+        elif kind == "offset":
+            self.active.show_at_top(int(where))
+            self.reader_moved.emit()  # the reader went there: the view is theirs
 
     # -- DocumentDisplay ----------------------------------------------------------------------
 
@@ -251,6 +282,7 @@ class DocumentViews(QWidget):
 
     def _reset_bar(self) -> None:
         self.note.clear()
+        self._bookmarks = []
         self.outline.clear()
         self.page_box.clear()
         self.page_button.setEnabled(True)
@@ -271,7 +303,7 @@ class DocumentViews(QWidget):
         paged = self.can_show_pages
         if paged:
             self.page_view.show_document(document)
-        self._show_bar(paged)
+        self._show_bar(paged, len(document.headings) >= MIN_OUTLINE_HEADINGS)
         self._activate(self.page_view if paged and self.prefers_pages else self.text_view)
 
     def highlight(self, answers: list[Answer], guesses: bool = False) -> None:
