@@ -526,6 +526,7 @@ WINDOW_KEYS = {
     "open_action": "Ctrl+O",
     "reopen_action": "Ctrl+Shift+T",
     "close_action": "Ctrl+W",
+    "outline_action": "Ctrl+Shift+O",
     "focus_question_action": "Ctrl+L",
     "read_rest_action": "Ctrl+R",
     "next_action": "F3",

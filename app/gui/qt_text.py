@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QThreadPool
-from PySide6.QtGui import QFont, QTextCursor, QTextDocument, QTextOption
+from PySide6.QtGui import QFont, QFontDatabase, QTextCharFormat, QTextCursor, QTextDocument, QTextOption
 from PySide6.QtWidgets import QPlainTextDocumentLayout
 
 from ..core.documents import Section
@@ -92,6 +92,9 @@ class QtPositions:
         return low
 
 
+MAX_CODE_SPANS = 20_000  # past this many code blocks, the rest are shown in the text's own font
+
+
 @dataclass
 class Display:
     """What the view needs to show one text: its Qt document, positions and section markers."""
@@ -112,9 +115,11 @@ def build_display(
     option: QTextOption,
     margin: float,
     stop: Callable[[], bool] = lambda: False,
+    code_spans: tuple[tuple[int, int], ...] = (),
 ) -> Display:
     """A text's Qt document and positions, built in the calling thread and then handed to the GUI
-    thread; raises ``Cancelled`` as soon as ``stop()`` says a newer text won."""
+    thread; raises ``Cancelled`` as soon as ``stop()`` says a newer text won. ``code_spans`` are
+    shown in a monospace font (at the text's size, so zoom still applies)."""
     positions = QtPositions(text, stop)
     document = QTextDocument()
     document.setUndoRedoEnabled(False)
@@ -127,6 +132,14 @@ def build_display(
         if stop():
             raise Cancelled("a newer document was opened")
         cursor.insertText(piece)
+    if code_spans:
+        code = QTextCharFormat()
+        code.setFontFamilies([QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).family()])
+        code.setFontFixedPitch(True)
+        for start, end in code_spans[:MAX_CODE_SPANS]:
+            cursor.setPosition(positions.to_qt(start))
+            cursor.setPosition(positions.to_qt(end), QTextCursor.MoveMode.KeepAnchor)
+            cursor.mergeCharFormat(code)
     # Each line's layout object is made here rather than when the view takes the document (a
     # million of them are most of the time QPlainTextEdit.setDocument spends).
     block = document.firstBlock()

@@ -147,11 +147,17 @@ class TextView(QPlainTextEdit):
     # -- the document -------------------------------------------------------------------------
 
     def show_document(self, document: Document) -> None:
-        self.show_text(document.text, document.sections, document.name)
+        self.show_text(document.text, document.sections, document.name, document.code_spans)
 
     # -- text, zoom, markers ------------------------------------------------------------------
 
-    def show_text(self, text: str, sections: tuple[Section, ...] = (), name: str = "the document") -> None:
+    def show_text(
+        self,
+        text: str,
+        sections: tuple[Section, ...] = (),
+        name: str = "the document",
+        code_spans: tuple[tuple[int, int], ...] = (),
+    ) -> None:
         """Show ``text``: at once if it is short, else built on the pool while the view says so."""
         self._generation += 1
         self._stop_tasks()
@@ -164,7 +170,7 @@ class TextView(QPlainTextEdit):
         generation = self._generation
         if len(text) <= self.show_at_once_chars:
             try:
-                display = build_display(generation, text, sections, font, option, margin)
+                display = build_display(generation, text, sections, font, option, margin, code_spans=code_spans)
             except MemoryError:
                 self.ready = False
                 self._swap(None)
@@ -177,7 +183,7 @@ class TextView(QPlainTextEdit):
         self._show_notice(f"Opening {name}…")
         task = CallTask(
             generation,
-            lambda stop: build_display(generation, text, sections, font, option, margin, stop),
+            lambda stop: build_display(generation, text, sections, font, option, margin, stop, code_spans),
             stoppable=True,
         )
         task.signals.finished.connect(self._display_built)

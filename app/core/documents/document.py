@@ -53,6 +53,8 @@ class Document:
     # (start, end) spans of text that is never an answer (a table of contents, an index): sorted,
     # never overlapping.
     no_answer_spans: tuple[tuple[int, int], ...] = field(default=(), compare=False, repr=False)
+    # (start, end) spans of code (a web page's <pre>, a Markdown fence): shown in a monospace font.
+    code_spans: tuple[tuple[int, int], ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         starts = [section.start for section in self.sections]
@@ -90,6 +92,7 @@ class TextBuilder:
         self._sections: list[Section] = []
         self._sources = SourceMapBuilder()
         self._no_answer: list[tuple[int, int]] = []
+        self._code: list[tuple[int, int]] = []
 
     def add(
         self,
@@ -99,11 +102,13 @@ class TextBuilder:
         source: tuple[int, np.ndarray] | None = None,
         no_answer: bool = False,
         heading: str | None = None,
+        code: bool = False,
     ) -> None:
         """Append ``block`` after ``gap``; ``section`` labels the section that begins with it,
         ``source`` (page, each character's index on it, -1 for none) says where it came from,
-        ``no_answer`` that no answer is ever taken from it, and ``heading`` that it is a heading
-        (a section of its own, recorded before ``section``, which names its page).
+        ``no_answer`` that no answer is ever taken from it, ``heading`` that it is a heading (a
+        section of its own, recorded before ``section``, which names its page), ``code`` that it is
+        code (shown in a monospace font).
 
         A block with no text is dropped with its label, so an empty page or chapter gets no section.
         """
@@ -118,6 +123,8 @@ class TextBuilder:
             self._sources.add(self._length, *source)
         if no_answer:
             self._no_answer.append((self._length, self._length + len(block)))
+        if code:
+            self._code.append((self._length, self._length + len(block)))
         self._append(block)
 
     def add_page_boxes(self, page: int, boxes: np.ndarray) -> None:
@@ -133,6 +140,7 @@ class TextBuilder:
             source_map=self._sources.build(),
             page_labels=page_labels,
             no_answer_spans=tuple(self._no_answer),
+            code_spans=tuple(self._code),
         )
 
     def _append(self, text: str) -> None:

@@ -124,7 +124,7 @@ class _VisibleText(HTMLParser):
         else:
             text = re.sub(" ?\t ?", CELL_SEPARATOR, re.sub("  +", " ", raw)).strip(" \t")
         if text:
-            self.builder.add(text, self._gap, section=text if section else None)
+            self.builder.add(text, self._gap, section=text if section else None, code=self._in_pre)
             self._gap = ""
 
 

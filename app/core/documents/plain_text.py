@@ -173,24 +173,30 @@ def text_sections(text: str) -> tuple[Section, ...]:
 
 def load_markdown(data: bytes, name: str) -> Document:
     text = decode_text(data, name)
-    return Document(text=text, name=name, format="markdown", sections=markdown_sections(text))
+    sections, code = markdown_structure(text)
+    return Document(text=text, name=name, format="markdown", sections=sections, code_spans=code)
 
 
-def markdown_sections(text: str) -> tuple[Section, ...]:
-    """A section for each ATX heading (``# Title``) outside fenced code blocks, starting at its line."""
+def markdown_structure(text: str) -> tuple[tuple[Section, ...], tuple[tuple[int, int], ...]]:
+    """A section for each ATX heading (``# Title``) outside fenced code blocks, starting at its line;
+    and each fenced code block's span, its fences included (an unclosed one runs to the end)."""
     sections = []
-    fence = ""
+    code = []
+    fence, fence_start = "", 0
     for line in re.finditer(r"[^\n]*", text):
         opening = CODE_FENCE.match(line.group())
         if fence:
             # A fence closes with a run of the same character at least as long as the one that opened it.
             if opening and opening.group(1).startswith(fence):
                 fence = ""
+                code.append((fence_start, line.end()))
         elif opening:
-            fence = opening.group(1)
+            fence, fence_start = opening.group(1), line.start()
         elif title := atx_heading(line.group()):
             sections.append(Section(line.start(), short_label(title)))
-    return tuple(sections)
+    if fence:
+        code.append((fence_start, len(text)))
+    return tuple(sections), tuple(code)
 
 
 def atx_heading(line: str) -> str:
