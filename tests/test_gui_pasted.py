@@ -7,14 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from reading_assistant.gui import pasted
 from reading_assistant.gui.main_window import MainWindow
 from reading_assistant.gui.settings import Store
-from tests.fakes import FakeEngine
+from tests.test_gui_places import close, new_window
 
 TEXT = "Marie Curie was born in Warsaw.\nShe moved to Paris in 1891.\n"
 
@@ -23,14 +23,9 @@ TEXT = "Marie Curie was born in Warsaw.\nShe moved to Paris in 1891.\n"
 def window(qtbot, tmp_path):
     for old in pasted.pasted_dir().glob("*.txt"):
         old.unlink()
-    engine = FakeEngine()
-    window = MainWindow(store=Store(tmp_path / "settings.ini"), pool=QThreadPool(), opener=lambda settings: engine)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitUntil(lambda: window.engine is not None, timeout=5000)
+    window = new_window(qtbot, Store(tmp_path / "settings.ini"))
     yield window
-    window.close()
-    window.pool.waitForDone(5000)
+    close(window)
 
 
 def drop_file(window: MainWindow, path: Path) -> None:

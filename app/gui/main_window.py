@@ -43,7 +43,7 @@ from .document_display import DocumentDisplay
 from .document_pane import DocumentPane
 from .document_tabs import DocumentTabs
 from .document_views import DocumentViews
-from .paste_dialog import ask_before_replacing
+from .paste_dialog import ask_before_opening
 from .reading_places import ReadingPlaces
 from .recent_menu import RecentMenu
 from .settings import Store
@@ -389,7 +389,7 @@ class MainWindow(QMainWindow):
             self.question.insert(" ".join(text.split()))
 
         name = self.document.name if self.document is not None else "the document being opened"
-        ask_before_replacing(self, text, name, lambda: self.controller.open_text(text, "Pasted text"), into_question)
+        ask_before_opening(self, text, name, lambda: self.controller.open_text(text, "Pasted text"), into_question)
 
     def ask(self) -> None:
         self.controller.ask(self.question.text())
