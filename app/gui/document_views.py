@@ -105,7 +105,7 @@ class DocumentViews(QWidget):
             text="Outline", checkable=True, toolTip="The document's headings, or a PDF's bookmarks (Ctrl+Shift+O)"
         )
         self.outline_button.setAutoRaise(True)
-        self.outline_button.toggled.connect(lambda shown: self.outline.setVisible(shown))
+        self.outline_button.toggled.connect(self._outline_toggled)
         self.note = QLabel()
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 2)
@@ -167,9 +167,8 @@ class DocumentViews(QWidget):
         self.page_button.setChecked(view is self.page_view)
         self.text_button.setChecked(view is self.text_view)
         self.page_box.setVisible(view is self.page_view)
-        self._refill_outline()
-        self.outline_button.setVisible(self.outline.topLevelItemCount() > 0)
-        self.outline.setVisible(self.outline_button.isVisible() and self.outline_button.isChecked())
+        self.outline_button.setVisible(self._has_outline())
+        self._outline_toggled(self.outline_button.isChecked())
         if previous is not view:
             if self._find_query:
                 view.set_find(self._find_query)
@@ -225,6 +224,21 @@ class DocumentViews(QWidget):
         self._bookmarks = entries
         self._activate(self.active)
 
+    def _has_outline(self) -> bool:
+        if self.active is self.page_view and self._bookmarks:
+            return True
+        return self.document is not None and len(self.document.headings) >= MIN_OUTLINE_HEADINGS
+
+    def _outline_toggled(self, shown: bool) -> None:
+        """The outline is filled only while it is shown: a book's thousands of headings cost nothing
+        until the reader asks for them."""
+        shown = shown and self.outline_button.isVisible()
+        if shown:
+            self._refill_outline()
+        else:
+            self.outline.clear()
+        self.outline.setVisible(shown)
+
     def _refill_outline(self) -> None:
         """The outline of what is shown: a PDF's bookmarks on its pages, else the document's headings
         (any format), each taking the reader to its place."""
@@ -240,12 +254,13 @@ class DocumentViews(QWidget):
             self.outline.expandToDepth(0)
             return
         headings = self.document.headings if self.document is not None else ()
-        if len(headings) >= MIN_OUTLINE_HEADINGS:
-            for section in headings[:MAX_OUTLINE_ITEMS]:
-                item = QTreeWidgetItem([section.label])
-                item.setToolTip(0, section.label)
-                item.setData(0, Qt.ItemDataRole.UserRole, ("offset", section.start))
-                self.outline.addTopLevelItem(item)
+        items = []
+        for section in headings[:MAX_OUTLINE_ITEMS]:
+            item = QTreeWidgetItem([section.label])
+            item.setToolTip(0, section.label)
+            item.setData(0, Qt.ItemDataRole.UserRole, ("offset", section.start))
+            items.append(item)
+        self.outline.addTopLevelItems(items)
 
     def _outline_chosen(self, item: QTreeWidgetItem) -> None:
         kind, where = item.data(0, Qt.ItemDataRole.UserRole) or (None, None)
