@@ -18,7 +18,7 @@ import re
 from dataclasses import replace
 
 from .document import Document
-from .pdf_contents import INDEX_ENTRY, INDEX_SHARE, LEADER, MIN_INDEX_LINES
+from .pdf_contents import INDEX_ENTRY, INDEX_SHARE, MIN_INDEX_LINES
 
 MIN_LEADER_LINES = 2
 MIN_HEADING_LINES = 3
@@ -29,6 +29,18 @@ LIST_MARK = re.compile(r"(?i)^(?:[-*+\u2022]\s+)?(?:(?:\d+(?:\.\d+)*\.?|[ivxlcdm
 MARKDOWN_LINK = re.compile(r"\[([^\]\n]*)\]\([^)\n]*\)")
 WORDS = re.compile(r"\w+")
 MAX_ENTRY_CHARS = 200
+HEAD_CHARS = 400_000  # contents lists stand in the first part of a text
+SLICE_CHARS = 1 << 20
+MAX_INDEX_GAP_CHARS = 2000
+# A line ending in dot leaders and a page number; a line ending in an index entry's page numbers.
+LEADER_LINE = re.compile(  # the first four leaders spelt out: the engine then passes a lone full stop at once
+    r"(?m)[.\u00b7\u2026][ \t]?[.\u00b7\u2026][ \t]?[.\u00b7\u2026][ \t]?[.\u00b7\u2026](?:[ \t]?[.\u00b7\u2026])*"
+    r"[ \t]*(?:\d{1,4}|[ivxlcdmIVXLCDM]{1,8})[ \t]*$"
+)
+INDEX_TAIL = re.compile(r"(?m),[ \t]*\d{1,4}(?:[ \t]*[-\u2013][ \t]*\d{1,4})?[ \t]*$")
+SHORT_LINE = re.compile(rf"(?m)^[^\n]{{1,{MAX_ENTRY_CHARS}}}$")
+BLANK = re.compile(r"\s*")
+TEXT_LINE = re.compile(r"(?m)^[ \t]*\S")
 
 
 def mark_text_contents(document: Document) -> Document:
@@ -40,18 +52,41 @@ def mark_text_contents(document: Document) -> Document:
 
 
 def contents_spans(document: Document) -> list[tuple[int, int]]:
-    """The (start, end) of every contents list or index found in the text, in order."""
+    """The (start, end) of every contents list or index found in the text, in order.
+
+    Only candidate lines are looked at, found by a regular expression over the whole text (a line
+    ending in leaders and a page number, or in ", 12"; a short line in the text's first
+    ``HEAD_CHARS``, where contents lists stand, for the heading names): a 50 MB book costs a few
+    regular-expression passes, not a Python step per line."""
     text = document.text
-    headings = document.headings
-    # Each heading's words, mapped to the last place such a heading begins: an entry names a
-    # heading that comes after it.
-    heading_at = {key: section.start for section in headings if (key := entry_key(section.label))}
-    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text)]
     spans: list[tuple[int, int]] = []
-    spans += runs(lines, [LEADER.search(text[s:e].rstrip()) is not None for s, e in lines], MIN_LEADER_LINES)
-    spans += runs(lines, [names_later_heading(text[s:e], s, heading_at) for s, e in lines], MIN_HEADING_LINES)
-    spans += index_runs(lines, [INDEX_ENTRY.fullmatch(text[s:e].strip()) is not None for s, e in lines])
-    return merged((), spans)
+    spans += runs(text, lines_matching(text, LEADER_LINE), MIN_LEADER_LINES)
+    entries = [(s, e) for s, e in lines_matching(text, INDEX_TAIL) if INDEX_ENTRY.fullmatch(text[s:e].strip())]
+    spans += index_runs(text, entries)
+    headings = document.headings
+    if len(headings) >= MIN_HEADING_LINES:
+        # Each heading's words, mapped to the last place such a heading begins: an entry names a
+        # heading that comes after it.
+        heading_at = {key: section.start for section in headings if (key := entry_key(section.label))}
+        head = [(m.start(), m.end()) for m in SHORT_LINE.finditer(text, 0, HEAD_CHARS)]
+        named = [(s, e) for s, e in head if names_later_heading(text[s:e], s, heading_at)]
+        spans += runs(text, named, MIN_HEADING_LINES)
+    return list(merged((), spans))
+
+
+def lines_matching(text: str, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+    """(start, end) of each line holding a match of ``pattern`` (which ends at its line's end).
+
+    A slice of whole lines at a time: one regular-expression call over a whole book would hold the
+    interpreter for a third of a second, and the window waits on it."""
+    found = []
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start + SLICE_CHARS)
+        end = len(text) if end < 0 else end
+        found += [(text.rfind("\n", 0, m.start()) + 1, m.end()) for m in pattern.finditer(text, start, end)]
+        start = end + 1
+    return found
 
 
 def entry_key(label: str) -> str:
@@ -69,39 +104,43 @@ def names_later_heading(line: str, start: int, heading_at: dict[str, int]) -> bo
     return bool(key) and heading_at.get(key, -1) > start
 
 
-def runs(lines: list[tuple[int, int]], hits: list[bool], least: int) -> list[tuple[int, int]]:
-    """Spans of ``least`` or more lines in a row that are hits (blank lines between them do not
-    break a run: ``lines`` holds only lines with text)."""
-    spans, first = [], None
-    for index, hit in enumerate([*hits, False]):
-        if hit and first is None:
-            first = index
-        elif not hit and first is not None:
-            if index - first >= least:
-                spans.append((lines[first][0], lines[index - 1][1]))
-            first = None
+def runs(text: str, hits: list[tuple[int, int]], least: int) -> list[tuple[int, int]]:
+    """Spans of ``least`` or more hit lines in a row: nothing but blank lines between them."""
+    spans, group = [], []
+    for start, end in [*hits, (-1, -1)]:
+        if group and start >= 0 and BLANK.fullmatch(text, group[-1][1], start):
+            group.append((start, end))
+            continue
+        if len(group) >= least:
+            spans.append((group[0][0], group[-1][1]))
+        group = [(start, end)]
     return spans
 
 
-def index_runs(lines: list[tuple[int, int]], entries: list[bool]) -> list[tuple[int, int]]:
-    """An index: ``MIN_INDEX_LINES`` entries or more, with at least ``INDEX_SHARE`` of the lines from
-    the first entry to the last being entries (a letter's heading or a wrapped entry between them)."""
-    spans = []
-    positions = [i for i, entry in enumerate(entries) if entry]
-    group: list[int] = []
-    for position in positions:
-        if group and (len(group) + 1) < INDEX_SHARE * (position - group[0] + 1):
-            spans += _index_span(lines, group)
-            group = []
-        group.append(position)
-    spans += _index_span(lines, group)
-    return spans
+def index_runs(text: str, entries: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """An index: ``MIN_INDEX_LINES`` entries or more, with at least ``INDEX_SHARE`` of the lines with
+    text from the first entry to the last being entries (a letter's heading or a wrapped entry
+    between them)."""
+    spans: list[tuple[int, int]] = []
+    group: list[tuple[int, int]] = []
+    lines = 0  # lines with text from the group's first entry to its last
+    for start, end in entries:
+        if group:
+            # Entries far apart are two lists (and the lines between them are not counted one by one).
+            far = start - group[-1][1] > MAX_INDEX_GAP_CHARS
+            between = 0 if far else sum(1 for _ in TEXT_LINE.finditer(text, group[-1][1], start))
+            if far or len(group) + 1 < INDEX_SHARE * (lines + between + 1):
+                spans += _index_span(group)
+                group, lines = [], 0
+            else:
+                lines += between
+        group.append((start, end))
+        lines += 1
+    return spans + _index_span(group)
 
 
-def _index_span(lines: list[tuple[int, int]], group: list[int]) -> list[tuple[int, int]]:
-    if len(group) < MIN_INDEX_LINES:
-        return []
-    return [(lines[group[0]][0], lines[group[-1]][1])]
+def _index_span(group: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    return [(group[0][0], group[-1][1])] if len(group) >= MIN_INDEX_LINES else []
 
 
 def merged(*groups: tuple[tuple[int, int], ...] | list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:

@@ -6,6 +6,7 @@ import re
 import uuid
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -61,9 +62,10 @@ class Document:
         if starts != sorted(starts):
             raise ValueError("sections must be sorted by start")
 
-    @property
+    @cached_property
     def headings(self) -> tuple[Section, ...]:
-        """The sections that a heading begins (chapters, titles), without those that mark pages."""
+        """The sections that a heading begins (chapters, titles), without those that mark pages
+        (found once: a book has a hundred thousand sections, and the window and the engine ask)."""
         return tuple(section for section in self.sections if not PAGE_SECTION.fullmatch(section.label))
 
     def location(self, offset: int) -> str | None:
