@@ -78,9 +78,15 @@ class MainWindow(QMainWindow):
         self._fitted = False
 
         self._build_actions()
-        # Every shortcut but those that mean something where the focus is (Ctrl+V, Esc; Ctrl+C is the list's).
-        WindowKeys(self, [a for a in self.actions() if a not in (self.paste_key_action, self.cancel_action)])
         self._build_layout()
+        # Every shortcut but those that mean something where the focus is (Ctrl+V, Esc; Ctrl+C is the
+        # list's), on every widget that takes the focus.
+        focusable = (self.question, self.find_bar.field, self.views.page_box, self.text_view, self.views.page_view)
+        self.window_keys = WindowKeys(
+            self,
+            [a for a in self.actions() if a not in (self.paste_key_action, self.cancel_action)],
+            (*focusable, self.answers.list, self.views.outline, self.tabs),
+        )
         self._build_menus()
         self._connect_controller()
         self._restore_state()
