@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QContextMenuEvent, QPalette, QResizeEvent
+from PySide6.QtGui import QAction, QColor, QContextMenuEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -155,12 +155,13 @@ class AnswersPanel(QWidget):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() in PALETTE_EVENTS:
+        if event.type() in PALETTE_EVENTS and self._tint != self.palette().color(QPalette.ColorRole.Highlight):
             self._style_selection()  # View > Theme: the selected card's tint follows
 
     def _style_selection(self) -> None:
         """A tinted card with a bar on its left: the text keeps its own colour on light and dark palettes."""
         highlight = self.palette().color(QPalette.ColorRole.Highlight)
+        self._tint = QColor(highlight)
         r, g, b = highlight.red(), highlight.green(), highlight.blue()
         self.list.setStyleSheet(
             f"QListWidget::item:selected {{ background: rgba({r}, {g}, {b}, 46); "

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import QLabel, QPlainTextDocumentLayout, QPlainTextEdit, 
 from ..core.decoding import Answer
 from ..core.documents import Document, Section
 from ..core.evidence import percent
-from .colors import PALETTE_EVENTS, highlight_color, muted
+from .colors import PALETTE_EVENTS, highlight_color, is_dark, muted
 from .qt_text import Display, QtPositions, build_display, dispose
 from .tasks import OUT_OF_MEMORY, CallTask, Task
 from .text_find import TextFinder
@@ -104,6 +104,7 @@ class TextView(QPlainTextEdit):
     def __init__(self, parent: QWidget | None = None, pool: QThreadPool | None = None) -> None:
         super().__init__(parent)
         self.pool = pool or QThreadPool.globalInstance()
+        self._dark = is_dark(self.palette())  # the palette the highlights were coloured for
         self.setReadOnly(True)
         self.setAcceptDrops(False)
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
@@ -374,8 +375,13 @@ class TextView(QPlainTextEdit):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() in PALETTE_EVENTS and self._answers and self.ready:
-            self.highlight(self._answers, self._guesses)  # View > Theme: the highlights' colours follow
+        # View > Theme: the highlights' colours follow a switch between light and dark (only then:
+        # Qt sends palette events for smaller reasons too, and a book's highlights take a while).
+        dark = is_dark(self.palette())
+        if event.type() in PALETTE_EVENTS and dark != self._dark:
+            self._dark = dark
+            if self._answers and self.ready:
+                self.highlight(self._answers, self._guesses)
 
     def select_answer(self, answer: Answer | None, reveal: bool) -> None:
         """Put the document's selection on ``answer`` (none: clear it); scroll to it only if ``reveal``."""
