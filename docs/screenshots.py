@@ -162,6 +162,23 @@ def shoot_tools(app: QApplication, folder: Path, document: Path) -> None:
     window.close()
 
 
+def shoot_tabs(app: QApplication, folder: Path, document: Path, book: Path) -> None:
+    """Two documents in tabs, the first with its outline open and its answers kept."""
+    window = new_window(app, folder, "tabs")
+    window.open_file(book)
+    settle(app, window)
+    window.open_file(document)
+    settle(app, window)
+    window.views.toggle_outline()
+    window.views.splitter.setSizes([160, 900])
+    pump(app)
+    window.question.setText("When did she found the Curie Institute in Warsaw?")
+    window.ask()
+    settle(app, window)
+    save(window, "tabs")
+    window.close()
+
+
 def shoot_early_stop(app: QApplication, folder: Path, book: Path) -> None:
     strict = folder / "strict-model"
     shutil.copytree(bundled_model_dir(), strict)
@@ -239,6 +256,7 @@ def main() -> None:
         shoot(app, folder, "no-answer", "What is the boiling point of water?", document).close()
         shoot_reading(app, folder, book)
         shoot_tools(app, folder, document)
+        shoot_tabs(app, folder, document, book)
         shoot_early_stop(app, folder, book)
         shoot_pages(app, folder)
         app.setPalette(dark_palette())  # as View > Theme > Dark sets it
