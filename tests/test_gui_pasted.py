@@ -107,3 +107,12 @@ def test_text_that_could_not_be_kept_is_not_closed_without_asking(qtbot, window,
     next(b for b in box.buttons() if b.text() == "Close").click()
     qtbot.waitUntil(lambda: window.document.name == "other.txt", timeout=5000)
     assert window.tabs.count() == 1 and window.tabs.isHidden()  # one document: no tab bar
+
+
+def test_a_paste_with_windows_line_ends_and_a_broken_character_reopens_as_it_was_shown(qtbot, window):
+    window.controller.open_text("First line\r\nSecond line \ud800 with a lone surrogate\r\n", "Pasted text")
+    shown = window.document.text
+    (copy,) = pasted.pasted_dir().glob("*.txt")
+    next(a for a in window.recent_menu.actions() if a.data() == str(copy)).trigger()
+    qtbot.waitUntil(lambda: window.tabs.count() == 1 and window.document.text == shown, timeout=5000)
+    assert "\r" not in shown and "\ufffd" in shown

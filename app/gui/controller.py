@@ -71,7 +71,9 @@ def settled_without_answer(prediction: Prediction, early_windows: int = EARLY_WI
 def kept_text(text: str, name: str) -> tuple[Document, Path | None]:
     """Pasted or dropped text as a document, and the copy of it kept for Recent (None: not kept)."""
     document = text_document(text, name)
-    return document, pasted.keep(text)
+    # The document's text is kept, not the clipboard's: its line endings made one, a broken
+    # clipboard's lone surrogates replaced, so the copy reopens as the same document.
+    return document, pasted.keep(document.text)
 
 
 class Job(Enum):

@@ -31,7 +31,7 @@ def pasted_dir() -> Path:
 def keep(text: str) -> Path | None:
     """Write ``text`` to the pasted folder; its file, or None when it is too large or cannot be
     written (a full disk, a read-only folder): the reader is asked before it is replaced."""
-    data = text.encode("utf-8", "surrogatepass")
+    data = text.encode("utf-8", "replace")
     if len(data) > MAX_PASTE_BYTES:
         return None
     folder = pasted_dir()
