@@ -117,8 +117,8 @@ def other_script(text: str) -> str | None:
     for c in text:
         if c.isalpha():
             letters += 1
-            name = unicodedata.name(c, "")
-            scripts[name.split(" ")[0]] = scripts.get(name.split(" ")[0], 0) + 1
+            script = unicodedata.name(c, "").split(" ")[0]
+            scripts[script] = scripts.get(script, 0) + 1
     if not letters:
         return None
     script, count = max(scripts.items(), key=lambda item: item[1])

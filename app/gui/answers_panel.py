@@ -184,6 +184,12 @@ class AnswersPanel(QWidget):
         self.placeholder.setVisible(True)
         self._show_list(False)
 
+    def reset(self) -> None:
+        """No answers, no note, no Read the Rest: a new question, another document, or none."""
+        self.clear()
+        self.set_read_rest(False)
+        self.set_note("")
+
     def show_prediction(
         self, prediction: Prediction, text: str, locate: Callable[[int], str | None] | None = None
     ) -> None:

@@ -313,9 +313,9 @@ class ReadingController(QObject):
         state = self.documents.by_id(document_id) if document_id else self.current
         if state is None:
             return
-        if state is self.current:
-            self.cancel(quietly=True)
         was_current = state is self.current
+        if was_current:
+            self.cancel(quietly=True)
         following = self.documents.remove(state)
         if following is None:
             self._state("")
@@ -374,8 +374,8 @@ class ReadingController(QObject):
             return
         if path is not None and pasted.is_pasted(path):
             # Reopened from Recent, it is called as it was when pasted, not by its file in the cache.
-            document = replace(document, name=pasted.NAME if document.name == path.name else document.name)
-            document = replace(document, origin=str(path))
+            name = pasted.NAME if document.name == path.name else document.name
+            document = replace(document, name=name, origin=str(path))
         if password is not None and document.origin is not None:
             self._passwords[document.origin] = password
         question = self._pending_question if job is not None else None

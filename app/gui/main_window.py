@@ -556,9 +556,7 @@ class MainWindow(QMainWindow):
         path = self.controller.document_path
         self.forget_action.setEnabled(path is not None)
         self.recent_menu.set_open(str(path.resolve()) if path is not None else None)
-        self.answers.clear()
-        self.answers.set_read_rest(False)
-        self.answers.set_note("")
+        self.answers.reset()
         self.find_bar.close_bar() if self.find_bar.isVisible() else None
         self.document_view.show_document(document)
         self.read_map.set_plan(self.controller.read_plan)
@@ -573,16 +571,12 @@ class MainWindow(QMainWindow):
         self.places.showing(None)
         self.forget_action.setEnabled(False)
         self.recent_menu.set_open(None)
-        self.answers.clear()
-        self.answers.set_read_rest(False)
-        self.answers.set_note("")
+        self.answers.reset()
         self.pages.setCurrentWidget(self.empty_state)
         self.setWindowTitle("Reading Assistant")
 
     def _question_started(self, question: str) -> None:
-        self.answers.clear()
-        self.answers.set_read_rest(False)
-        self.answers.set_note("")
+        self.answers.reset()
         self.document_view.highlight([])
         self.read_map.set_plan([])
         self.read_map.set_answers([])
