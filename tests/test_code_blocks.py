@@ -42,3 +42,35 @@ def test_the_text_view_shows_code_in_a_monospace_font_and_prose_in_its_own(qtbot
     code = font_at(document.text.index("reencrypt"))
     assert code.fontFixedPitch() and code.fontFamilies() == [fixed]
     assert not font_at(document.text.index("Rotate")).fontFixedPitch()
+
+
+def test_code_lines_stay_unwrapped_and_scroll_sideways_while_prose_wraps(qtbot):
+    long_line = "    archive = open_archive(path='/var/lib/vault/keys.tar.bz2', mode='r:bz2', check-sums=True)  # end"
+    prose = "The vault keeps every key it ever made, so an old backup can still be read after a rotation. " * 3
+    page = f"<html><body><p>{prose}</p><pre>{CODE}\n{long_line}</pre><p>{prose}</p></body></html>"
+    document = load_bytes(page.encode(), "a.html")
+    view = TextView(pool=QThreadPool())
+    qtbot.addWidget(view)
+    view.resize(420, 360)
+    view.show()
+    view.show_document(document)
+    qtbot.waitUntil(lambda: view.ready, timeout=5000)
+
+    def block_at(offset: int):
+        block = view.document().findBlock(view.positions.to_qt(offset))
+        view.blockBoundingRect(block)  # laid out as when it is painted
+        return block
+
+    assert block_at(document.text.index("open_archive")).layout().lineCount() == 1
+    assert block_at(document.text.index("The vault")).layout().lineCount() > 1
+    across = view.horizontalScrollBar()
+    assert across.maximum() > 0 and across.value() == 0
+
+    end = document.text.index("# end")
+    view.select_span(end, end + len("# end"), reveal=True)
+    cursor_box = view.cursorRect()
+    assert across.value() > 0
+    assert view.viewport().rect().contains(cursor_box.center())
+    start = document.text.index("The vault")
+    view.select_span(start, start + 3, reveal=True)
+    assert across.value() == 0

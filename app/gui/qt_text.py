@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QPlainTextDocumentLayout
 
 from ..core.documents import Section
 from ..core.errors import Cancelled
+from .code_layout import CodeBlocksLayout, mark_code_lines
 from .tasks import CallTask
 from .words import shown_label
 
@@ -119,11 +120,13 @@ def build_display(
 ) -> Display:
     """A text's Qt document and positions, built in the calling thread and then handed to the GUI
     thread; raises ``Cancelled`` as soon as ``stop()`` says a newer text won. ``code_spans`` are
-    shown in a monospace font (at the text's size, so zoom still applies)."""
+    shown in a monospace font (at the text's size, so zoom still applies) and never wrapped."""
     positions = QtPositions(text, stop)
     document = QTextDocument()
     document.setUndoRedoEnabled(False)
-    document.setDocumentLayout(QPlainTextDocumentLayout(document))
+    code_spans = code_spans[:MAX_CODE_SPANS]
+    layout = CodeBlocksLayout(document) if code_spans else QPlainTextDocumentLayout(document)
+    document.setDocumentLayout(layout)
     document.setDefaultFont(font)
     document.setDefaultTextOption(option)
     document.setDocumentMargin(margin)
@@ -136,10 +139,12 @@ def build_display(
         code = QTextCharFormat()
         code.setFontFamilies([QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).family()])
         code.setFontFixedPitch(True)
-        for start, end in code_spans[:MAX_CODE_SPANS]:
-            cursor.setPosition(positions.to_qt(start))
-            cursor.setPosition(positions.to_qt(end), QTextCursor.MoveMode.KeepAnchor)
+        qt_spans = [(positions.to_qt(start), positions.to_qt(end)) for start, end in code_spans]
+        for start, end in qt_spans:
+            cursor.setPosition(start)
+            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
             cursor.mergeCharFormat(code)
+        mark_code_lines(document, qt_spans)
     # Each line's layout object is made here rather than when the view takes the document (a
     # million of them are most of the time QPlainTextEdit.setDocument spends).
     block = document.firstBlock()
