@@ -171,6 +171,7 @@ def test_page_sections_are_not_headings():
     sections = (Section(0, "page 1"), Section(5, "Gulls"), Section(9, "page ii"))
     document = Document(text="a" * 20, name="p.pdf", format="pdf", sections=sections)
     assert document.headings == (Section(5, "Gulls"),)
+    assert document.has_headings(1) and not document.has_headings(2)
 
 
 def test_markdown_keeps_its_text_and_gets_sections_from_atx_headings(tmp_path):

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+ASCII_LETTER = re.compile(r"[A-Za-z]")
+NON_ASCII_WORD_CHAR = re.compile(r"[^\W\d_A-Za-z]")
 ENGLISH_WORDS = (
     "the a an of and or to in on at for with from by about as is are was were be been being am do does did "
     "has have had what who whom whose when where which why how this that these those it its they their "
@@ -112,17 +115,18 @@ def sample_language(sample: str) -> str | None:
 
 def other_script(text: str) -> str | None:
     """'a language in Cyrillic script' when most letters are of one script other than Latin."""
-    scripts: dict[str, int] = {}
-    letters = 0
-    for c in text:
-        if c.isalpha():
-            letters += 1
-            script = unicodedata.name(c, "").split(" ")[0]
-            scripts[script] = scripts.get(script, 0) + 1
-    if not letters:
-        return None
-    script, count = max(scripts.items(), key=lambda item: item[1])
-    if script == LATIN or count * 2 <= letters:
+    # Letters are counted by regular expressions and each distinct one named once: the window
+    # asks this of every document it shows, while other threads also want the interpreter.
+    others = Counter(c for c in NON_ASCII_WORD_CHAR.findall(text) if c.isalpha())
+    foreign = sum(others.values())
+    latin_ascii = len(ASCII_LETTER.findall(text))
+    if foreign * 2 <= latin_ascii + foreign:
+        return None  # most letters are a to z (or there are none)
+    scripts: Counter[str] = Counter({LATIN: latin_ascii})
+    for letter, count in others.items():
+        scripts[unicodedata.name(letter, "").split(" ")[0]] += count
+    script, count = scripts.most_common(1)[0]
+    if script == LATIN or count * 2 <= latin_ascii + foreign:
         return None
     return SCRIPT_LANGUAGES.get(script) or (f"a language in {script.title()} script" if script else "another language")
 

@@ -227,7 +227,7 @@ class DocumentViews(QWidget):
     def _has_outline(self) -> bool:
         if self.active is self.page_view and self._bookmarks:
             return True
-        return self.document is not None and len(self.document.headings) >= MIN_OUTLINE_HEADINGS
+        return self.document is not None and self.document.has_headings(MIN_OUTLINE_HEADINGS)
 
     def _outline_toggled(self, shown: bool) -> None:
         """The outline is filled only while it is shown: a book's thousands of headings cost nothing
@@ -318,7 +318,7 @@ class DocumentViews(QWidget):
         paged = self.can_show_pages
         if paged:
             self.page_view.show_document(document)
-        self._show_bar(paged, len(document.headings) >= MIN_OUTLINE_HEADINGS)
+        self._show_bar(paged, document.has_headings(MIN_OUTLINE_HEADINGS))
         self._activate(self.page_view if paged and self.prefers_pages else self.text_view)
 
     def highlight(self, answers: list[Answer], guesses: bool = False) -> None:

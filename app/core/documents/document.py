@@ -68,6 +68,16 @@ class Document:
         (found once: a book has a hundred thousand sections, and the window and the engine ask)."""
         return tuple(section for section in self.sections if not PAGE_SECTION.fullmatch(section.label))
 
+    def has_headings(self, least: int) -> bool:
+        """Whether at least ``least`` sections are headings; stops counting there (the window asks
+        each time a document is shown, when a book's hundred thousand would take a while)."""
+        found = 0
+        for section in self.sections:
+            found += not PAGE_SECTION.fullmatch(section.label)
+            if found >= least:
+                return True
+        return False
+
     def location(self, offset: int) -> str | None:
         """Where ``offset`` is: for a paged format, the page its character came from ("page vi"; for
         a character the loader added, the page of the nearest copied one before it), else the label
