@@ -6,7 +6,7 @@ document being read (the share read and the read map), find in the document, the
 confirmation, the settings and About dialogs, the no-answer case, the early stop on a settled
 "no answer" (shown with a copy of the model whose threshold makes "no answer" win, as the shipped
 model rarely says it), the same answers in a dark palette, and a real manual's pages and a scan of
-them with the answer boxed on the page.
+them with the answer boxed on the page, and a web manual's code blocks unwrapped.
 """
 
 from __future__ import annotations
@@ -238,6 +238,29 @@ def shoot_pages(app: QApplication, folder: Path) -> None:
         window.close()
 
 
+HTML_MANUAL = Path("/usr/share/doc/bzip2/manual.html")  # Debian's bzip2-doc
+
+
+def shoot_code(app: QApplication, folder: Path) -> None:
+    """A web manual's code: a monospace table, unwrapped (the view scrolls sideways where a line
+    is wider than the window), beside prose that wraps."""
+    if not HTML_MANUAL.is_file():
+        print(f"skipped code.png: {HTML_MANUAL} is not here (apt install bzip2-doc)")
+        return
+    window = new_window(app, folder, "code")
+    window.resize(1100, 800)
+    window.open_file(HTML_MANUAL)
+    settle(app, window)
+    window.question.setText("What can you call after BZ2_bzWrite returns an error?")
+    window.ask()
+    settle(app, window)
+    text = window.document.text
+    window.text_view.show_at_top(text.rfind("\n\n", 0, text.index("(you could go directly to BZ2_bzWriteClose")) - 400)
+    pump(app)
+    save(window, "code")
+    window.close()
+
+
 def main() -> None:
     # A 1920x1080 screen, so the 1280x800 window is not clamped to the offscreen default (800x600).
     screen = Path(tempfile.mkdtemp()) / "screen.json"
@@ -259,6 +282,7 @@ def main() -> None:
         shoot_tabs(app, folder, document, book)
         shoot_early_stop(app, folder, book)
         shoot_pages(app, folder)
+        shoot_code(app, folder)
         app.setPalette(dark_palette())  # as View > Theme > Dark sets it
         shoot(app, folder, "dark", "Whom did she marry in 1895?", document).close()
 
