@@ -1,0 +1,224 @@
+"""Indexing: every waiting document read, cut into passages and made searchable by words, then every
+passage embedded for its meaning. A generator of progress events, stoppable between documents and
+between batches; what it did is committed as it goes, so a stop, a crash or a restart goes on
+where it was.
+
+One indexer at a time per library: it holds a lease in the file (renewed as it goes, taken over
+when it is older than ``LEASE_S``, as when its program died), so two windows never read the same
+files twice.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from ..documents import Document, load_document
+from ..documents.load_options import LoadOptions
+from ..errors import Cancelled, InputError, PasswordNeeded
+from .content import pack
+from .passages import passage_spans
+from .store import FAILED, INDEXED, WAITING, LibraryError, LibraryStore
+
+READING, EMBEDDING = "reading", "embedding"
+LEASE_S = 60.0
+EMBED_BATCH = 32
+StopCheck = Callable[[], bool]
+Loader = Callable[[Path, LoadOptions], Document]
+
+
+class TextEmbedder(Protocol):
+    """What the library asks of an embedding model (``core.embedding.Embedder`` is one)."""
+
+    def embed(
+        self, texts: Sequence[str], batch_size: int = ..., should_stop: StopCheck | None = None
+    ) -> np.ndarray: ...
+
+
+class IndexerBusy(LibraryError):
+    """Another window or program is indexing this library."""
+
+
+@dataclass(frozen=True)
+class IndexProgress:
+    stage: str  # READING (documents) or EMBEDDING (passages)
+    done: int
+    total: int
+    passages_per_second: float
+    seconds_left: float | None
+    name: str = ""  # the document just read
+    failed: int = 0
+
+
+@dataclass
+class _Meter:
+    total: int
+    started: float = 0.0
+    done: int = 0
+    passages: int = 0
+
+    def __post_init__(self) -> None:
+        self.started = time.monotonic()
+
+    def progress(self, stage: str, name: str = "", failed: int = 0) -> IndexProgress:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        left = (self.total - self.done) * elapsed / self.done if self.done else None
+        return IndexProgress(stage, self.done, self.total, self.passages / elapsed, left, name, failed)
+
+
+class Indexer:
+    """Reads and embeds what the library is waiting for; ``embedder`` None reads only (words)."""
+
+    def __init__(self, store: LibraryStore, embedder: TextEmbedder | None = None, load: Loader = load_document) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.load = load
+        self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+    def run(self, should_stop: StopCheck | None = None) -> Iterator[IndexProgress]:
+        stop = should_stop or (lambda: False)
+        self._claim()
+        try:
+            yield from self._read_all(stop)
+            if self.embedder is not None:
+                yield from self._embed_all(stop)
+        finally:
+            self._release()
+
+    # -- one indexer at a time ------------------------------------------------------------------
+
+    def _claim(self) -> None:
+        now = time.time()
+        with self.store.write() as db:
+            row = db.execute("SELECT owner, heartbeat FROM indexer WHERE id = 1").fetchone()
+            if row is not None and row[0] != self.owner and now - row[1] < LEASE_S:
+                raise IndexerBusy("Another window or program is indexing this library; it goes on there")
+            db.execute("INSERT OR REPLACE INTO indexer(id, owner, heartbeat) VALUES (1, ?, ?)", (self.owner, now))
+
+    def _renew(self, db) -> None:
+        db.execute("UPDATE indexer SET heartbeat = ? WHERE id = 1 AND owner = ?", (time.time(), self.owner))
+
+    def _release(self) -> None:
+        try:
+            with self.store.write() as db:
+                db.execute("DELETE FROM indexer WHERE id = 1 AND owner = ?", (self.owner,))
+        except LibraryError:
+            pass  # a full or read-only disk: the lease runs out by itself
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def _read_all(self, stop: StopCheck) -> Iterator[IndexProgress]:
+        meter = _Meter(self.store.read("SELECT count(*) FROM documents WHERE state = ?", (WAITING,))[0][0])
+        failed = 0
+        last_id = 0
+        while True:
+            if stop():
+                raise Cancelled("stopped")
+            rows = self.store.read(
+                "SELECT id, path, name, size, mtime_ns FROM documents WHERE state = ? AND id > ? ORDER BY id LIMIT 1",
+                (WAITING, last_id),
+            )
+            if not rows:
+                return
+            doc_id, path, name, size, mtime_ns = rows[0]
+            last_id = doc_id
+            failed += not self._read_one(doc_id, Path(path), size, mtime_ns, stop, meter)
+            meter.done += 1
+            yield meter.progress(READING, name, failed)
+
+    def _read_one(self, doc_id: int, path: Path, size: int, mtime_ns: int, stop: StopCheck, meter: _Meter) -> bool:
+        """Read one file into the index; False when it failed (and says why)."""
+        try:
+            before = path.stat()
+            document = self.load(path, LoadOptions(should_stop=stop))
+            after = path.stat()
+        except Cancelled:
+            raise
+        except PasswordNeeded:
+            return self._fail(doc_id, "it needs a password: open it in the window to read it")
+        except FileNotFoundError:
+            with self.store.write() as db:
+                db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+            return True
+        except InputError as error:
+            return self._fail(doc_id, str(error))
+        except MemoryError:
+            return self._fail(doc_id, "the computer ran out of memory reading it")
+        except OSError as error:
+            return self._fail(doc_id, f"it cannot be read ({error.strerror or error})")
+        if _stamp(before) != _stamp(after):
+            return True  # it changed while it was read: it waits, and is read again next time
+        spans = passage_spans(document.text, skipped=document.no_answer_spans)
+        rows = [(doc_id, start, end, document.text[start:end], document.location(start) or "") for start, end in spans]
+        with self.store.write() as db:
+            db.execute("DELETE FROM passages WHERE document_id = ?", (doc_id,))
+            db.executemany("INSERT INTO passages(document_id, start, end, text, location) VALUES (?, ?, ?, ?, ?)", rows)
+            db.execute(
+                "UPDATE documents SET state = ?, error = NULL, format = ?, content = ?, passages = ?, embedded = 0, "
+                "size = ?, mtime_ns = ?, indexed = ? WHERE id = ?",
+                (
+                    INDEXED,
+                    document.format,
+                    pack(document),
+                    len(rows),
+                    after.st_size,
+                    after.st_mtime_ns,
+                    time.time(),
+                    doc_id,
+                ),
+            )
+            self._renew(db)
+        meter.passages += len(rows)
+        return True
+
+    def _fail(self, doc_id: int, why: str) -> bool:
+        with self.store.write() as db:
+            db.execute("UPDATE documents SET state = ?, error = ? WHERE id = ?", (FAILED, why, doc_id))
+            self._renew(db)
+        return False
+
+    # -- embedding ------------------------------------------------------------------------------
+
+    def _embed_all(self, stop: StopCheck) -> Iterator[IndexProgress]:
+        waiting = self.store.read("SELECT count(*) FROM passages WHERE embedding IS NULL")[0][0]
+        meter = _Meter(waiting)
+        last_id = 0
+        while True:
+            if stop():
+                raise Cancelled("stopped")
+            rows = self.store.read(
+                "SELECT id, document_id, text FROM passages WHERE embedding IS NULL AND id > ? ORDER BY id LIMIT ?",
+                (last_id, EMBED_BATCH),
+            )
+            if not rows:
+                return
+            last_id = rows[-1][0]
+            vectors = self.embedder.embed([text for _, _, text in rows], should_stop=stop)
+            blobs = np.asarray(vectors, dtype=np.float16)
+            per_document: dict[int, int] = {}
+            for _, doc_id, _ in rows:
+                per_document[doc_id] = per_document.get(doc_id, 0) + 1
+            with self.store.write() as db:
+                db.executemany(
+                    "UPDATE passages SET embedding = ? WHERE id = ?",
+                    [(blobs[i].tobytes(), row[0]) for i, row in enumerate(rows)],
+                )
+                db.executemany(
+                    "UPDATE documents SET embedded = embedded + ? WHERE id = ?",
+                    [(count, doc_id) for doc_id, count in per_document.items()],
+                )
+                self._renew(db)
+            meter.done += len(rows)
+            meter.passages += len(rows)
+            yield meter.progress(EMBEDDING)
+
+
+def _stamp(status: os.stat_result) -> tuple[int, int]:
+    return status.st_size, status.st_mtime_ns
