@@ -15,6 +15,7 @@ from platformdirs import PlatformDirs
 
 APP_NAME = "reading-assistant"
 BUNDLED_MODEL_NAME = "minilm-squad-int8"
+BUNDLED_EMBEDDER_NAME = "minilm-embed-int8"
 # Tests and portable setups point the config folder elsewhere.
 CONFIG_DIR_VARIABLE = "READING_ASSISTANT_CONFIG_DIR"
 # The installed package: the bundled models and the resources are packages beside its code.
@@ -32,6 +33,11 @@ def bundled_models_dir() -> Path:
 def bundled_model_dir() -> Path:
     """The default model that ships with the app."""
     return bundled_models_dir() / BUNDLED_MODEL_NAME
+
+
+def bundled_embedder_dir() -> Path:
+    """The sentence embedder that ships with the app, for finding passages across a library."""
+    return bundled_models_dir() / BUNDLED_EMBEDDER_NAME
 
 
 def resource_path(*parts: str) -> Path:
