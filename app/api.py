@@ -19,11 +19,14 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 from .core.documents import Document, load_document, text_document
+from .core.embedding import Embedder, open_embedder
 from .core.engine import QAEngine, open_engine
 from .core.errors import Cancelled, InputError, ModelError, ReadingAssistantError
+from .core.library import IndexProgress, Library, LibraryPrediction
 from .core.model_store import list_models, resolve_model
 from .core.options import EARLY_ANSWERS, EARLY_WINDOWS, Choices
 from .core.reading import Prediction
@@ -31,16 +34,19 @@ from .core.reading import Prediction
 __all__ = [
     "Cancelled",
     "InputError",
+    "LibraryReader",
     "ModelError",
     "Reader",
     "ReadingAssistantError",
     "list_models",
+    "open_library",
     "open_reader",
 ]
 
 DocumentSource = str | os.PathLike | Document
 StopFlag = threading.Event | Callable[[], bool] | None
 ProgressCallback = Callable[[int, int], None] | None
+IndexCallback = Callable[[IndexProgress], None] | None
 # A str this long or with a line break is text, never a file name.
 LONGEST_PATH = 4096
 
@@ -98,7 +104,7 @@ class Reader:
     def device(self) -> str:
         return self.engine.device_name
 
-    def _choices(self, top_k: int | None, max_windows: int | None, max_answer_len: int | None) -> Choices:
+    def choices_with(self, top_k: int | None, max_windows: int | None, max_answer_len: int | None) -> Choices:
         return Choices(top_k=top_k, max_windows=max_windows, max_answer_len=max_answer_len).over(self.choices)
 
     def as_json(self, prediction: Prediction, seconds: float | None = None) -> dict:
@@ -131,7 +137,7 @@ class Reader:
         return self.engine.ask(
             document,
             question,
-            self._choices(top_k, max_windows, max_answer_len),
+            self.choices_with(top_k, max_windows, max_answer_len),
             on_progress=on_progress,
             should_stop=_stop_check(stop),
             source=source,
@@ -176,7 +182,7 @@ class Reader:
             return []
         predictions = self.engine.ask_many(
             items,
-            self._choices(top_k, max_windows, max_answer_len),
+            self.choices_with(top_k, max_windows, max_answer_len),
             on_progress=on_progress,
             should_stop=_stop_check(stop),
             source=source,
@@ -200,3 +206,124 @@ def open_reader(
     except TypeError as error:
         raise InputError(f"unknown option: {error}") from None
     return Reader(open_engine(resolve_model(model), device), wanted.over(EARLY_ANSWERS))
+
+
+class LibraryReader:
+    """A reader's library, asked through a ``Reader``: the command line's ``library`` commands and
+    ``ask --library``, and the server's library routes, answer through one.
+
+        from reading_assistant.api import open_library
+        library = open_library()
+        library.add("~/Papers", on_progress=print)
+        print(library.ask("Which solvent was used?")["answers"][0])
+    """
+
+    def __init__(self, reader: Reader, library: Library, embedder: Embedder) -> None:
+        self.reader = reader
+        self.library = library
+        self.embedder = embedder
+
+    def close(self) -> None:
+        self.library.close()
+
+    def add(self, path: str | os.PathLike, on_progress: IndexCallback = None, stop: StopFlag = None) -> dict:
+        """Add a folder or a file and index it (and whatever else waits) before returning."""
+        folder = self.library.add(Path(path).expanduser())
+        return {"folder": folder, **self.update(on_progress, stop)}
+
+    def update(self, on_progress: IndexCallback = None, stop: StopFlag = None) -> dict:
+        """Bring the index in line with the disk and index whatever waits."""
+        should_stop = _stop_check(stop)
+        synced = self.library.sync(should_stop)
+        for progress in self.library.index(should_stop):
+            if on_progress is not None:
+                on_progress(progress)
+        counts = self.library.counts()
+        return {
+            "added": synced.added,
+            "changed": synced.changed,
+            "removed": synced.removed,
+            "missing_folders": list(synced.missing_folders),
+            "documents": counts["indexed"],
+            "failed": counts["failed"],
+            "passages": counts["passages"],
+        }
+
+    def remove(self, path: str | os.PathLike) -> dict:
+        return {"removed": self.library.remove(Path(path).expanduser())}
+
+    def documents(self, folder: str | os.PathLike | None = None) -> list[dict]:
+        within = None if folder is None else str(Path(folder).expanduser().resolve())
+        return [asdict(d) for d in self.library.documents(within)]
+
+    def ask(
+        self,
+        question: str,
+        folder: str | os.PathLike | None = None,
+        top_k: int | None = None,
+        stop: StopFlag = None,
+        source: str = "the call",
+    ) -> dict:
+        """Answer a question from the whole library (or one folder of it)."""
+        return self.as_json(self.predict(question, folder, top_k, stop, source))
+
+    def predict(
+        self,
+        question: str,
+        folder: str | os.PathLike | None = None,
+        top_k: int | None = None,
+        stop: StopFlag = None,
+        source: str = "the call",
+    ) -> LibraryPrediction:
+        question = _checked_question(question)
+        within = None if folder is None else str(Path(folder).expanduser().resolve())
+        choices = self.reader.choices_with(top_k, None, None)
+        self.reader.engine.resolve(choices, source)
+        return self.library.ask(self.reader.engine, question, within, choices, _stop_check(stop))
+
+    def as_json(self, prediction: LibraryPrediction) -> dict:
+        return {
+            "question": prediction.question,
+            "answers": [
+                {
+                    "text": a.text,
+                    "score": a.score,
+                    "document": a.name,
+                    "path": a.path,
+                    "location": a.location,
+                    "start": a.start,
+                    "end": a.end,
+                }
+                for a in prediction.answers
+            ],
+            "no_answer_score": prediction.no_answer_score,
+            "has_answer": prediction.has_answer,
+            "passages": prediction.passages,
+            "documents": prediction.documents,
+            "model": self.reader.model,
+            "device": self.reader.device,
+            "seconds": round(prediction.seconds, 4),
+        }
+
+    def get_embedding(self, texts: str | Sequence[str]) -> list[list[float]]:
+        """Each text's embedding (384 numbers of unit length; PaddleHub's ``get_embedding``)."""
+        batch = [texts] if isinstance(texts, str) else list(texts)
+        if not all(isinstance(text, str) for text in batch):
+            raise InputError("texts are strings")
+        return self.embedder.embed(batch).tolist()
+
+
+def open_library(
+    path: str | os.PathLike | None = None,
+    model: str | os.PathLike | None = None,
+    device: str = "auto",
+    reader: Reader | None = None,
+) -> LibraryReader:
+    """The reader's library (the one in the app's data folder unless ``path`` names another file),
+    asked with a model given by name or folder (None: the bundled one), or through ``reader`` (one
+    already open: its model and its choices serve the library too)."""
+    embedder = open_embedder(device=device)
+    library = Library(None if path is None else Path(path).expanduser(), embedder)
+    if reader is None:
+        reader = Reader(open_engine(resolve_model(model), device), EARLY_ANSWERS)
+    return LibraryReader(reader, library, embedder)

@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
-from .api import Reader
+from .api import LibraryReader, Reader, open_library
 from .core.documents import Document, load_document, read_stdin
 from .core.engine import QAEngine, open_engine
 from .core.errors import ModelError, ReadingAssistantError
 from .core.evidence import evidence, no_answer_summary, percent
 from .core.language import document_language, question_language, reads_english_note
+from .core.library import READING, IndexProgress, LibraryPrediction
 from .core.logs import log, setup_logging
 from .core.model_store import add_model, check_model, list_models, remove_model, resolve_model
 from .core.options import DEFAULT_TOP_K, DEVICES, EARLY_ANSWERS, EARLY_WINDOWS, Choices
@@ -32,10 +33,12 @@ SOURCE = "the command line"
 EXIT_BAD_INPUT = 2
 EXIT_UNEXPECTED = 1
 EXIT_PIPE_CLOSED = 141  # as a shell reports a command ended by SIGPIPE
-COMMANDS = ("ask", "eval", "bench", "models", "serve")
+COMMANDS = ("ask", "eval", "bench", "models", "serve", "library")
 SERVE_EXTRA = "pip install 'reading-assistant[serve]'"
 USAGE = """reading-assistant [FILE] [--question TEXT] [-v]    open the window, on FILE if given
        reading-assistant ask FILE QUESTION [options]     answer on the command line
+       reading-assistant ask --library QUESTION          answer from every document of the library
+       reading-assistant library add|remove|list|update  the library of folders and files
        reading-assistant eval DATASET [options]          exact match and F1 on SQuAD
        reading-assistant bench [options]                 speed and accuracy figures
        reading-assistant models list|add|remove|check     the models to choose from
@@ -135,13 +138,16 @@ def build_parser() -> argparse.ArgumentParser:
         "(on FILE if given; --question asks once it is open).",
         parents=[common],
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{ask,eval,bench,models,serve}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{ask,eval,bench,models,serve,library}")
 
     ask = commands.add_parser(
         "ask", prog="reading-assistant ask", help="answer a question about a file", parents=[common]
     )
-    ask.add_argument("file", help="the document (a path, or - for standard input)")
-    ask.add_argument("question", type=text_argument, help="the question")
+    ask.add_argument("file", nargs="?", help="the document (a path, or - for standard input); none with --library")
+    ask.add_argument("question", nargs="?", type=text_argument, help="the question")
+    ask.add_argument("--library", action="store_true", help="answer from the library's documents instead of a file")
+    ask.add_argument("--folder", type=Path, help="with --library: only the documents in this folder of it")
+    add_library_file_argument(ask)
     ask.add_argument("--top-k", type=int, help=f"how many answers to list (default: {DEFAULT_TOP_K})")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument(
@@ -190,7 +196,46 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_arguments(bench)
     add_models_parser(commands, common)
     add_serve_parser(commands, common)
+    add_library_parser(commands, common)
     return parser
+
+
+def add_library_file_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--library-file", type=Path, help="the library's index file (default: in the app's data folder)"
+    )
+
+
+def add_library_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    library = commands.add_parser(
+        "library",
+        prog="reading-assistant library",
+        help="the library: folders and files indexed once, asked with ask --library",
+        parents=[common],
+    )
+    actions = library.add_subparsers(dest="action", required=True, metavar="{add,remove,list,update}")
+    add = actions.add_parser(
+        "add", prog="reading-assistant library add", help="add folders or files and index them", parents=[common]
+    )
+    add.add_argument("paths", nargs="+", type=Path, help="folders or files")
+    remove = actions.add_parser(
+        "remove", prog="reading-assistant library remove", help="take a folder or file out", parents=[common]
+    )
+    remove.add_argument("path", type=Path)
+    listing = actions.add_parser(
+        "list", prog="reading-assistant library list", help="the documents and their state", parents=[common]
+    )
+    listing.add_argument("folder", nargs="?", type=Path, help="only the documents in this folder")
+    listing.add_argument("--json", action="store_true", help="print one JSON list")
+    update = actions.add_parser(
+        "update",
+        prog="reading-assistant library update",
+        help="notice changed, moved and deleted files and index what waits",
+        parents=[common],
+    )
+    for action in (add, remove, listing, update):
+        add_library_file_argument(action)
+        add_model_arguments(action)
 
 
 def add_models_parser(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -255,6 +300,12 @@ def format_prediction(prediction: Prediction, document: Document) -> str:
 
 
 def run_ask(arguments: argparse.Namespace) -> int:
+    if arguments.library:
+        return run_ask_library(arguments)
+    if arguments.folder is not None or arguments.library_file is not None:
+        raise UsageError("--folder and --library-file go with --library (see 'reading-assistant ask --help')")
+    if arguments.file is None or arguments.question is None:
+        raise UsageError("ask takes a FILE and a QUESTION, or --library and a QUESTION")
     if not arguments.question.strip():
         raise ReadingAssistantError("the question is empty")
     document = read_stdin() if arguments.file == "-" else load_document(Path(arguments.file))
@@ -278,6 +329,75 @@ def run_ask(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def library_for(arguments: argparse.Namespace) -> LibraryReader:
+    library = open_library(arguments.library_file, arguments.model, arguments.device)
+    if library.library.notice:
+        print(f"note: {library.library.notice}", file=sys.stderr)
+    return library
+
+
+def run_ask_library(arguments: argparse.Namespace) -> int:
+    words = [w for w in (arguments.file, arguments.question) if w is not None]
+    if len(words) != 1:
+        raise UsageError("ask --library takes one QUESTION (and --folder FOLDER for one folder of the library)")
+    question = text_argument(words[0])
+    language = question_language(question)
+    if language is not None:
+        print(f"note: {reads_english_note('The question', language)}", file=sys.stderr)
+    library = library_for(arguments)
+    prediction = library.predict(question, arguments.folder, arguments.top_k, source=SOURCE)
+    if arguments.json:
+        output = json.dumps(library.as_json(prediction), ensure_ascii=False, allow_nan=False)
+    else:
+        output = format_library_prediction(prediction, library.library.counts()["indexed"])
+    library.close()
+    write_output(output)
+    return 0
+
+
+def format_library_prediction(prediction: LibraryPrediction, documents: int) -> str:
+    if not documents:
+        return "The library has no documents yet: add some with 'reading-assistant library add FOLDER'."
+    lines = []
+    if not prediction.answers:
+        return "Not in your library: no passage shares a word or a meaning with the question."
+    if not prediction.has_answer:
+        lines.append(f"{no_answer_summary(prediction.no_answer_score, library=True)}. Best guesses:")
+    for rank, answer in enumerate(prediction.answers, 1):
+        where = f"{answer.name}, {answer.location}" if answer.location else answer.name
+        words = answer.evidence
+        lines.append(f"{rank}. {percent(answer.score):>8}  {words.answer}  ({where})")
+        lines.append(f"          {words.before}[{words.answer}]{words.after}")
+    return "\n".join(lines)
+
+
+def run_library(arguments: argparse.Namespace) -> int:
+    library = library_for(arguments)
+    try:
+        if arguments.action == "list":
+            documents = library.documents(arguments.folder)
+            if arguments.json:
+                write_output(json.dumps(documents, ensure_ascii=False))
+            else:
+                lines = [f"{d['path']}  [{d['state']}{': ' + d['error'] if d['error'] else ''}]" for d in documents]
+                write_output("\n".join(lines) or "The library is empty.")
+            return 0
+        if arguments.action == "remove":
+            write_output(f"removed {library.remove(arguments.path)['removed']} documents of {arguments.path}")
+            return 0
+        if arguments.action == "add":
+            for path in arguments.paths:
+                library.library.add(path.expanduser())
+        summary = library.update(on_progress=ProgressLine("indexing", "").index)
+        write_output(
+            f"{summary['documents']} documents indexed ({summary['passages']} passages), {summary['failed']} failed; "
+            f"this time {summary['added']} new, {summary['changed']} changed, {summary['removed']} gone"
+        )
+        return 0
+    finally:
+        library.close()
+
+
 def write_output(text: str) -> None:
     """Print the result and make sure it reached standard output (a full disk is an error)."""
     try:
@@ -292,10 +412,18 @@ def write_output(text: str) -> None:
 class ProgressLine:
     """A one-line progress bar with an ETA on standard error."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, unit: str = "windows") -> None:
         self.label = label
+        self.unit = unit
         self.started = time.perf_counter()
         self.last = 0.0
+
+    def index(self, progress: IndexProgress) -> None:
+        """Indexing's progress, a line per stage (files read, then passages embedded)."""
+        unit = "files" if progress.stage == READING else "passages embedded"
+        if unit != self.unit:
+            self.unit, self.started, self.last = unit, time.perf_counter(), 0.0
+        self(progress.done, progress.total)
 
     def __call__(self, done: int, total: int) -> None:
         now = time.perf_counter()
@@ -307,7 +435,7 @@ class ProgressLine:
         bar = "#" * int(30 * done / total)
         end = "\n" if done >= total else ""
         print(
-            f"\r{self.label} [{bar:<30}] {done}/{total} windows, {elapsed:.0f}s, ETA {eta:.0f}s",
+            f"\r{self.label} [{bar:<30}] {done}/{total} {self.unit}, {elapsed:.0f}s, ETA {eta:.0f}s",
             end=end,
             file=sys.stderr,
             flush=True,
@@ -428,6 +556,7 @@ def main(argv: list[str] | None = None) -> int:
             "bench": run_bench_command,
             "models": run_models,
             "serve": run_serve,
+            "library": run_library,
         }
         return commands[arguments.command](arguments)
     except ReadingAssistantError as error:

@@ -11,7 +11,7 @@ import pytest
 from reading_assistant.core.documents import load_document
 from reading_assistant.core.engine import open_engine
 from reading_assistant.core.errors import Cancelled, InputError
-from reading_assistant.core.library import FAILED, INDEXED, WAITING, IndexerBusy, Library, LibraryError
+from reading_assistant.core.library import FAILED, INDEXED, WAITING, IndexerBusy, Library, LibraryError, kept_document
 from reading_assistant.core.library.indexer import Indexer
 from reading_assistant.core.library.passages import PASSAGE_CHARS, passage_spans
 from reading_assistant.core.library.store import SCHEMA_VERSION, LibraryStore
@@ -222,3 +222,34 @@ def test_the_library_is_asked_and_each_answer_names_its_document(library, shelf)
     assert prediction.documents >= 1 and prediction.passages >= 1
     nothing = library.ask(engine, "zzyzx qwertyuiop")
     assert nothing.answers == [] and not nothing.has_answer and nothing.no_answer_score == 1.0
+
+
+def test_a_folder_taken_out_while_its_file_is_read_does_not_stop_indexing(library, shelf):
+    library.add(shelf)
+    library.sync()
+
+    def load_and_remove_notes(path, options):
+        document = load_document(path, options)
+        if path.name == "gardens.md":
+            library.remove(shelf / "notes")  # the reader takes its folder out while it is read
+        return document
+
+    list(Indexer(library.store, load=load_and_remove_notes).run())
+    assert names(library) == ["curie.txt"] and {d.state for d in library.documents()} == {INDEXED}
+    with pytest.raises(InputError, match="cannot be used"):
+        library.add(shelf / ("x" * 300))
+
+
+def test_a_file_opened_again_comes_from_the_library_while_it_is_unchanged(library, shelf):
+    library.add(shelf)
+    library.sync()
+    list(library.index())
+    curie = shelf / "curie.txt"
+    kept = kept_document(curie, library.path)
+    fresh = load_document(curie)
+    assert kept is not None and (kept.text, kept.name, kept.sections) == (fresh.text, fresh.name, fresh.sections)
+    assert kept.origin == str(curie)
+    write(curie, CURIE + "A new line.\n")  # changed since it was indexed: read from the file again
+    assert kept_document(curie, library.path) is None
+    assert kept_document(shelf / "nowhere.txt", library.path) is None
+    assert kept_document(curie, library.path.with_name("no-library.sqlite3")) is None

@@ -7,11 +7,14 @@ search, and ask with a reading engine.
 
 from __future__ import annotations
 
+import sqlite3
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..documents import Document
+from ..documents.formats import is_paged
 from ..options import MODELS_OWN, Choices
 from ..reading import ReadingEngine, StopCheck
 from .asking import LibraryAnswer, LibraryPrediction, ReadingSet, ask_passages
@@ -19,7 +22,7 @@ from .content import unpack
 from .indexer import EMBEDDING, READING, Indexer, IndexerBusy, IndexProgress, TextEmbedder
 from .scanning import SyncResult, add_folder, remove_folder, sync
 from .search import MeaningIndex, PassageHit, search
-from .store import FAILED, INDEXED, WAITING, LibraryDocument, LibraryError, LibraryStore
+from .store import FAILED, INDEXED, WAITING, LibraryDocument, LibraryError, LibraryStore, default_library_path
 
 __all__ = [
     "EMBEDDING",
@@ -45,8 +48,8 @@ PASSAGES_READ = 24  # the passages a library question reads: hybrid recall@24 is
 class Library:
     """One library file, opened in this thread (open another ``Library`` in another thread)."""
 
-    def __init__(self, path: Path | None = None, embedder: TextEmbedder | None = None) -> None:
-        self.store = LibraryStore(path)
+    def __init__(self, path: Path | None = None, embedder: TextEmbedder | None = None, verify: bool = True) -> None:
+        self.store = LibraryStore(path, verify=verify)
         self.embedder = embedder
         self.meaning = MeaningIndex()
 
@@ -104,3 +107,26 @@ class Library:
         started = time.perf_counter()
         hits = self.search(question, folder)
         return ask_passages(engine, hits, question, choices, should_stop, started)
+
+
+def kept_document(path: Path, library_path: Path | None = None) -> Document | None:
+    """The library's copy of a file that has not changed since it was indexed, so opening it again
+    reads neither the file nor its format; None when there is none (not in the library, changed
+    since, or a format shown as pages, whose boxes only the file has). Never raises: the file is
+    then read as usual."""
+    library_path = library_path or default_library_path()
+    try:
+        status = path.stat()
+        if is_paged(path.name) or not library_path.is_file():
+            return None
+        store = LibraryStore(library_path, create=False, verify=False)
+        try:
+            rows = store.read(
+                "SELECT content FROM documents WHERE path = ? AND size = ? AND mtime_ns = ? AND content IS NOT NULL",
+                (str(path.resolve()), status.st_size, status.st_mtime_ns),
+            )
+        finally:
+            store.close()
+        return unpack(rows[0][0], path.name, origin=str(path)) if rows else None
+    except (OSError, LibraryError, sqlite3.Error, ValueError, KeyError, zlib.error):
+        return None

@@ -52,7 +52,7 @@ class LibraryPrediction:
 class ReadingSet:
     """The passages a library question reads, as one ``Document``; ``locate`` maps its answers back."""
 
-    def __init__(self, hits: Sequence[PassageHit]) -> None:
+    def __init__(self, hits: Sequence[PassageHit], name: str = "your library") -> None:
         self.hits = list(hits)
         parts, sections, starts = [], [], []
         offset = 0
@@ -63,9 +63,7 @@ class ReadingSet:
             parts.append(hit.text)
             offset += len(hit.text) + len(SEPARATOR)
         self.starts = starts
-        self.document = Document(
-            text=SEPARATOR.join(parts), name="your library", format=LIBRARY_FORMAT, sections=tuple(sections)
-        )
+        self.document = Document(text=SEPARATOR.join(parts), name=name, format=LIBRARY_FORMAT, sections=tuple(sections))
 
     def locate(self, answer: Answer) -> LibraryAnswer:
         piece = bisect_right(self.starts, answer.start) - 1

@@ -105,6 +105,20 @@ class Indexer:
     def _renew(self, db) -> None:
         db.execute("UPDATE indexer SET heartbeat = ? WHERE id = 1 AND owner = ?", (time.time(), self.owner))
 
+    def _renewing(self, stop: StopCheck) -> StopCheck:
+        """``stop``, renewing the lease now and then: reading a long scan by OCR takes minutes, and
+        another window must not think this indexer gone meanwhile."""
+        renewed = [time.monotonic()]
+
+        def check() -> bool:
+            if time.monotonic() - renewed[0] > LEASE_S / 3:
+                renewed[0] = time.monotonic()
+                with self.store.write() as db:
+                    self._renew(db)
+            return stop()
+
+        return check
+
     def _release(self) -> None:
         try:
             with self.store.write() as db:
@@ -137,7 +151,7 @@ class Indexer:
         """Read one file into the index; False when it failed (and says why)."""
         try:
             before = path.stat()
-            document = self.load(path, LoadOptions(should_stop=stop))
+            document = self.load(path, LoadOptions(should_stop=self._renewing(stop)))
             after = path.stat()
         except Cancelled:
             raise
@@ -158,6 +172,8 @@ class Indexer:
         spans = passage_spans(document.text, skipped=document.no_answer_spans)
         rows = [(doc_id, start, end, document.text[start:end], document.location(start) or "") for start, end in spans]
         with self.store.write() as db:
+            if db.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is None:
+                return True  # taken out of the library while it was read
             db.execute("DELETE FROM passages WHERE document_id = ?", (doc_id,))
             db.executemany("INSERT INTO passages(document_id, start, end, text, location) VALUES (?, ?, ?, ?, ?)", rows)
             db.execute(

@@ -42,7 +42,11 @@ def add_folder(store: LibraryStore, path: Path | str) -> str:
     """Add a folder or a file to the library (``sync`` then finds its files); returns the path as
     kept. A folder already inside an added one adds nothing; one holding added folders takes them in."""
     resolved = Path(path).expanduser()
-    if not resolved.exists():
+    try:
+        exists = resolved.exists()
+    except OSError as error:  # a name too long, a path the system refuses
+        raise InputError(f"the path {path} cannot be used: {error.strerror or error}") from error
+    if not exists:
         raise InputError(f"{path} does not exist")
     if not (resolved.is_dir() or resolved.is_file()):
         raise InputError(f"{path} is neither a folder nor a file")
@@ -71,7 +75,10 @@ def remove_folder(store: LibraryStore, path: Path | str) -> int:
     """Take a folder or a file out of the library with everything indexed from it; returns how many
     documents went. One inside an added folder is left out of it from now on."""
     candidate = Path(path).expanduser()
-    kept = str(candidate.resolve()) if candidate.exists() else str(candidate)
+    try:
+        kept = str(candidate.resolve()) if candidate.exists() else str(candidate)
+    except OSError as error:
+        raise InputError(f"the path {path} cannot be used: {error.strerror or error}") from error
     lower, upper = inside(kept)
     held_by = [f for f in store.folders() if kept.startswith(inside(f)[0])]
     with store.write() as db:

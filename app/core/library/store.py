@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -120,8 +121,12 @@ def friendly(error: sqlite3.Error) -> str:
 class LibraryStore:
     """One connection to the library file; each thread opens its own."""
 
-    def __init__(self, path: Path | None = None, *, create: bool = True) -> None:
+    def __init__(self, path: Path | None = None, *, create: bool = True, verify: bool = True) -> None:
+        """``verify``: read the whole file once to find damage (a second connection of a program
+        that verified it with its first need not)."""
         self.path = Path(path) if path is not None else default_library_path()
+        self.verify = verify
+        self._writing = threading.RLock()
         self.notice: str | None = None  # said once to the reader: the old file was set aside
         if create:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -169,6 +174,8 @@ class LibraryStore:
                 connection.executescript(f"BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION};")
             connection.execute("PRAGMA journal_mode = WAL")
             return
+        if not self.verify:
+            return
         result = connection.execute("PRAGMA quick_check(1)").fetchone()[0]
         if result != "ok":
             raise sqlite3.DatabaseError(f"the index is damaged ({result})")
@@ -190,9 +197,14 @@ class LibraryStore:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """One transaction: all of it is kept, or none of it (a full disk, a crash, an error)."""
+        """One transaction: all of it is kept, or none of it (a full disk, a crash, an error). Two
+        threads sharing this connection write one after the other, never into each other's."""
+        with self._writing:
+            yield from self._transaction()
+
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         connection = self.connection
-        if connection.in_transaction:  # the schema script began its own
+        if connection.in_transaction:  # the schema script (or this thread's outer write) began it
             yield connection
             return
         try:
