@@ -261,11 +261,45 @@ def shoot_code(app: QApplication, folder: Path) -> None:
     window.close()
 
 
+LIBRARY_SHELF = (
+    Path("/usr/share/common-licenses/Apache-2.0"),
+    Path("/usr/share/common-licenses/MPL-2.0"),
+    HTML_MANUAL,
+    Path("/usr/share/doc/libtasn1-doc/libtasn1.pdf"),
+)
+
+
+def shoot_library(app: QApplication, folder: Path, document: Path) -> None:
+    """A library of a few documents in the side panel, indexed; a question asked of all of them."""
+    shelf = folder / "shelf"
+    shelf.mkdir()
+    shutil.copy(document, shelf)
+    for path in LIBRARY_SHELF:
+        if path.is_file():
+            shutil.copy(path, shelf / (path.name if path.suffix else f"{path.name}.txt"))
+    window = new_window(app, folder, "library")
+    window.library.add([shelf])
+    manager = window.library.manager
+    deadline = time.time() + 600
+    while time.time() < deadline and (manager._indexing is not None or manager.counts().get("waiting")):
+        pump(app)
+    window.question.setText("When did Marie Curie found the Curie Institute in Warsaw?")
+    window.library.ask()
+    deadline = time.time() + 60
+    while time.time() < deadline and (window.document is None or window.document.format != "library"):
+        pump(app)
+    settle(app, window)
+    save(window, "library")
+    window.close()
+
+
 def main() -> None:
     # A 1920x1080 screen, so the 1280x800 window is not clamped to the offscreen default (800x600).
     screen = Path(tempfile.mkdtemp()) / "screen.json"
     screen.write_text(json.dumps({"screens": [{"name": "docs", "x": 0, "y": 0, "width": 1920, "height": 1080}]}))
     os.environ.setdefault("QT_QPA_PLATFORM", f"offscreen:configfile={screen}")
+    # The windows' library lives in a folder of this run's own, not in the developer's data folder.
+    os.environ["XDG_DATA_HOME"] = str(screen.parent / "data")
     app = QApplication([])
     app.setStyle("Fusion")
     with tempfile.TemporaryDirectory() as scratch:
@@ -283,6 +317,7 @@ def main() -> None:
         shoot_early_stop(app, folder, book)
         shoot_pages(app, folder)
         shoot_code(app, folder)
+        shoot_library(app, folder, document)
         app.setPalette(dark_palette())  # as View > Theme > Dark sets it
         shoot(app, folder, "dark", "Whom did she marry in 1895?", document).close()
 

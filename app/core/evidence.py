@@ -15,6 +15,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])\s+|\n\s*\n")
 _SPACE = re.compile(r"\s+")
 ELLIPSIS = "…"
 NO_ANSWER = "The document does not seem to answer this question"
+NOT_IN_LIBRARY = "Not in your library, it seems"
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ def percent(share: float) -> str:
     return f"{shown}%"
 
 
-def no_answer_summary(no_answer_score: float) -> str:
-    """'The document does not seem to answer this question (97% no answer)'."""
-    return f"{NO_ANSWER} ({percent(no_answer_score)} no answer)"
+def no_answer_summary(no_answer_score: float, library: bool = False) -> str:
+    """'The document does not seem to answer this question (97% no answer)'; of a question asked of
+    the whole library, 'Not in your library, it seems (97% no answer)'."""
+    return f"{NOT_IN_LIBRARY if library else NO_ANSWER} ({percent(no_answer_score)} no answer)"

@@ -191,16 +191,22 @@ class AnswersPanel(QWidget):
         self.set_note("")
 
     def show_prediction(
-        self, prediction: Prediction, text: str, locate: Callable[[int], str | None] | None = None
+        self,
+        prediction: Prediction,
+        text: str,
+        locate: Callable[[int], str | None] | None = None,
+        library: bool = False,
     ) -> None:
-        """``locate(offset)`` gives a page, section or line label for each answer."""
+        """``locate(offset)`` gives a page, section or line label for each answer; ``library``: the
+        text is passages of the whole library (its verdict is about the library)."""
         scroll = self.list.verticalScrollBar().value()
         self.clear()
         self._updating = True
         self.answers = list(prediction.answers)
         if not prediction.has_answer:
             guesses = " The best guesses below are unlikely to be right." if prediction.answers else ""
-            self.banner.setText(f"<b>{html.escape(no_answer_summary(prediction.no_answer_score))}.</b>{guesses}")
+            summary = no_answer_summary(prediction.no_answer_score, library)
+            self.banner.setText(f"<b>{html.escape(summary)}.</b>{guesses}")
             self.banner.setVisible(True)
         elif not prediction.answers:
             self.banner.setText("<b>No answer found.</b>")

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.documents import Document, supported_suffixes
+from ..core.library.asking import LIBRARY_FORMAT
 from ..core.reading import Prediction, ReadingEngine
 from . import export, pasted
 from .about import AboutDialog
@@ -43,6 +44,7 @@ from .document_display import DocumentDisplay
 from .document_pane import DocumentPane
 from .document_tabs import DocumentTabs
 from .document_views import DocumentViews
+from .library_dock import LibraryDock
 from .paste_dialog import ask_before_opening
 from .reading_places import ReadingPlaces
 from .recent_menu import RecentMenu
@@ -79,13 +81,14 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self._build_layout()
+        self.library = LibraryDock(self)
         # Every shortcut but those that mean something where the focus is (Ctrl+V, Esc; Ctrl+C is the
         # list's), on every widget that takes the focus.
         focusable = (self.question, self.find_bar.field, self.views.page_box, self.text_view, self.views.page_view)
         self.window_keys = WindowKeys(
             self,
             [a for a in self.actions() if a not in (self.paste_key_action, self.cancel_action)],
-            (*focusable, self.answers.list, self.views.outline, self.tabs),
+            (*focusable, self.answers.list, self.views.outline, self.tabs, self.library.panel.tree),
         )
         self._build_menus()
         self._connect_controller()
@@ -279,6 +282,7 @@ class MainWindow(QMainWindow):
         ask_menu.addSeparator()
         ask_menu.addAction(self.next_action)
         ask_menu.addAction(self.previous_action)
+        self.library.add_to_menus(file_menu, view_menu, ask_menu)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(self.about_action)
@@ -534,7 +538,10 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event: QDropEvent) -> None:
         mime = event.mimeData()
         files = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
-        if files:
+        folders = [f for f in files if f.is_dir()]
+        if folders:  # a folder is a library of documents, not one to read
+            self.library.add(folders)
+        elif files:
             self.open_file(files[0])
         elif mime.hasText() and mime.text().strip():
             self.controller.open_text(mime.text(), "Dropped text")
@@ -583,7 +590,8 @@ class MainWindow(QMainWindow):
 
     def _show_prediction(self, prediction: Prediction) -> None:
         """List and highlight the answers; where the selection goes is the controller's call."""
-        self.answers.show_prediction(prediction, self.document.text, self._locate)
+        library = self.document.format == LIBRARY_FORMAT
+        self.answers.show_prediction(prediction, self.document.text, self._locate, library)
         self.document_view.highlight(prediction.answers, guesses=not prediction.has_answer)
         self.read_map.set_answers([a.start for a in prediction.answers] if prediction.has_answer else [])
         self.read_map.set_read(prediction.windows)
@@ -648,6 +656,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.places.remember()
         self.document_view.shutdown()
+        self.library.shutdown()
         self.controller.shutdown()
         self.store.save_window_state(self.saveGeometry(), self.splitter.saveState())
         super().closeEvent(event)

@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, QRunnable, Signal, SignalInstance
 from ..core.documents import Document, load_document
 from ..core.documents.load_options import LoadOptions
 from ..core.errors import Cancelled, PasswordNeeded, ReadingAssistantError
+from ..core.library import kept_document
 from ..core.options import Choices
 from ..core.reading import Answers, Planned, Prediction, Progress, ReadingEngine
 
@@ -134,6 +135,9 @@ class LoadTask(Task):
             on_progress=lambda done, total, what: self.send(self.signals.note, what),
             should_stop=self.stop_requested.is_set,
         )
+        kept = kept_document(self.path)  # in the library and unchanged: its text is there already
+        if kept is not None:
+            return kept
         try:
             return load_document(self.path, options)
         except PasswordNeeded as error:

@@ -7,6 +7,7 @@ from bisect import bisect_right
 from ..core.documents import Document
 from ..core.documents.document import PAGE_SECTION
 from ..core.evidence import percent
+from ..core.library.asking import LIBRARY_FORMAT
 from ..core.reading import Prediction
 
 
@@ -42,11 +43,14 @@ def share_read(done: int, total: int, kind: str = "document") -> str:
 
 
 def document_kind(document: Document | None) -> str:
-    """What a reader calls the open document: 'book' for EPUB, 'text' for pasted text, else 'document'."""
+    """What a reader calls the open document: 'book' for EPUB, 'text' for pasted text, the passages
+    of a question asked of the library as such, else 'document'."""
     if document is None:
         return "document"
     if document.format == "epub":
         return "book"
+    if document.format == LIBRARY_FORMAT:
+        return "selection from your library"
     if document.name in ("Pasted text", "Dropped text"):
         return "text"
     return "document"
