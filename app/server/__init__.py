@@ -8,18 +8,20 @@ this server's own, so a web page in the user's browser can reach it neither by D
 by a cross-site form; bodies are bounded in size and requests in time; uploaded files go through
 the document loaders' rules and text through ``text_document``. Errors are one message:
 ``{"error": "..."}`` with 400 (bad input), 401, 403, 404, 405, 413 or 503.
+
+The library routes (``/library...``, ``/embedding``) open the reader's library on their first
+request (503 with the reason when it cannot be, the other routes unaffected); indexing runs on a
+server thread of its own, one run at a time, and stops when the server does.
+
+Here: the question routes, the OpenAPI document, ``build_app`` and ``serve``. ``guard`` holds the
+token and the guard in front of every route, ``library`` the library routes and their state, and
+``common`` what they share (the errors, ``Service``, the request-body checks).
 """
 
 from __future__ import annotations
 
-import asyncio
-import hmac
-import ipaddress
-import json
-import os
-import secrets
+import contextlib
 import socket
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,18 +35,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from . import __version__
-from .api import Reader
-from .core.documents import Document, text_document
-from .core.documents.loading import load_bytes
-from .core.errors import Cancelled, InputError, ReadingAssistantError
-from .core.model_store import list_models
-from .core.paths import config_dir
+from .. import __version__
+from ..api import LibraryReader, Reader
+from ..core.documents import Document, text_document
+from ..core.documents.loading import load_bytes
+from ..core.errors import InputError, ReadingAssistantError
+from ..core.library import LibraryError
+from ..core.model_store import list_models
+from .common import OPTION_FIELDS, Busy, Service, error_response, json_body
+from .guard import Guard, is_loopback, load_or_create_token, token_path
+from .library import LIBRARY_PATHS, Libraries, default_library, library_routes
 
-TOKEN_FILE = "server-token"
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 PADDLE_PATH = "/predict/reading-assistant"
-OPTION_FIELDS = ("top_k", "max_windows", "max_answer_len")
 
 OPENAPI = {
     "openapi": "3.1.0",
@@ -166,201 +168,15 @@ OPENAPI = {
         "/openapi.json": {"get": {"summary": "This description", "responses": {"200": {}}}},
     },
 }
-
-
-# -- the token -------------------------------------------------------------------------------
-
-
-def token_path() -> Path:
-    return config_dir() / TOKEN_FILE
-
-
-def load_or_create_token() -> str:
-    """The server's token, made on first start and readable by the user only."""
-    path = token_path()
-    try:
-        token = path.read_text(encoding="ascii").strip()
-        if len(token) >= 32:
-            return token
-    except (OSError, UnicodeDecodeError):
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(32)
-    temporary = path.with_name(f".{TOKEN_FILE}.{os.getpid()}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="ascii") as stream:
-        stream.write(token + "\n")
-    os.replace(temporary, path)
-    return token
-
-
-# -- the guard: host, origin, token, size, before anything else runs -------------------------
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def host_name(value: str) -> str:
-    """The name in a Host header or an origin's authority, without its port ("[::1]:8866" -> "::1")."""
-    value = value.strip().lower()
-    if value.startswith("["):
-        return value[1 : value.find("]")] if "]" in value else value
-    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
-
-
-class Guard:
-    """ASGI middleware: refuses a request before the app sees it, and hands the app a bounded body."""
-
-    def __init__(self, app, token: str, bind_host: str, max_bytes: int, timeout: float) -> None:
-        self.app = app
-        self.token = token.encode()
-        self.max_bytes = max_bytes
-        self.timeout = timeout
-        # Bound to loopback, only loopback names: a rebinding page's Host is its own domain.
-        self.hosts = None if not is_loopback(bind_host) else {*LOOPBACK_NAMES, host_name(bind_host)}
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "lifespan":
-            await self.app(scope, receive, send)
-            return
-        if scope["type"] != "http":
-            return  # no websockets
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        refusal = self.refusal(headers)
-        if refusal is not None:
-            await error_response(*refusal)(scope, receive, send)
-            return
-        try:
-            body = await asyncio.wait_for(self.read_body(receive, headers), self.timeout)
-        except BodyTooLarge:
-            await error_response(413, f"the request is larger than {self.max_bytes // 2**20} MB")(scope, receive, send)
-            return
-        except asyncio.TimeoutError:
-            await error_response(408, "the request body took too long to arrive")(scope, receive, send)
-            return
-        except Disconnected:
-            return
-        sent = False
-
-        async def replay():
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-    def refusal(self, headers: dict[str, str]) -> tuple[int, str] | None:
-        if self.hosts is not None and host_name(headers.get("host", "")) not in self.hosts:
-            return 403, "this server answers only requests addressed to this machine (the Host header)"
-        origin = headers.get("origin")
-        if origin is not None:
-            scheme, _, authority = origin.partition("://")
-            if scheme not in ("http", "https") or authority.lower() != headers.get("host", "").lower():
-                return 403, "requests from web pages are refused (the Origin header is not this server)"
-        if headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
-            return 403, "requests from web pages are refused (Sec-Fetch-Site)"
-        scheme, _, given = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token):
-            return 401, f"a valid token is needed: 'Authorization: Bearer TOKEN', the token being in {token_path()}"
-        length = headers.get("content-length")
-        if length is not None:
-            if not length.isdigit():
-                return 400, "the Content-Length header is not a number"
-            if int(length) > self.max_bytes:
-                return 413, f"the request is larger than {self.max_bytes // 2**20} MB"
-        return None
-
-    async def read_body(self, receive, headers: dict[str, str]) -> bytes:
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise Disconnected
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise BodyTooLarge
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-class Disconnected(Exception):
-    pass
-
-
-def error_response(status: int, message: str) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+OPENAPI["paths"].update(LIBRARY_PATHS)  # the library routes' entries (library.py), after the others
 
 
 # -- the app ---------------------------------------------------------------------------------
 
 
-class Service:
-    """The reader behind the routes: one question at a time, each within the time limit."""
-
-    def __init__(self, reader: Reader, timeout: float) -> None:
-        self.reader = reader
-        self.timeout = timeout
-        self.lock = threading.Lock()
-
-    def answer(self, pairs: list[tuple[Document, str]], options: dict, started: float) -> list[dict]:
-        deadline = started + self.timeout
-        given = {name: as_whole_number(name, options[name]) for name in OPTION_FIELDS if options.get(name) is not None}
-        for _, question in pairs:
-            if not isinstance(question, str) or not question.strip():
-                raise InputError("the question is empty")
-        if not self.lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            raise Busy(f"the server is busy: the request waited longer than {self.timeout:g} s")
-        try:
-            should_stop = lambda: time.monotonic() > deadline  # noqa: E731
-            if len(pairs) == 1:
-                return [self.reader.ask(*pairs[0], stop=should_stop, source="the request", **given)]
-            return self.reader.ask_many(pairs, stop=should_stop, source="the request", **given)
-        except Cancelled:
-            raise Busy(f"the request took longer than {self.timeout:g} s") from None
-        finally:
-            self.lock.release()
-
-
-class Busy(Exception):
-    pass
-
-
-def as_whole_number(name: str, value: object) -> int:
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InputError(f"{name} must be a whole number, not {value!r}")
-    return value
-
-
 def upload_document(data: bytes, filename: str) -> Document:
     """An uploaded file under the rules of a file on disk: its type by suffix, its size, its loader."""
     return load_bytes(data, Path(filename or "upload").name or "upload")
-
-
-async def json_body(request: Request) -> dict:
-    try:
-        payload = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
-        raise InputError("the request body is not valid JSON") from None
-    if not isinstance(payload, dict):
-        raise InputError("the request body must be a JSON object")
-    return payload
 
 
 def text_of(value: object, field: str) -> Document:
@@ -370,8 +186,17 @@ def text_of(value: object, field: str) -> Document:
     return text_document(value, f"the {field}")
 
 
-def build_app(reader: Reader, token: str, bind_host: str, max_bytes: int, timeout: float) -> Guard:
+def build_app(
+    reader: Reader,
+    token: str,
+    bind_host: str,
+    max_bytes: int,
+    timeout: float,
+    library: Callable[[], LibraryReader] | None = None,
+) -> Guard:
+    """The app; ``library`` opens the library of the library routes (default: ``default_library``)."""
     service = Service(reader, timeout)
+    libraries = Libraries(library or default_library(reader), service)
 
     async def run(pairs: list[tuple[Document, str]], options: dict) -> list[dict]:
         return await run_in_threadpool(service.answer, pairs, options, time.monotonic())
@@ -427,6 +252,11 @@ def build_app(reader: Reader, token: str, bind_host: str, max_bytes: int, timeou
     async def openapi(request: Request) -> JSONResponse:
         return JSONResponse(OPENAPI)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        yield
+        await run_in_threadpool(libraries.close)
+
     async def bad_input(request: Request, error: Exception) -> JSONResponse:
         if request.url.path == PADDLE_PATH:
             return JSONResponse({"status": "-1", "msg": str(error), "error": str(error)}, status_code=400)
@@ -445,8 +275,16 @@ def build_app(reader: Reader, token: str, bind_host: str, max_bytes: int, timeou
             Route("/v1/ask", ask, methods=["POST"]),
             Route(PADDLE_PATH, paddle, methods=["POST"]),
             Route("/openapi.json", openapi, methods=["GET"]),
+            *library_routes(libraries),
         ],
-        exception_handlers={ReadingAssistantError: bad_input, Busy: busy, HTTPException: http_error},
+        # A library that cannot be used now (a full disk, another program writing) is not bad input.
+        exception_handlers={
+            ReadingAssistantError: bad_input,
+            LibraryError: busy,
+            Busy: busy,
+            HTTPException: http_error,
+        },
+        lifespan=lifespan,
     )
     return Guard(app, token, bind_host, max_bytes, timeout)
 
@@ -461,6 +299,7 @@ def serve(
     max_request_bytes: int = 50 * 2**20,
     timeout: float = 60.0,
     say: Callable[[str], None] = print,
+    library: Callable[[], LibraryReader] | None = None,
 ) -> int:
     if not 0 <= port <= 65535:
         raise InputError(f"port must be between 0 and 65535, not {port}")
@@ -479,7 +318,7 @@ def serve(
     except (OSError, UnicodeError) as error:
         raise InputError(f"cannot listen on {host}:{port}: {getattr(error, 'strerror', None) or error}") from None
     bound_port = listener.getsockname()[1]
-    app = build_app(reader, token, host, max_request_bytes, timeout)
+    app = build_app(reader, token, host, max_request_bytes, timeout, library)
     config = uvicorn.Config(
         app,
         log_level="warning",
@@ -487,7 +326,7 @@ def serve(
         server_header=False,
         timeout_keep_alive=5,
         limit_concurrency=100,
-        lifespan="off",
+        lifespan="on",  # its shutdown stops the library's indexing
     )
     shown = f"[{host}]" if ":" in host else host
     say(
