@@ -276,16 +276,17 @@ def shoot_library(app: QApplication, folder: Path, document: Path) -> None:
     shutil.copy(document, shelf)
     for path in LIBRARY_SHELF:
         if path.is_file():
-            shutil.copy(path, shelf / (path.name if path.suffix else f"{path.name}.txt"))
+            shutil.copy(path, shelf / (path.name if path.suffix in (".html", ".pdf") else f"{path.name.lower()}.txt"))
     window = new_window(app, folder, "library")
     window.library.add([shelf])
     manager = window.library.manager
+    files = len(list(shelf.iterdir()))
     deadline = time.time() + 600
-    while time.time() < deadline and (manager._indexing is not None or manager.counts().get("waiting")):
+    while time.time() < deadline and (manager._indexing is not None or manager.counts().get("indexed", 0) < files):
         pump(app)
     window.question.setText("When did Marie Curie found the Curie Institute in Warsaw?")
     window.library.ask()
-    deadline = time.time() + 60
+    deadline = time.time() + 120
     while time.time() < deadline and (window.document is None or window.document.format != "library"):
         pump(app)
     settle(app, window)

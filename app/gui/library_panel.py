@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -63,6 +64,10 @@ class LibraryPanel(QWidget):
         self.tree.setHeaderLabels(["Document", "State"])
         self.tree.setAccessibleName("Library")
         self.tree.setUniformRowHeights(True)
+        header = self.tree.header()  # the names take the width; the states, what they need
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.itemActivated.connect(self._activated)
         self.tree.itemSelectionChanged.connect(self._selection_changed)
         self.add_folder_button = QPushButton("Add Folder…")
@@ -119,7 +124,6 @@ class LibraryPanel(QWidget):
                 item.addChild(QTreeWidgetItem([f"… and {len(held) - MAX_LISTED:,} more", ""]))
             self.tree.addTopLevelItem(item)
             item.setExpanded(folder in expanded or len(by_folder) == 1)
-        self.tree.resizeColumnToContents(1)
         indexed = sum(d.state == INDEXED for d in documents)
         failed = sum(d.state == FAILED for d in documents)
         if not folders:
