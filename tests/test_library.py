@@ -253,3 +253,17 @@ def test_a_file_opened_again_comes_from_the_library_while_it_is_unchanged(librar
     assert kept_document(curie, library.path) is None
     assert kept_document(shelf / "nowhere.txt", library.path) is None
     assert kept_document(curie, library.path.with_name("no-library.sqlite3")) is None
+
+
+def test_files_whose_names_say_nothing_are_taken_when_their_bytes_are_text(library, tmp_path):
+    root = tmp_path / "licences"
+    write(root / "LICENSE", "Permission is hereby granted, free of charge, to any person obtaining a copy.\n")
+    write(root / "Apache-2.0", "Licensed under the Apache License, Version 2.0.\n")
+    (root / "program").write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(600))
+    (root / "photo.raw").write_bytes(b"RAW" + bytes(100))
+    library.add(root)
+    assert library.sync().added == 2 and names(library) == ["Apache-2.0", "LICENSE"]
+    list(library.index())
+    assert library.search("Permission granted free of charge")[0].name == "LICENSE"
+    with pytest.raises(InputError, match="unsupported file type"):
+        library.add(root / "program")

@@ -2,8 +2,9 @@
 
 A folder is walked a directory at a time (``os.scandir``, never a list of the whole tree in one
 call), hidden folders skipped, a linked folder followed once (a link back up the tree is a loop,
-seen by its device and inode). Only files with a supported suffix are taken: a folder of a hundred
-thousand files costs one ``stat`` each, and its programs and pictures of no text are never read.
+seen by its device and inode). Files with a supported suffix are taken, and those whose name says nothing ("LICENSE",
+"Apache-2.0") when their first bytes are text, HTML or a PDF: a folder of a hundred thousand files
+costs one ``stat`` each, and its programs are never read.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from pathlib import Path
 
 from ..documents import supported_suffixes
 from ..documents.loading import MAX_BYTES
+from ..documents.sniffing import sniffed_suffix
 from ..errors import Cancelled, InputError
 from .store import WAITING, LibraryStore, inside
 
+SNIFF_BYTES = 8192  # read of a new file whose name says nothing
 WRITE_BATCH = 500  # rows per transaction while a folder is synced: a crash loses at most one batch
 StopCheck = Callable[[], bool]
 
@@ -28,6 +31,17 @@ class FileOnDisk:
     path: str
     size: int
     mtime_ns: int
+    unnamed: bool = False  # its name does not say what it is ("LICENSE", "Apache-2.0"): its bytes will
+
+
+def readable_by_its_bytes(path: str) -> bool:
+    """Whether a file whose name says nothing begins as text, HTML or a PDF does."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(SNIFF_BYTES)
+    except OSError:
+        return False
+    return sniffed_suffix(head, Path(path).name) in (".txt", ".html", ".pdf")
 
 
 @dataclass(frozen=True)
@@ -50,8 +64,11 @@ def add_folder(store: LibraryStore, path: Path | str) -> str:
         raise InputError(f"{path} does not exist")
     if not (resolved.is_dir() or resolved.is_file()):
         raise InputError(f"{path} is neither a folder nor a file")
-    if resolved.is_file() and resolved.suffix.lower() not in supported_suffixes():
-        raise InputError(f"{resolved.name}: unsupported file type (supported: {', '.join(supported_suffixes())})")
+    if resolved.is_file():
+        found = _file(resolved, set(supported_suffixes()))
+        if found is None or (found.unnamed and not readable_by_its_bytes(found.path)):
+            supported = ", ".join(supported_suffixes())
+            raise InputError(f"{resolved.name}: unsupported file type (supported: {supported}, or any text)")
     kept = str(resolved.resolve())
     folders = store.folders()
     holder = next((f for f in folders if kept == f or kept.startswith(inside(f)[0])), None)
@@ -137,7 +154,10 @@ def files_under(
 
 
 def _file(path: Path, suffixes: set[str]) -> FileOnDisk | None:
-    if path.suffix.lower() not in suffixes:
+    suffix = path.suffix.lower()
+    # No suffix, or one that is no type's ("Apache-2.0"): perhaps text; a type's (".exe"): not read.
+    unnamed = suffix not in suffixes and not suffix[1:].isalpha()
+    if suffix not in suffixes and not unnamed:
         return None
     try:
         status = path.stat()
@@ -145,7 +165,7 @@ def _file(path: Path, suffixes: set[str]) -> FileOnDisk | None:
         return None
     if status.st_size == 0 or status.st_size > MAX_BYTES:
         return None
-    return FileOnDisk(str(path), status.st_size, status.st_mtime_ns)
+    return FileOnDisk(str(path), status.st_size, status.st_mtime_ns, unnamed)
 
 
 def sync(store: LibraryStore, should_stop: StopCheck | None = None) -> SyncResult:
@@ -170,7 +190,8 @@ def sync(store: LibraryStore, should_stop: StopCheck | None = None) -> SyncResul
         for found in files_under(root, should_stop, left_out):
             entry = known.pop(found.path, None)
             if entry is None:
-                new.append(found)
+                if not found.unnamed or readable_by_its_bytes(found.path):
+                    new.append(found)
             elif (entry[1], entry[2]) != (found.size, found.mtime_ns):
                 stale.append((found, entry[0]))
             if len(new) + len(stale) >= WRITE_BATCH:
