@@ -125,3 +125,17 @@ def test_asking_an_empty_library_says_how_to_fill_it(qtbot, library_window):
     window.library.ask_action.trigger()
     qtbot.waitUntil(lambda: "no documents yet" in window.statusBar().currentMessage(), timeout=5000)
     assert window.document is None
+
+
+def test_a_folder_is_taken_out_from_the_panel(qtbot, library_window, tmp_path):
+    window = library_window
+    shelf = tmp_path / "shelf"
+    put(shelf / "curie.txt", CURIE)
+    put(shelf / "gardens.md", GARDENS)
+    window.library.add([shelf])
+    qtbot.waitUntil(lambda: indexed(window) == 2 and idle(window), timeout=60000)
+    panel = window.library.panel
+    panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
+    QTest.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 0, timeout=30000)
+    assert window.library.manager.documents() == [] and "Taken out" in window.statusBar().currentMessage()

@@ -267,3 +267,14 @@ def test_files_whose_names_say_nothing_are_taken_when_their_bytes_are_text(libra
     assert library.search("Permission granted free of charge")[0].name == "LICENSE"
     with pytest.raises(InputError, match="unsupported file type"):
         library.add(root / "program")
+
+
+def test_a_folder_taken_out_leaves_none_of_its_words_in_the_file(library, shelf):
+    library.add(shelf)
+    library.sync()
+    list(library.index())
+    library.remove(shelf / "notes")
+    library.store.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = library.path.read_bytes()
+    assert b"walled garden" not in data and b"Vistula" not in data
+    assert b"Warsaw" in data  # what stays is still there

@@ -27,6 +27,7 @@ from ..core.library import Library, LibraryDocument, LibraryError, ReadingSet
 from ..core.library.indexer import IndexProgress
 from ..core.library.store import default_library_path
 from .tasks import CallTask, Task
+from .words import plural
 
 log = logging.getLogger(__name__)
 
@@ -183,14 +184,26 @@ class LibraryManager(QObject):
             self.update_index()
 
     def remove(self, path: str) -> None:
+        """Take a folder or document out, on the pool: its words are purged from the index, which
+        takes a while in a large library."""
         if self._library is None:
             return
-        try:
-            removed = self._library.remove(path)
-        except ReadingAssistantError as error:  # not in the library, or the disk refused
-            self.message.emit(str(error))
-            return
-        self.message.emit(f"Taken out of the library: {Path(path).name} ({removed} documents)")
+        library_path = self.path
+
+        def take_out() -> int:
+            library = Library(library_path, verify=False)
+            try:
+                return library.remove(path)
+            finally:
+                library.close()
+
+        task = CallTask(self._next_job(), take_out)
+        task.signals.finished.connect(lambda _, removed: self._removed(path, removed))
+        task.signals.failed.connect(lambda _, why: self.message.emit(why))
+        self.pool.start(task)
+
+    def _removed(self, path: str, removed: int) -> None:
+        self.message.emit(f"Taken out of the library: {Path(path).name} ({plural(removed, 'document')})")
         self.changed.emit()
 
     # -- indexing -----------------------------------------------------------------------------------

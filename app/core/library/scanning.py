@@ -107,6 +107,10 @@ def remove_folder(store: LibraryStore, path: Path | str) -> int:
             db.execute("INSERT OR IGNORE INTO exclusions(path) VALUES (?)", (kept,))
         elif not removed and not folders.rowcount:
             raise InputError(f"{path} is not in the library")
+    if removed:
+        with store.write() as db:
+            # The word index keeps deleted words in its older segments until they are merged.
+            db.execute("INSERT INTO passages_fts(passages_fts) VALUES ('optimize')")
     return removed
 
 

@@ -154,6 +154,8 @@ class LibraryStore:
         )
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA foreign_keys = ON")
+        # What is deleted (a folder taken out) is overwritten, not left in free pages of the file.
+        connection.execute("PRAGMA secure_delete = ON")
         return connection
 
     def _check(self) -> None:
