@@ -36,8 +36,8 @@ from PySide6.QtWidgets import (
 from ..core.documents import Document, supported_suffixes
 from ..core.library.asking import LIBRARY_FORMAT
 from ..core.reading import Prediction, ReadingEngine
-from . import export, pasted
 from .about import AboutDialog
+from .answer_export import AnswerExporter
 from .answers_panel import AnswersPanel
 from .controller import EngineOpener, ReadingController, open_engine_for
 from .document_display import DocumentDisplay
@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.store = store or Store()
         self.controller = ReadingController(self.store, pool, opener)
+        self.exporter = AnswerExporter(self)
         self.locator: Locator | None = None
         self._told_to_open_first = False
         self._fitted = False
@@ -140,16 +141,16 @@ class MainWindow(QMainWindow):
         self.close_action = self._action("&Close Document", [key.Close, "Ctrl+W"], lambda: self.tabs.close_current())
         self.forget_action = self._action("&Forget This Document", None, self.forget_document)
         self.forget_action.setEnabled(False)
-        self.export_action = self._action("&Export Answers…", "Ctrl+E", self.export_answers)
+        self.export_action = self._action("&Export Answers…", "Ctrl+E", lambda: self.exporter.export_answers())
         self.settings_action = self._action("&Settings…", "Ctrl+,", self.open_settings)
         # Windows has no standard Quit key, and the offscreen key scheme neither: the README promises Ctrl+Q.
         self.quit_action = self._action("&Quit", [key.Quit, "Ctrl+Q"], self.close)
         self.copy_answer_action = QAction("&Copy Answer", self)
         self.copy_answer_action.setShortcut(QKeySequence(key.Copy))
         self.copy_answer_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.copy_answer_action.triggered.connect(lambda: self.copy_answer(False))
+        self.copy_answer_action.triggered.connect(lambda: self.exporter.copy_answer(False))
         self.copy_evidence_action = self._action(
-            "Copy Answer with &Evidence", "Ctrl+Shift+C", lambda: self.copy_answer(True)
+            "Copy Answer with &Evidence", "Ctrl+Shift+C", lambda: self.exporter.copy_answer(True)
         )
         self.find_action = self._action("&Find in Document…", key.Find, self.open_find)
         self.find_next_action = self._action("Find &Next", "Ctrl+G", lambda: self.find_bar.step(1))
@@ -444,51 +445,6 @@ class MainWindow(QMainWindow):
         if save:
             self.store.save_zoom(zoom)
             self._show_status(f"Text size {'+' if zoom > 0 else ''}{zoom}" if zoom else "Text at its usual size", 2000)
-
-    def _export_data(self) -> export.Export | None:
-        if self.prediction is None or self.document is None or not self.prediction.answers:
-            return None
-        model = self.engine.name if self.engine is not None else ""
-        return export.collect(self.prediction, self.document, self._locate, model, self._own_file())
-
-    def _own_file(self) -> Path | None:
-        """The reader's file of the open document; None for a paste (its copy is the app's)."""
-        path = self.controller.document_path
-        return None if path is None or pasted.is_pasted(path) else path
-
-    def copy_answer(self, with_evidence: bool) -> None:
-        data = self._export_data()
-        if data is None:
-            self._show_status("There is no answer to copy yet.", 3000)
-            return
-        row = max(0, self.answers.list.currentRow())
-        QGuiApplication.clipboard().setText(export.answer_text(data, row, with_evidence))
-        self._show_status("Answer copied." if not with_evidence else "Answer and evidence copied.", 3000)
-
-    def export_answers(self) -> None:
-        data = self._export_data()
-        if data is None:
-            self._show_status("Ask a question first: there are no answers to export.", 4000)
-            return
-        folder = own.parent if (own := self._own_file()) is not None else Path.home()
-        stem = Path(data.document).stem or "answers"
-        filters = ";;".join(export.FORMATS.values())
-        path, chosen = QFileDialog.getSaveFileName(
-            self, "Export answers", str(folder / f"{stem} - answers.md"), filters
-        )
-        if not path:
-            return
-        target = Path(path)
-        if not target.suffix:
-            for suffix, name in export.FORMATS.items():
-                if name == chosen:
-                    target = target.with_suffix(f".{suffix}")
-        try:
-            written = export.write(data, target)
-        except OSError as error:
-            self._show_error("The answers could not be saved", f"{target}: {error.strerror or error}")
-            return
-        self._show_status(f"Answers exported to {written.name}.", 5000)
 
     def _opening_changed(self, path: Path | None) -> None:
         """A PDF's pages show while its text is read; if it does not open, what was shown returns.
