@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 from itertools import pairwise
 from pathlib import Path
 
@@ -278,3 +279,34 @@ def test_a_folder_taken_out_leaves_none_of_its_words_in_the_file(library, shelf)
     data = library.path.read_bytes()
     assert b"walled garden" not in data and b"Vistula" not in data
     assert b"Warsaw" in data  # what stays is still there
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A file system of its own (tmpfs), to be made read-only: tests run as root, for whom file
+    modes change nothing, so only a read-only mount shows what a read-only disk does."""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(mount_point)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a file system here: {mounted.stderr.decode().strip()}")
+    yield mount_point
+    subprocess.run(["umount", str(mount_point)], check=True)
+
+
+def test_a_library_on_a_read_only_disk_is_searched_and_changes_are_refused(small_disk, shelf):
+    path = small_disk / "library.sqlite3"
+    library = Library(path)
+    library.add(shelf)
+    library.sync()
+    list(library.index())
+    library.close()
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    reader = Library(path)
+    assert "cannot be written" in reader.notice
+    assert reader.search("Where was Marie Curie born?")[0].name == "curie.txt"
+    with pytest.raises(LibraryError, match="read-only"):
+        reader.add(shelf / "notes")
+    with pytest.raises(LibraryError, match="read-only"):
+        list(reader.index())
+    reader.close()

@@ -128,14 +128,18 @@ class LibraryStore:
         self.verify = verify
         self._writing = threading.RLock()
         self.notice: str | None = None  # said once to the reader: the old file was set aside
+        self.read_only = False  # on a read-only disk: searched, never changed
         if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.connection = self._connect()
+            with contextlib.suppress(OSError):  # a read-only disk: a library there can still be read
+                self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            self.connection = self._connect()
             self._check()
         except sqlite3.OperationalError as error:  # locked, read-only, full: the file itself is sound
-            self.connection.close()
-            raise LibraryError(friendly(error)) from error
+            with contextlib.suppress(AttributeError, sqlite3.Error):
+                self.connection.close()
+            if not self._opened_read_only():
+                raise LibraryError(friendly(error)) from error
         except sqlite3.DatabaseError as error:  # not a database, or a damaged one
             self.connection.close()
             if not create:
@@ -147,10 +151,28 @@ class LibraryStore:
             self.connection.close()
             raise
 
-    def _connect(self) -> sqlite3.Connection:
+    def _opened_read_only(self) -> bool:
+        """Open a library on a disk that cannot be written (WAL's shared-memory file cannot be made
+        there, so the file is read as it stands); False when there is none to read."""
+        if not self.path.is_file():
+            return False
+        try:
+            self.connection = self._connect(read_only=True)
+            version = self.connection.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.Error:
+            return False
+        if not 0 < version <= SCHEMA_VERSION:
+            self.connection.close()
+            return False
+        self.read_only = True
+        self.notice = "The library is on a disk that cannot be written to: it can be searched, not changed"
+        return True
+
+    def _connect(self, read_only: bool = False) -> sqlite3.Connection:
         # Autocommit: every change is an explicit transaction (``write``).
+        target = f"{self.path.as_uri()}?mode=ro&immutable=1" if read_only else str(self.path)
         connection = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False, uri=read_only
         )
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA foreign_keys = ON")
@@ -201,6 +223,8 @@ class LibraryStore:
     def write(self) -> Iterator[sqlite3.Connection]:
         """One transaction: all of it is kept, or none of it (a full disk, a crash, an error). Two
         threads sharing this connection write one after the other, never into each other's."""
+        if self.read_only:
+            raise LibraryError(friendly(sqlite3.OperationalError("attempt to write a readonly database")))
         with self._writing:
             yield from self._transaction()
 
