@@ -94,6 +94,8 @@ class LibraryManager(QObject):
         self.error: str | None = None
         self._library: Library | None = None  # the window's own reads and changes
         self._searcher: Library | None = None  # questions, on the pool: a connection of their own
+        self._waiting_to_add: list[Path] = []  # added before the library was open
+        self._closed = False
         self._lock = threading.Lock()  # one question at a time on that connection
         self._indexing: IndexTask | None = None
         self._again = False  # something changed while indexing: run once more after it
@@ -106,20 +108,38 @@ class LibraryManager(QObject):
     # -- the library file -------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Open the library (a damaged one is set aside and said so) and bring it up to date."""
-        try:
-            self._library = Library(self.path)
-        except LibraryError as error:
-            self.error = str(error)
-            self.message.emit(str(error))
+        """Open the library on the pool (checking a large file for damage takes a while; a damaged
+        one is set aside and said so), then bring it up to date."""
+        path = self.path
+
+        def open_both() -> tuple[Library, Library]:
+            library = Library(path)
+            return library, Library(path, verify=False)
+
+        task = CallTask(self._next_job(), open_both)
+        task.signals.finished.connect(lambda _, opened: self._opened(*opened))
+        task.signals.failed.connect(lambda _, why: self._not_opened(why))
+        self.pool.start(task, 1)
+
+    def _opened(self, library: Library, searcher: Library) -> None:
+        if self._closed:  # the window closed while it was opened
+            library.close()
+            searcher.close()
             return
-        if self._library.notice:
-            self.message.emit(self._library.notice)
-        self._searcher = Library(self.path, verify=False)
+        self._library, self._searcher = library, searcher
+        if library.notice:
+            self.message.emit(library.notice)
         self._timer.start()
         self.changed.emit()
-        if self.folders():
+        if self._waiting_to_add:
+            paths, self._waiting_to_add = self._waiting_to_add, []
+            self.add(paths)
+        elif self.folders():
             self._open_embedder()
+
+    def _not_opened(self, why: str) -> None:
+        self.error = why
+        self.message.emit(why)
 
     def _open_embedder(self) -> None:
         """The meaning model, opened once the library has something to index (a reader without a
@@ -170,7 +190,10 @@ class LibraryManager(QObject):
     def add(self, paths: list[Path]) -> None:
         """Add folders or files; they are indexed in the background."""
         if self._library is None:
-            self.message.emit(self.error or "The library is not open")
+            if self.error is None:
+                self._waiting_to_add += paths  # added as soon as it is open
+            else:
+                self.message.emit(self.error)
             return
         added = []
         for path in paths:
@@ -255,6 +278,7 @@ class LibraryManager(QObject):
             self.update_index()
 
     def shutdown(self) -> None:
+        self._closed = True
         self._timer.stop()
         if self._indexing is not None:
             self._indexing.stop_requested.set()
@@ -270,7 +294,7 @@ class LibraryManager(QObject):
     def search(self, question: str, folder: str | None = None) -> None:
         """Find the passages for ``question`` on the pool; ``reading_set_ready`` brings them."""
         if self._library is None or self._searcher is None:
-            self.search_failed.emit(self.error or "The library is not open")
+            self.search_failed.emit(self.error or "The library is still being opened: ask again in a moment")
             return
         if not self.counts().get("indexed"):
             self.search_failed.emit("The library has no documents yet: add a folder to it from the File menu")
