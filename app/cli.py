@@ -34,6 +34,7 @@ EXIT_BAD_INPUT = 2
 EXIT_UNEXPECTED = 1
 EXIT_PIPE_CLOSED = 141  # as a shell reports a command ended by SIGPIPE
 COMMANDS = ("ask", "eval", "bench", "models", "serve", "library")
+ASK_HELP = "(see 'reading-assistant ask --help')"
 SERVE_EXTRA = "pip install 'reading-assistant[serve]'"
 USAGE = """reading-assistant [FILE] [--question TEXT] [-v]    open the window, on FILE if given
        reading-assistant ask FILE QUESTION [options]     answer on the command line
@@ -303,9 +304,11 @@ def run_ask(arguments: argparse.Namespace) -> int:
     if arguments.library:
         return run_ask_library(arguments)
     if arguments.folder is not None or arguments.library_file is not None:
-        raise UsageError("--folder and --library-file go with --library (see 'reading-assistant ask --help')")
+        raise UsageError(f"--folder and --library-file go with --library {ASK_HELP}")
     if arguments.file is None or arguments.question is None:
-        raise UsageError("ask takes a FILE and a QUESTION, or --library and a QUESTION")
+        raise UsageError(
+            "ask takes a FILE and a QUESTION, or --library and a QUESTION (see 'reading-assistant ask --help')"
+        )
     if not arguments.question.strip():
         raise ReadingAssistantError("the question is empty")
     document = read_stdin() if arguments.file == "-" else load_document(Path(arguments.file))

@@ -265,7 +265,10 @@ def test_bad_options_are_refused_in_one_line(tmp_path, options, message):
 
 
 def test_missing_arguments_are_refused_in_one_line():
-    refused(run("ask"), "the following arguments are required: file, question (see 'reading-assistant ask --help')")
+    refused(
+        run("ask"), "ask takes a FILE and a QUESTION, or --library and a QUESTION (see 'reading-assistant ask --help')"
+    )
+    refused(run("ask", "book.txt"), "ask takes a FILE and a QUESTION")
     refused(run("eval"), "the following arguments are required: dataset")
 
 
