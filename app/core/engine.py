@@ -7,7 +7,9 @@ per-call parameters, everything about how a question is read (``Choices``) is an
 read, resolved against the model's own settings: the engine holds only the model, its tokenizer
 and the documents it has tokenized. The stages run inside one reading loop, ``QAEngine.read``,
 which yields the events of ``core.reading`` and which every caller consumes; ``open_engine`` is
-the one way to get an engine.
+the one way to get an engine. A read may be given the meaning of a document the library has
+embedded (``meaning``: ``core.library.meaning.LibraryMeaning``); its windows are then ranked by
+their words and their meaning together.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,7 +30,15 @@ from .errors import Cancelled, InputError
 from .model_folder import ModelFolder
 from .options import MODELS_OWN, Choices, ModelConfig, ReadOptions, resolve
 from .paths import bundled_model_dir
-from .ranking import TermIndex, bm25_scores, heading_scores, reading_order, relevance_priors
+from .ranking import (
+    TermIndex,
+    bm25_scores,
+    heading_scores,
+    hybrid_order,
+    reading_order,
+    relevance_priors,
+    window_meaning,
+)
 from .reading import (
     Answers,
     DocumentInput,
@@ -47,6 +57,9 @@ DOCUMENT_CACHE_SIZE = 4
 # to feel live, rarely enough not to redraw a book at every window.
 PARTIAL_WINDOWS = 8
 log = logging.getLogger(__name__)
+# What a read may be told of a document's meaning: for a (document, question), the (start, end,
+# cosine) of each of the document's passages, in its text's characters; empty when nothing is known.
+MeaningLookup = Callable[[DocumentInput, str], Sequence[tuple[int, int, float]]]
 
 
 def open_engine(model: Path | None = None, device: str = "auto", threads: int | None = None) -> QAEngine:
@@ -208,6 +221,7 @@ class QAEngine:
         questions: Sequence[tuple[DocumentInput, str]],
         choices: Choices = MODELS_OWN,
         source: str = "the settings",
+        meaning: MeaningLookup | None = None,
     ) -> Iterator[ReadEvent]:
         """Read documents for their questions, reporting as it goes; stops when the consumer stops.
 
@@ -217,6 +231,10 @@ class QAEngine:
         its own order (ranked: the windows most relevant to it first, up to ``max_windows``) and
         streams its best answers so far every ``PARTIAL_WINDOWS`` windows; many questions have
         their windows packed into batches of similar length, so little of each batch is padding.
+
+        ``meaning``, asked once per question of a ranked read, gives the cosine between the question
+        and each passage of its document (nothing: the windows are ranked by BM25 as without it);
+        the windows are then read in ``hybrid_order``. The relevance priors stay BM25's.
         """
         started = time.perf_counter()
         options = self.resolve(choices, source)
@@ -227,12 +245,14 @@ class QAEngine:
         plans = [self._plan(t, question, options) for t, (_, question) in zip(tokens, questions, strict=True)]
         # Several questions often share a document: index each document once.
         indexes = {id(t): self._term_index(t) for t in tokens}
-        priors, orders = [], []
-        for (document, _), t, plan in zip(questions, tokens, plans, strict=True):
+        priors, orders, by_meaning = [], [], []
+        for (document, question), t, plan in zip(questions, tokens, plans, strict=True):
             relevance = bm25_scores(indexes[id(t)], plan)
             headings = self._heading_scores(document, t, indexes[id(t)], plan)
             priors.append(relevance_priors(relevance, options.relevance_weight, headings, options.section_weight))
-            orders.append(_windows_to_read(relevance, options))
+            meant = _window_meaning(meaning, document, question, t, plan) if options.ranked else None
+            orders.append(_windows_to_read(relevance, options, meant))
+            by_meaning.append(meant is not None)
         work = [(n, i) for n, order in enumerate(orders) for i in order]
         single = len(questions) == 1
         if not single:
@@ -274,7 +294,7 @@ class QAEngine:
                     prediction.seconds,
                     prediction.windows,
                     prediction.total_windows,
-                    "ranked" if options.ranked else "in order",
+                    ("ranked by words and meaning" if by_meaning[n] else "ranked") if options.ranked else "in order",
                     prediction.no_answer_score,
                 )
                 yield Answers(n, prediction, True)
@@ -308,9 +328,10 @@ class QAEngine:
         on_progress: ProgressCallback | None = None,
         should_stop: StopCheck | None = None,
         source: str = "the settings",
+        meaning: MeaningLookup | None = None,
     ) -> Prediction:
         """Answer one question about one document; a stopped read raises Cancelled."""
-        for event in self.read([(document, question)], choices, source):
+        for event in self.read([(document, question)], choices, source, meaning):
             if isinstance(event, Progress) and on_progress is not None:
                 on_progress(event.done, event.total)
             elif isinstance(event, Answers) and event.final:
@@ -326,10 +347,11 @@ class QAEngine:
         on_progress: ProgressCallback | None = None,
         should_stop: StopCheck | None = None,
         source: str = "the settings",
+        meaning: MeaningLookup | None = None,
     ) -> list[Prediction]:
         """Answer many (document, question) pairs, packing windows of different pairs into batches."""
         predictions: list[Prediction | None] = [None] * len(pairs)
-        for event in self.read(pairs, choices, source):
+        for event in self.read(pairs, choices, source, meaning):
             if isinstance(event, Progress) and on_progress is not None:
                 on_progress(event.done, event.total)
             elif isinstance(event, Answers) and event.final:
@@ -339,10 +361,30 @@ class QAEngine:
         return [p for p in predictions if p is not None]
 
 
-def _windows_to_read(relevance: np.ndarray, options: ReadOptions) -> list[int]:
-    """The windows a read takes, in order: the most relevant first when ranked, up to the budget."""
-    order = reading_order(relevance) if options.ranked else list(range(len(relevance)))
+def _windows_to_read(relevance: np.ndarray, options: ReadOptions, meaning: np.ndarray | None = None) -> list[int]:
+    """The windows a read takes, in order: the most relevant first when ranked (by their words, and
+    their ``meaning`` when known), up to the budget."""
+    if not options.ranked:
+        order = list(range(len(relevance)))
+    else:
+        order = reading_order(relevance) if meaning is None else hybrid_order(relevance, meaning)
     return order[: options.max_windows] if options.max_windows else order
+
+
+def _window_meaning(
+    meaning: MeaningLookup | None, document: DocumentInput, question: str, tokens: TokenizedText, plan: WindowPlan
+) -> np.ndarray | None:
+    """Each window's meaning for the question (``ranking.window_meaning``); None when ``meaning``
+    knows nothing of the document."""
+    if meaning is None:
+        return None
+    passages = meaning(document, question)
+    if not passages:
+        return None
+    first = plan.starts
+    last = first + plan.lengths - 1
+    windows = np.stack([tokens.offsets[first, 0], tokens.offsets[last, 1]], axis=1)
+    return window_meaning(windows, passages)
 
 
 def _spans(tokens: TokenizedText, plan: WindowPlan, order: list[int]) -> list[tuple[int, int]]:

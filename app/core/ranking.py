@@ -2,7 +2,8 @@
 
 The document's tokens are indexed once (token id -> sorted positions); a window's term counts are
 then two binary searches per question term, so ranking 1,500 windows takes milliseconds and no
-window has to be built.
+window has to be built. A document the library has embedded may add its meaning: the cosine
+between the question and its passages (``window_meaning``, ``hybrid_order``).
 """
 
 from __future__ import annotations
@@ -109,3 +110,43 @@ def relevance_priors(
     if headings is not None and len(headings):
         priors += section_weight * (headings - headings.max())
     return priors
+
+
+def window_meaning(windows: np.ndarray, passages: Sequence[tuple[int, int, float]]) -> np.ndarray:
+    """One score per window: the best cosine between the question and the passages that overlap
+    it. ``windows`` holds each window's (start, end) characters, in document order; ``passages``
+    are (start, end, cosine) in the same text. A window no passage overlaps (a contents list, which
+    the library leaves out) gets the lowest score of the others; with none overlapped, all are 0."""
+    best = np.full(len(windows), -np.inf)
+    if len(windows):
+        # Windows start and end in document order: those a passage overlaps are one run of them.
+        starts, ends = windows[:, 0], windows[:, 1]
+        for start, end, cosine in passages:
+            first = int(np.searchsorted(ends, start, side="right"))
+            last = int(np.searchsorted(starts, end, side="left"))
+            if first < last:
+                best[first:last] = np.maximum(best[first:last], float(cosine))
+    found = np.isfinite(best)
+    best[~found] = best[found].min() if found.any() else 0.0
+    return best
+
+
+def hybrid_order(relevance: np.ndarray, meaning: np.ndarray) -> list[int]:
+    """Windows best first by their BM25 score plus their meaning (``window_meaning``), each
+    standardised over the document's windows (the sum of z-scores); equal sums keep BM25's order.
+
+    Chosen over reciprocal rank fusion (k=60) on half of the bench's book questions and measured on
+    the other half (``python -m reading_assistant.evaluation.hybrid_bench``): F1 after the first 8
+    windows +2.8 over BM25 alone, the answer's window among the first 8 for 96.7% of questions
+    rather than 93.0%.
+    """
+    bm25_rank = np.empty(len(relevance), dtype=np.int64)
+    bm25_rank[reading_order(relevance)] = np.arange(len(relevance))
+    fused = _standardised(relevance) + _standardised(meaning)
+    return np.lexsort((bm25_rank, -fused)).tolist()
+
+
+def _standardised(scores: np.ndarray) -> np.ndarray:
+    """``scores`` less their mean, over their standard deviation (all 0 when they are all equal)."""
+    spread = float(scores.std())
+    return (scores - scores.mean()) / spread if spread > 0 else np.zeros(len(scores))
