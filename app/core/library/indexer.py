@@ -135,8 +135,10 @@ class Indexer:
         while True:
             if stop():
                 raise Cancelled("stopped")
+            # A walk along the ids (``+state`` keeps SQLite off the state index, whose matches it
+            # would sort at every step): each document is passed once, however many wait.
             rows = self.store.read(
-                "SELECT id, path, name, size, mtime_ns FROM documents WHERE state = ? AND id > ? ORDER BY id LIMIT 1",
+                "SELECT id, path, name, size, mtime_ns FROM documents WHERE +state = ? AND id > ? ORDER BY id LIMIT 1",
                 (WAITING, last_id),
             )
             if not rows:
