@@ -15,7 +15,15 @@ from pathlib import Path
 from reading_assistant.core.decoding import Answer
 from reading_assistant.core.engine import PARTIAL_WINDOWS
 from reading_assistant.core.options import MODELS_OWN, Choices
-from reading_assistant.core.reading import Answers, DocumentInput, Planned, Prediction, Progress, ReadEvent
+from reading_assistant.core.reading import (
+    Answers,
+    DocumentInput,
+    MeaningLookup,
+    Planned,
+    Prediction,
+    Progress,
+    ReadEvent,
+)
 
 WINDOWS = 24
 
@@ -37,7 +45,8 @@ class FakeEngine:
     """Reads ``windows`` windows; with ``paced`` each window waits for the test to release it.
 
     ``answers(text, question, windows_read, total)`` makes each prediction (default: "Warsaw").
-    It records the documents prepared, the windows each read took and the choices it was read with.
+    It records the documents prepared, the windows each read took, and the choices and the meaning
+    lookup each read was asked with.
     """
 
     name = "fake-model"
@@ -53,6 +62,7 @@ class FakeEngine:
         self.prepared: list[str] = []
         self.read_windows: list[int] = []  # windows each read had reached when it ended or was closed
         self.choices: list[Choices] = []  # what each read was asked with
+        self.meanings: list[MeaningLookup | None] = []
 
     def release(self, count: int) -> None:
         for _ in range(count):
@@ -67,9 +77,14 @@ class FakeEngine:
         return [(i * step, min(len(text), i * step + step)) for i in reversed(range(self.total))]
 
     def read(
-        self, questions: Sequence[tuple[DocumentInput, str]], choices: Choices = MODELS_OWN, source: str = ""
+        self,
+        questions: Sequence[tuple[DocumentInput, str]],
+        choices: Choices = MODELS_OWN,
+        source: str = "",
+        meaning: MeaningLookup | None = None,
     ) -> Iterator[ReadEvent]:
         ((document, question),) = questions
+        self.meanings.append(meaning)
         text = document if isinstance(document, str) else document.text
         self.choices.append(choices)
         yield Planned(0, self.plan(text), self.total)

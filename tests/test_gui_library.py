@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from reading_assistant.core.library import INDEXED, WAITING
 from reading_assistant.gui.main_window import MainWindow
 from tests.test_gui import drop_file
 
-pytest_plugins = ["tests.test_gui"]  # the model_dir and store fixtures
+pytest_plugins = ["tests.test_gui"]  # the model_dir, store and window fixtures
 
 CURIE = (
     "Marie Curie was a physicist and chemist who conducted pioneering research on radioactivity. "
@@ -30,14 +30,9 @@ def data_home(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture
-def library_window(qtbot, store, data_home):
-    window = MainWindow(store=store, pool=QThreadPool())
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitUntil(lambda: window.engine is not None, timeout=30000)
-    yield window
-    window.cancel()
-    window.pool.waitForDone(30000)
+def library_window(data_home, window):
+    """The test_gui window, made after ``data_home`` so that its library is this test's own."""
+    return window
 
 
 def put(path: Path, text: str) -> Path:
@@ -98,6 +93,21 @@ def test_a_dropped_folder_is_indexed_asked_and_an_answer_opens_its_document(qtbo
     qtbot.waitUntil(lambda: window.text_view.textCursor().selectedText() == "Warsaw", timeout=5000)
     assert not window.library.open_source_action.isEnabled()
 
+    # A document the library has embedded is read by meaning beside words: the hook knows it.
+    assert window.controller.meaning == window.library.manager.meaning
+    meanings = []
+
+    def recorded(document, question):
+        meanings.append(window.library.manager.meaning(document, question))
+        return meanings[-1]
+
+    window.controller.meaning = recorded
+    window.controller.ask("When did she move to Paris?")
+    qtbot.waitUntil(lambda: not window.controller.reading and window.prediction is not None, timeout=60000)
+    assert window.prediction.answers[0].text == "1891"
+    ((start, end, cosine),) = meanings[0]  # curie.txt is one passage
+    assert window.document.text[start:end].startswith("Marie Curie was") and cosine > 0.3
+
 
 def test_indexing_pauses_keeps_what_it_did_and_resumes(qtbot, library_window, tmp_path):
     window = library_window
@@ -139,3 +149,37 @@ def test_a_folder_is_taken_out_from_the_panel(qtbot, library_window, tmp_path):
     QTest.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 0, timeout=30000)
     assert window.library.manager.documents() == [] and "Taken out" in window.statusBar().currentMessage()
+
+
+def test_a_question_is_asked_of_one_folder_when_the_panel_says_so(qtbot, library_window, tmp_path):
+    window = library_window
+    physics, gardens = tmp_path / "physics", tmp_path / "gardens"
+    put(physics / "curie.txt", CURIE)
+    put(gardens / "walled.md", GARDENS)
+    window.library.add([physics, gardens])
+    qtbot.waitUntil(lambda: indexed(window) == 2 and idle(window), timeout=60000)
+    panel = window.library.panel
+    scopes = [panel.scope_box.itemText(i) for i in range(panel.scope_box.count())]
+    assert scopes == ["The whole library", "gardens", "physics"] and panel.scope_box.isEnabled()
+
+    panel.set_scope(str(gardens.resolve()))
+    window.question.setText("Where was Marie Curie born?")
+    window.library.ask_action.trigger()
+    qtbot.waitUntil(lambda: not window.controller.reading and window.prediction is not None, timeout=60000)
+    assert window.document.name.startswith("Library, gardens: Where was Marie Curie")
+    assert [section.label.split(" · ")[0] for section in window.document.sections] == ["walled.md"]
+    assert "Warsaw" not in [answer.text for answer in window.prediction.answers]
+
+    panel.set_scope(None)
+    window.library.ask_action.trigger()
+    qtbot.waitUntil(
+        lambda: window.document.name.startswith("Library: Where") and not window.controller.reading, timeout=60000
+    )
+    qtbot.waitUntil(lambda: window.prediction is not None, timeout=60000)
+    assert window.prediction.answers[0].text == "Warsaw"
+
+    panel.tree.setCurrentItem(panel.tree.topLevelItem(0))  # the gardens folder goes: the scope follows
+    panel.set_scope(str(gardens.resolve()))
+    QTest.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=30000)
+    assert panel.scope() is None and not panel.scope_box.isEnabled()

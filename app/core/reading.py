@@ -26,6 +26,9 @@ ProgressCallback = Callable[[int, int], None]
 # What a read takes as a document: its text, its tokens, or the Document itself (whose answers
 # then name it).
 DocumentInput = str | TokenizedText | Document
+# What a document's passages mean to a question: (start, end, cosine) of each, from an index that
+# embedded them (the library); nothing when it knows the document not.
+MeaningLookup = Callable[[DocumentInput, str], Sequence[tuple[int, int, float]]]
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,12 @@ class ReadingEngine(Protocol):
         ...
 
     def read(
-        self, questions: Sequence[tuple[DocumentInput, str]], choices: Choices = ..., source: str = ...
+        self,
+        questions: Sequence[tuple[DocumentInput, str]],
+        choices: Choices = ...,
+        source: str = ...,
+        meaning: MeaningLookup | None = None,
     ) -> Iterator[ReadEvent]:
-        """Read the documents for their questions, yielding events; stops when the consumer stops."""
+        """Read the documents for their questions, yielding events; stops when the consumer stops.
+        ``meaning`` ranks a document's windows by meaning beside words where it knows the document."""
         ...

@@ -30,7 +30,7 @@ from ..core.engine import open_engine
 from ..core.errors import ReadingAssistantError
 from ..core.language import document_language, question_language, reads_english_note
 from ..core.options import EARLY_ANSWERS, EARLY_WINDOWS, Choices
-from ..core.reading import Prediction, ReadingEngine, Span
+from ..core.reading import MeaningLookup, Prediction, ReadingEngine, Span
 from . import pasted
 from .document_state import DocumentState, OpenDocuments
 from .settings import EngineSettings, Store
@@ -128,6 +128,9 @@ class ReadingController(QObject):
         self.settings = store.engine_settings()
         self.engine: ReadingEngine | None = None
         self.engine_error: str | None = None
+        # What an index knows of a document's meaning (the library's), to rank its windows by
+        # meaning beside words; asked on the reading thread.
+        self.meaning: MeaningLookup | None = None
         # Every open document's state, one per tab; the window shows ``current``.
         self.documents = OpenDocuments()
         self._pending_question: str | None = None
@@ -482,7 +485,7 @@ class ReadingController(QObject):
             state.view_follows = True
             self._state("")
             self.question_started.emit(question)
-        task = AskTask(self._next_job(), self.engine, state.document, question, self._read_choices())
+        task = AskTask(self._next_job(), self.engine, state.document, question, self._read_choices(), self.meaning)
         task.signals.plan.connect(lambda job, spans: self._ask_plan(job, state, spans))
         task.signals.progress.connect(lambda job, done, total: self._ask_progress(job, state, done, total))
         task.signals.partial.connect(lambda job, prediction: self._ask_partial(job, state, prediction))

@@ -84,6 +84,7 @@ class LibraryDock(QDockWidget):
         self.manager.reading_set_ready.connect(self._read)
         self.manager.search_failed.connect(lambda text: window._show_status(text, MESSAGE_MS))
         window.controller.document_changed.connect(self._document_changed)
+        window.controller.meaning = self.manager.meaning  # a document the library holds is read by meaning too
         window.answers.list.itemDoubleClicked.connect(lambda _: self.open_source())
         self.manager.start()
 
@@ -139,8 +140,10 @@ class LibraryDock(QDockWidget):
             self.window_.focus_question()
             self.window_._show_status("Type a question, then Ask the Library", MESSAGE_MS)
             return
-        self.window_._show_status("Searching the library…", MESSAGE_MS)
-        self.manager.search(question)
+        folder = self.panel.scope()
+        where = f"the folder {Path(folder).name}" if folder else "the library"
+        self.window_._show_status(f"Searching {where}…", MESSAGE_MS)
+        self.manager.search(question, folder)
 
     def _read(self, reading: ReadingSet, question: str) -> None:
         self.window_.controller.set_document(reading.document)

@@ -25,7 +25,9 @@ from ..core.embedding import Embedder, open_embedder
 from ..core.errors import ReadingAssistantError
 from ..core.library import Library, LibraryDocument, LibraryError, ReadingSet
 from ..core.library.indexer import IndexProgress
+from ..core.library.meaning import LibraryMeaning, PassageMeaning
 from ..core.library.store import default_library_path
+from ..core.reading import DocumentInput
 from .tasks import CallTask, Task
 from .words import plural
 
@@ -94,6 +96,7 @@ class LibraryManager(QObject):
         self.error: str | None = None
         self._library: Library | None = None  # the window's own reads and changes
         self._searcher: Library | None = None  # questions, on the pool: a connection of their own
+        self._meaning: LibraryMeaning | None = None  # on the searcher's connection
         self._waiting_to_add: list[Path] = []  # added before the library was open
         self._closed = False
         self._lock = threading.Lock()  # one question at a time on that connection
@@ -303,19 +306,33 @@ class LibraryManager(QObject):
 
         def find() -> ReadingSet:
             with self._lock:
-                return ReadingSet(library.search(question, folder), f"Library: {short(question)}")
+                where = f"Library, {Path(folder).name}" if folder else "Library"
+                return ReadingSet(library.search(question, folder), f"{where}: {short(question)}")
 
         task = CallTask(self._next_job(), find)
-        task.signals.finished.connect(lambda _, reading: self._found(reading, question))
+        task.signals.finished.connect(lambda _, reading: self._found(reading, question, folder))
         task.signals.failed.connect(lambda _, why: self.search_failed.emit(why))
         self.pool.start(task, 2)
 
-    def _found(self, reading: ReadingSet, question: str) -> None:
+    def _found(self, reading: ReadingSet, question: str, folder: str | None) -> None:
         if not reading.hits:
-            self.search_failed.emit("Not in your library: no passage shares a word or a meaning with the question")
+            where = "this folder of your library" if folder else "your library"
+            self.search_failed.emit(f"Not in {where}: no passage shares a word or a meaning with the question")
             return
         self._reading_sets[reading.document.id] = reading
         self.reading_set_ready.emit(reading, question)
+
+    def meaning(self, document: DocumentInput, question: str) -> list[PassageMeaning]:
+        """The cosine between ``question`` and each passage of ``document`` where the library has
+        embedded it (the controller's ``meaning`` hook, asked on the reading thread); nothing for a
+        document it does not hold, or before its meaning model is open."""
+        searcher = self._searcher
+        if searcher is None or searcher.embedder is None:
+            return []
+        with self._lock:
+            if self._meaning is None or self._meaning.library is not searcher:
+                self._meaning = LibraryMeaning(searcher)
+            return self._meaning(document, question)
 
     def reading_set_of(self, document: Document | None) -> ReadingSet | None:
         return self._reading_sets.get(document.id) if document is not None else None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -26,6 +27,7 @@ from .words import plural
 MAX_LISTED = 2_000  # documents listed per folder; the rest are counted
 STATE_WORDS = {INDEXED: "indexed", WAITING: "waiting", FAILED: "failed"}
 PATH_ROLE = Qt.ItemDataRole.UserRole
+WHOLE_LIBRARY = "The whole library"
 
 
 def duration(seconds: float) -> str:
@@ -60,6 +62,12 @@ class LibraryPanel(QWidget):
         self.setObjectName("libraryPanel")
         self.summary = QLabel("The library is empty: add a folder of documents to ask them all at once.")
         self.summary.setWordWrap(True)
+        self.scope_box = QComboBox()  # what Ask the Library asks: all of it, or one folder
+        self.scope_box.setAccessibleName("Ask in")
+        self.scope_box.setToolTip("Ask the Library asks every document, or only those in one folder")
+        self.scope_box.addItem(WHOLE_LIBRARY, None)
+        scope_label = QLabel("&Ask in:")
+        scope_label.setBuddy(self.scope_box)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Document", "State"])
         self.tree.setAccessibleName("Library")
@@ -94,9 +102,13 @@ class LibraryPanel(QWidget):
         indexing = QHBoxLayout()
         indexing.addWidget(self.progress_bar, 1)
         indexing.addWidget(self.pause_button)
+        scope = QHBoxLayout()
+        scope.addWidget(scope_label)
+        scope.addWidget(self.scope_box, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addLayout(buttons)
+        layout.addLayout(scope)
         layout.addWidget(self.tree, 1)
         layout.addLayout(indexing)
         layout.addWidget(self.progress_label)
@@ -124,6 +136,7 @@ class LibraryPanel(QWidget):
                 item.addChild(QTreeWidgetItem([f"… and {len(held) - MAX_LISTED:,} more", ""]))
             self.tree.addTopLevelItem(item)
             item.setExpanded(folder in expanded or len(by_folder) == 1)
+        self._show_scopes(folders)
         indexed = sum(d.state == INDEXED for d in documents)
         failed = sum(d.state == FAILED for d in documents)
         if not folders:
@@ -134,6 +147,27 @@ class LibraryPanel(QWidget):
                 f"{plural(len(documents), 'document')} in {plural(len(folders), 'folder')}: "
                 f"{indexed:,} indexed{failures}. Ask them all from the Question menu (Ask the Library)."
             )
+
+    def scope(self) -> str | None:
+        """The folder Ask the Library asks, or None for the whole library."""
+        return self.scope_box.currentData()
+
+    def set_scope(self, folder: str | None) -> None:
+        index = self.scope_box.findData(folder)
+        self.scope_box.setCurrentIndex(max(index, 0))
+
+    def _show_scopes(self, folders: list[str]) -> None:
+        """The folders to ask in; the one chosen stays chosen while it is in the library."""
+        chosen = self.scope()
+        self.scope_box.blockSignals(True)
+        self.scope_box.clear()
+        self.scope_box.addItem(WHOLE_LIBRARY, None)
+        for folder in folders:
+            self.scope_box.addItem(Path(folder).name or folder, folder)
+            self.scope_box.setItemData(self.scope_box.count() - 1, folder, Qt.ItemDataRole.ToolTipRole)
+        self.set_scope(chosen)
+        self.scope_box.blockSignals(False)
+        self.scope_box.setEnabled(len(folders) > 1)
 
     def show_progress(self, progress: IndexProgress | None) -> None:
         running = progress is not None

@@ -27,7 +27,7 @@ from ..core.documents.load_options import LoadOptions
 from ..core.errors import Cancelled, PasswordNeeded, ReadingAssistantError
 from ..core.library import kept_document
 from ..core.options import Choices
-from ..core.reading import Answers, Planned, Prediction, Progress, ReadingEngine
+from ..core.reading import Answers, MeaningLookup, Planned, Prediction, Progress, ReadingEngine
 
 log = logging.getLogger(__name__)
 
@@ -149,13 +149,23 @@ class AskTask(Task):
     """One question about one document, read as ``choices`` say: its plan, progress and best answers
     so far become signals, its settled answers the result."""
 
-    def __init__(self, job: int, engine: ReadingEngine, document: Document, question: str, choices: Choices) -> None:
+    def __init__(
+        self,
+        job: int,
+        engine: ReadingEngine,
+        document: Document,
+        question: str,
+        choices: Choices,
+        meaning: MeaningLookup | None = None,
+    ) -> None:
         super().__init__(job)
         self.engine, self.document, self.question, self.choices = engine, document, question, choices
+        self.meaning = meaning
 
     def work(self) -> Prediction:
         # Closed when the task stops, so the engine's read ends in this thread, within one batch.
-        with contextlib.closing(self.engine.read([(self.document, self.question)], self.choices)) as events:
+        read = self.engine.read([(self.document, self.question)], self.choices, meaning=self.meaning)
+        with contextlib.closing(read) as events:
             for event in events:
                 if self.stop_requested.is_set():
                     raise Cancelled("stopped")
