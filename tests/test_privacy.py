@@ -30,6 +30,11 @@ TRACED = ",".join(
     )
 )
 NETWORK_CALLS = ("socket(", "connect(", "bind(", "sendto(", "sendmsg(", "listen(", "accept(", "accept4(")
+# The running window's own socket (a second start hands it its files): a Unix socket file inside the
+# app's folders is no network; any other socket, and a Unix socket elsewhere, are.
+UNIX_SOCKET = re.compile(r"^socket\(AF_UNIX\b.*= (\d+)$")
+UNIX_ADDRESS = re.compile(r'sa_family=AF_UNIX, sun_path="((?:[^"\\]|\\.)*)"')
+SOCKET_FD = re.compile(r"^\w+\((\d+)")
 WRITE_FLAGS = re.compile(r"O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|O_APPEND")
 CALL = re.compile(r"^\d+\s+(\w+)\((.*)")
 QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
@@ -85,11 +90,22 @@ def traced(command: list[str], env: dict[str, str], trace: Path, timeout: float 
 def violations(trace: Path, allowed: list[Path], runtime_dir: Path) -> list[str]:
     """Every network call, and every write outside the app's folders (or their parents being made)."""
     parents = {parent for folder in allowed for parent in folder.parents}
+
+    def inside(path: str) -> bool:
+        return any(Path(path) == folder or folder in Path(path).parents for folder in [*allowed, runtime_dir])
+
     found = []
+    unix_sockets: set[str] = set()  # descriptors of Unix sockets (the process's threads share them)
     for line in trace.read_text(errors="replace").splitlines():
         call = line.split(None, 1)[1] if " " in line else line
         if call.startswith(NETWORK_CALLS):
-            found.append(line)
+            made = UNIX_SOCKET.match(call)
+            descriptor = SOCKET_FD.match(call)
+            address = UNIX_ADDRESS.search(call)
+            if made:
+                unix_sockets.add(made.group(1))
+            elif not (descriptor and descriptor.group(1) in unix_sockets and (address is None or inside(address[1]))):
+                found.append(line)
             continue
         match = CALL.match(line)
         if not match or "= -1 E" in line:
@@ -98,10 +114,8 @@ def violations(trace: Path, allowed: list[Path], runtime_dir: Path) -> list[str]
         if not (name in WRITING_CALLS or (name in ("open", "openat") and WRITE_FLAGS.search(arguments))):
             continue
         for path in QUOTED.findall(arguments):  # a rename or link writes at both of its paths
-            target = Path(path)
-            inside = any(target == folder or folder in target.parents for folder in [*allowed, runtime_dir])
-            making_a_parent = name in ("mkdir", "mkdirat") and target in parents
-            if not (inside or making_a_parent or path.startswith(NOT_FILES)):
+            making_a_parent = name in ("mkdir", "mkdirat") and Path(path) in parents
+            if not (inside(path) or making_a_parent or path.startswith(NOT_FILES)):
                 found.append(line)
                 break
     return found
@@ -169,7 +183,8 @@ def test_reading_a_scan_by_ocr_stays_on_the_machine(tmp_path, reader):
 
 
 def test_the_trace_reader_catches_sockets_and_stray_writes(tmp_path):
-    """The checker itself: a socket, a DNS lookup and a write outside the app's folders are caught."""
+    """The checker itself: a socket, a DNS lookup, a write outside the app's folders and a Unix socket
+    outside them are caught; the window's socket inside them is not."""
     allowed = [tmp_path / "home/.config/reading-assistant"]
     ours = allowed[0]
     trace = tmp_path / "trace"
@@ -186,10 +201,15 @@ def test_the_trace_reader_catches_sockets_and_stray_writes(tmp_path):
                 f'12 openat(AT_FDCWD, "{tmp_path}/elsewhere.txt", O_WRONLY|O_CREAT|O_TRUNC, 0666) = -1 EACCES',
                 f'12 linkat(AT_FDCWD, "/proc/self/fd/9", AT_FDCWD, "{ours}/a", 0) = 0',
                 f'12 rename("{ours}/a", "{tmp_path}/home/a") = 0',
+                "14 socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0) = 7",
+                f'14 bind(7, {{sa_family=AF_UNIX, sun_path="{ours}/window.socket"}}, 110) = 0',
+                "15 listen(7, 50) = 0",
+                f'14 connect(7, {{sa_family=AF_UNIX, sun_path="{tmp_path}/x11.socket"}}, 110) = 0',
             ]
         )
     )
     found = violations(trace, allowed, tmp_path / "runtime")
-    assert [line.split()[1].split("(")[0] for line in found] == ["openat", "socket", "connect", "rename"]
+    kinds = [line.split()[1].split("(")[0] for line in found]
+    assert kinds == ["openat", "socket", "connect", "rename", "connect"]  # the window's own socket is no network
     assert "Microsoft" in found[0]
     assert json.dumps(found)  # plain strings, printable in the failure message

@@ -7,7 +7,9 @@ per-user config, cache and log folders for the app (platformdirs).
 
 from __future__ import annotations
 
+import hashlib
 import os
+import sys
 from importlib.resources import files
 from pathlib import Path
 
@@ -64,6 +66,26 @@ def data_dir() -> Path:
     return Path(_dirs().user_data_dir)
 
 
+def runtime_dir() -> Path:
+    """The session's own folder for the running app's socket: ``$XDG_RUNTIME_DIR`` (local to this
+    machine, private to the user, emptied at logout) when the system has one, else the cache folder."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if sys.platform.startswith("linux") and runtime and Path(runtime).is_absolute():
+        return Path(runtime) / APP_NAME
+    return cache_dir()
+
+
+def instance_address() -> str:
+    """Where the running window listens for files to open (``gui.single_instance``): a socket file
+    in ``runtime_dir`` or, on Windows, a named pipe's name. One per user and data folder, so a
+    portable setup or a test with folders of its own has its own."""
+    tag = hashlib.sha256(str(data_dir()).encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    if sys.platform == "win32":
+        return f"{APP_NAME}-{os.environ.get('USERNAME', 'user')}-{tag}"
+    return str(runtime_dir() / f"window-{tag}.socket")
+
+
 def writable_dirs() -> tuple[Path, ...]:
     """The only folders the app may write to."""
-    return (config_dir(), log_dir(), cache_dir(), data_dir())
+    runtime = runtime_dir()
+    return (config_dir(), log_dir(), cache_dir(), data_dir()) + (() if runtime == cache_dir() else (runtime,))
