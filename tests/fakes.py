@@ -53,6 +53,7 @@ class FakeEngine:
     device_name = "CPU"
     model_dir = Path("fake-model")
     warnings: tuple[str, ...] = ()
+    tokenizer_fingerprint = "fake-tokenizer"
 
     def __init__(self, paced: bool = False, windows: int = WINDOWS, answers: Callable | None = None) -> None:
         self.paced = paced
@@ -68,7 +69,7 @@ class FakeEngine:
         for _ in range(count):
             self.windows.release()
 
-    def prepare(self, text: str, should_stop=None) -> None:
+    def prepare(self, text: str, should_stop=None, kept=None) -> None:
         self.prepared.append(text)
 
     def plan(self, text: str) -> list[tuple[int, int]]:

@@ -183,3 +183,42 @@ def test_a_question_is_asked_of_one_folder_when_the_panel_says_so(qtbot, library
     QTest.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=30000)
     assert panel.scope() is None and not panel.scope_box.isEnabled()
+
+
+def test_a_library_document_reopened_is_not_tokenized_again(qtbot, library_window, tmp_path, monkeypatch):
+    window = library_window
+    book = put(
+        tmp_path / "shelf" / "harbour.txt",
+        "".join(
+            f"The harbour master of town {n} counted {n % 90} ships in the year {1700 + n}.\n" for n in range(2_000)
+        ),
+    )
+    window.library.add([book.parent])
+    qtbot.waitUntil(lambda: indexed(window) == 1 and idle(window), timeout=60000)
+    window.open_file(book)
+    qtbot.waitUntil(
+        lambda: (
+            window.library.manager._read(lambda lib: lib.store.read("SELECT count(*) FROM tokens"), [[0]])[0][0] == 1
+        ),
+        timeout=60000,
+    )
+
+    window.controller.close_document()
+    qtbot.waitUntil(lambda: window.document is None, timeout=5000)
+    engine = window.engine
+    engine._documents.clear()  # as after a restart: only the library remembers the tokens
+    tokenize = engine.tokenizer.tokenize
+
+    def tokenize_questions_only(text, *arguments, **options):
+        assert len(text) < 200, "the document was tokenized again"
+        return tokenize(text, *arguments, **options)
+
+    monkeypatch.setattr(engine.tokenizer, "tokenize", tokenize_questions_only)
+    window.open_file(book)
+    window.question.setText("How many ships did the harbour master of town 1500 count?")
+    qtbot.waitUntil(lambda: window.document is not None and window.document.origin == str(book), timeout=30000)
+    # Prepared (the library's tokens taken) before the question, as a reader's first question comes.
+    qtbot.waitUntil(lambda: window.document.text in engine._documents, timeout=30000)
+    window.ask()
+    qtbot.waitUntil(lambda: window.prediction is not None and not window.controller.reading, timeout=60000)
+    assert window.prediction.answers[0].text == "60"

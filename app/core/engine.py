@@ -14,6 +14,8 @@ their words and their meaning together.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import threading
 import time
@@ -42,6 +44,7 @@ from .ranking import (
 from .reading import (
     Answers,
     DocumentInput,
+    KeptTokens,
     Planned,
     Prediction,
     Progress,
@@ -107,19 +110,34 @@ class QAEngine:
         """What the reader should know about how the model runs (a GPU that fell back to the CPU)."""
         return self.model.warnings
 
+    @functools.cached_property
+    def tokenizer_fingerprint(self) -> str:
+        """The tokenizer, named by its file's content: tokens kept elsewhere (the library) are taken
+        again only by an engine with the same one."""
+        return hashlib.sha256(self.folder.tokenizer_path.read_bytes()).hexdigest()
+
+    def _remember(self, tokens: TokenizedText) -> None:
+        self._documents[tokens.text] = tokens
+        if len(self._documents) > DOCUMENT_CACHE_SIZE:
+            _, dropped = self._documents.popitem(last=False)
+            self._indexes.pop(id(dropped), None)
+
     def resolve(self, choices: Choices = MODELS_OWN, source: str = "the settings") -> ReadOptions:
         """How a read with these choices goes on this model: each choice made, else the model's own."""
         return resolve(self.config, choices, source, self.model.signature.fixed_length)
 
     # -- preprocess ---------------------------------------------------------------------------
 
-    def prepare(self, text: str, should_stop: StopCheck | None = None) -> TokenizedText:
-        """Tokenize and index a document ahead of its first question; both are cached."""
-        tokens = self.tokenize_document(text, should_stop)
+    def prepare(self, text: str, should_stop: StopCheck | None = None, kept: KeptTokens | None = None) -> TokenizedText:
+        """Tokenize and index a document ahead of its first question; both are cached. ``kept``
+        gives the tokens this tokenizer made of ``text`` before (the library's), if any."""
+        tokens = self.tokenize_document(text, should_stop, kept)
         self._term_index(tokens)
         return tokens
 
-    def tokenize_document(self, text: str, should_stop: StopCheck | None = None) -> TokenizedText:
+    def tokenize_document(
+        self, text: str, should_stop: StopCheck | None = None, kept: KeptTokens | None = None
+    ) -> TokenizedText:
         """Tokens of a document; the last few documents are kept, so asking again is instant.
 
         A document already being tokenized for another caller (a question asked while the window
@@ -140,12 +158,10 @@ class QAEngine:
         try:
             if not text.strip():
                 raise InputError("the document is empty")
-            tokens = self.tokenizer.tokenize(text, should_stop=should_stop)
+            # Looked up while others wait (as for tokenizing): a question asked meanwhile takes them.
+            tokens = (kept() if kept is not None else None) or self.tokenizer.tokenize(text, should_stop=should_stop)
             with self._cache_lock:
-                self._documents[text] = tokens
-                if len(self._documents) > DOCUMENT_CACHE_SIZE:
-                    _, dropped = self._documents.popitem(last=False)
-                    self._indexes.pop(id(dropped), None)
+                self._remember(tokens)
             return tokens
         finally:
             with self._cache_lock:

@@ -26,6 +26,8 @@ ProgressCallback = Callable[[int, int], None]
 # What a read takes as a document: its text, its tokens, or the Document itself (whose answers
 # then name it).
 DocumentInput = str | TokenizedText | Document
+# Tokens an index kept of a document (the library's), for the engine to take instead of tokenizing.
+KeptTokens = Callable[[], TokenizedText | None]
 # What a document's passages mean to a question: (start, end, cosine) of each, from an index that
 # embedded them (the library); nothing when it knows the document not.
 MeaningLookup = Callable[[DocumentInput, str], Sequence[tuple[int, int, float]]]
@@ -92,8 +94,14 @@ class ReadingEngine(Protocol):
         """What the reader should know about how the model runs (a GPU that fell back to the CPU)."""
         ...
 
-    def prepare(self, text: str, should_stop: StopCheck | None = None) -> object:
-        """Tokenize and index a document ahead of its first question."""
+    @property
+    def tokenizer_fingerprint(self) -> str:
+        """Names the tokenizer by its content (tokens kept by the library are for one tokenizer)."""
+        ...
+
+    def prepare(self, text: str, should_stop: StopCheck | None = None, kept: KeptTokens | None = None) -> object:
+        """Tokenize and index a document ahead of its first question (``kept``: tokens made of it
+        before by this tokenizer, when an index keeps them)."""
         ...
 
     def read(

@@ -29,6 +29,7 @@ from ..core.documents import Document, text_document
 from ..core.engine import open_engine
 from ..core.errors import ReadingAssistantError
 from ..core.language import document_language, question_language, reads_english_note
+from ..core.library.tokens import prepare_kept
 from ..core.options import EARLY_ANSWERS, EARLY_WINDOWS, Choices
 from ..core.reading import MeaningLookup, Prediction, ReadingEngine, Span
 from . import pasted
@@ -410,8 +411,9 @@ class ReadingController(QObject):
             self._prepare_again = True
             return
         self._prepare_again = False
-        engine, text = self.engine, self.document.text
-        task = CallTask(self._next_job(), lambda stop: engine.prepare(text, stop), stoppable=True)
+        engine, document = self.engine, self.document
+        # A document the library holds keeps its tokens there: reopened, it is not tokenized again.
+        task = CallTask(self._next_job(), lambda stop: prepare_kept(engine, document, stop), stoppable=True)
         task.signals.finished.connect(lambda job, _: self._prepare_ended(job))
         task.signals.failed.connect(self._prepare_ended)
         task.signals.cancelled.connect(self._prepare_ended)

@@ -81,6 +81,16 @@ CREATE TABLE indexer (
     heartbeat REAL NOT NULL
 );
 """
+# The reader's tokens of a document it opened (``tokens.py``); made in a library of any version,
+# as an older app reading the file passes over a table it does not know.
+TOKENS_TABLE = """CREATE TABLE IF NOT EXISTS tokens (
+    document_id INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+    tokenizer TEXT NOT NULL,
+    text_sha256 TEXT NOT NULL,
+    ids BLOB NOT NULL,
+    offsets BLOB NOT NULL
+);
+"""
 
 
 class LibraryError(ReadingAssistantError):
@@ -195,9 +205,13 @@ class LibraryStore:
             if tables:
                 raise sqlite3.DatabaseError("the file holds tables but is not a library")
             with self.write():
-                connection.executescript(f"BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION};")
+                connection.executescript(f"BEGIN; {SCHEMA} {TOKENS_TABLE} PRAGMA user_version = {SCHEMA_VERSION};")
             connection.execute("PRAGMA journal_mode = WAL")
             return
+        if not connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'tokens'").fetchone():
+            # A busy or read-only library keeps no tokens.
+            with contextlib.suppress(LibraryError), self.write() as db:
+                db.execute(TOKENS_TABLE)
         if not self.verify:
             return
         result = connection.execute("PRAGMA quick_check(1)").fetchone()[0]
