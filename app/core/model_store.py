@@ -9,6 +9,11 @@ it must open (``ModelFolder.open`` and ``open_engine`` check its settings, token
 signature) and answer a known question; what was measured is kept for ``list_models``.
 
 ``resolve_model`` is the one place a ``--model`` value (a name or a folder) becomes a folder.
+
+The store is its own: names are whole strings of a few safe characters, a stored model holds
+copies of its files (never links, and its settings name only files inside it), ``remove`` deletes
+only what is inside the store (a link is removed, never followed), and one lock file per name
+keeps two adds or removes of one model from running at once.
 """
 
 from __future__ import annotations
@@ -18,22 +23,26 @@ import math
 import os
 import re
 import shutil
-import sys
+import stat
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .errors import InputError, ModelError, ReadingAssistantError
 from .evidence import percent
+from .hub import download
 from .model_folder import CONFIG_NAME, TOKENIZER_NAME, ModelFolder
-from .options import Choices, ModelConfig
+from .model_shape import OFFSET_POSITIONS, read_shape, read_small_json
+from .options import Choices, ModelConfig, check_model_file
 from .paths import BUNDLED_MODEL_NAME, bundled_model_dir, data_dir
+from .store_lock import name_lock
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# Whole strings only (``fullmatch``): "$" would let a name end in a newline.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # A Hugging Face model id: "name" or "owner/name".
-MODEL_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$")
+MODEL_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?")
 WEIGHT_FILES = (
     "model.safetensors",
     "pytorch_model.bin",
@@ -47,8 +56,6 @@ MAX_SEQ_LEN = 384
 KEPT_SUFFIXES = (".onnx", ".onnx_data", ".json", ".txt", ".md", ".model")
 # Opcodes that only a quantized graph holds (ONNX stores op types as plain strings).
 QUANTIZED_OPS = (b"DynamicQuantizeLinear", b"MatMulInteger", b"QAttention", b"DynamicQuantizeMatMul", b"QLinearMatMul")
-# RoBERTa-style models number positions from pad_token_id + 1.
-OFFSET_POSITIONS = ("roberta", "xlm-roberta", "camembert", "longformer", "data2vec-text")
 
 # The known question every model is checked on, with a few more for int8-versus-fp32 agreement.
 CHECK_TEXT = (
@@ -146,9 +153,19 @@ def list_models() -> list[StoredModel]:
     root = store_dir()
     if root.is_dir():
         for folder in sorted(root.iterdir(), key=lambda p: p.name.lower()):
-            if folder.is_dir() and NAME_PATTERN.match(folder.name) and folder.name != BUNDLED_MODEL_NAME:
+            if _is_model_folder(folder) and NAME_PATTERN.fullmatch(folder.name) and folder.name != BUNDLED_MODEL_NAME:
                 found.append(_stored(folder.name, folder, bundled=False))
     return found
+
+
+def _is_link(path: Path) -> bool:
+    """A symbolic link, or a Windows junction (which ``is_symlink`` does not see)."""
+    return path.is_symlink() or bool(getattr(os.path, "isjunction", lambda _: False)(path))
+
+
+def _is_model_folder(path: Path) -> bool:
+    """A real folder of the store: a link to a folder elsewhere is not a stored model."""
+    return not _is_link(path) and path.is_dir()
 
 
 def find_model(name: str) -> StoredModel:
@@ -170,9 +187,20 @@ def resolve_model(value: str | os.PathLike | None) -> Path:
     if path.is_dir():
         return path
     text = os.fspath(value)
-    if NAME_PATTERN.match(text):
-        return find_model(text).folder
+    if NAME_PATTERN.fullmatch(text):
+        return _usable_model(text).folder
     raise ModelError(f"model folder not found: {path}")
+
+
+def _usable_model(name: str) -> StoredModel:
+    """A model to run: a stored one holds copies of its files, as added; a link inside it could lead anywhere."""
+    model = find_model(name)
+    for item in () if model.bundled else model.folder.iterdir():
+        if _is_link(item):
+            raise ModelError(
+                f"the stored model {model.name} holds a link ({item.name}): remove it and add the model again"
+            )
+    return model
 
 
 def _stored(name: str, folder: Path, bundled: bool) -> StoredModel:
@@ -212,16 +240,32 @@ def _write_record(name: str, report: CheckReport, source: str | None = None) -> 
 
 
 def remove_model(name: str) -> Path:
+    """Delete a stored model's folder; a link in the store is removed itself, never what it points to."""
     if name == BUNDLED_MODEL_NAME:
         raise InputError(f"{name} is the bundled model: it cannot be removed")
-    model = find_model(name)
-    root = store_dir().resolve()
-    folder = model.folder.resolve()
-    if folder.parent != root:  # never delete outside the store, whatever a link says
-        raise ModelError(f"{model.folder} is not inside {root}")
-    shutil.rmtree(folder)
-    _record_path(name).unlink(missing_ok=True)
-    return folder
+    root = store_dir()
+    path = root / name
+    if not NAME_PATTERN.fullmatch(name) or not os.path.lexists(path):
+        find_model(name)  # no such model: says so, with the names there are
+    with name_lock(root, name, "remove"):
+        try:
+            if _is_link(path):
+                _remove_link(path)
+            elif path.is_dir():
+                shutil.rmtree(path)  # removes the links it meets; never follows one
+            else:
+                find_model(name)  # gone meanwhile, or not a folder
+            _record_path(name).unlink(missing_ok=True)
+        except OSError as error:
+            raise ModelError(f"cannot remove {name}: {error.strerror or error}") from None
+    return path
+
+
+def _remove_link(path: Path) -> None:
+    if path.is_symlink():
+        path.unlink()
+    else:
+        os.rmdir(path)  # a junction: rmdir removes the junction, not the folder it names
 
 
 # -- checking --------------------------------------------------------------------------------
@@ -229,7 +273,7 @@ def remove_model(name: str) -> Path:
 
 def check_model(name: str, device: str = "auto", log: Log | None = None) -> CheckReport:
     """Run a model already in the store (or the bundled one) on the known question and keep the figures."""
-    model = find_model(name)
+    model = _usable_model(name)
     reference = _read_record(name).get("agreement")
     report = measure(model.folder, device, name=name)
     if report.agreement is None and isinstance(reference, list) and len(reference) == 2:
@@ -287,26 +331,24 @@ def _fp32_sibling(folder: ModelFolder) -> Path | None:
 
 def _agreement(engine, fp32: Path) -> tuple[int, int]:
     """How many of the agreement questions get the same top answer (span) from the fp32 model."""
-    from .engine import open_engine
+    from .engine import QAEngine
 
-    with tempfile.TemporaryDirectory(prefix="reading-assistant-fp32-") as scratch:
-        # The fp32 model read exactly as the int8 one: same tokenizer, same windows.
-        shutil.copy(engine.folder.tokenizer_path, Path(scratch) / TOKENIZER_NAME)
-        windows = engine.resolve(CHECK_CHOICES).windows
-        settings = replace(
-            engine.config,
-            onnx_file=str(fp32.resolve()),
-            seq_len=windows.seq_len,
-            query_len=windows.query_len,
-            doc_stride=windows.doc_stride,
-        )
-        write_settings(Path(scratch), settings)
-        reference = open_engine(Path(scratch), "cpu")
-        same = 0
-        for question in AGREEMENT_QUESTIONS:
-            ours = engine.ask(CHECK_TEXT, question, CHECK_CHOICES).answers[:1]
-            theirs = reference.ask(CHECK_TEXT, question, CHECK_CHOICES).answers[:1]
-            same += [(a.start, a.end) for a in ours] == [(a.start, a.end) for a in theirs]
+    # The fp32 model read exactly as the int8 one: same tokenizer, same windows. It is the adder's
+    # own export (or the folder's own model.onnx), so it is opened as it is, not as a model folder.
+    windows = engine.resolve(CHECK_CHOICES).windows
+    settings = replace(
+        engine.config,
+        onnx_file=fp32.name,
+        seq_len=windows.seq_len,
+        query_len=windows.query_len,
+        doc_stride=windows.doc_stride,
+    )
+    reference = QAEngine(ModelFolder(fp32.parent, fp32, engine.folder.tokenizer_path, settings), "cpu")
+    same = 0
+    for question in AGREEMENT_QUESTIONS:
+        ours = engine.ask(CHECK_TEXT, question, CHECK_CHOICES).answers[:1]
+        theirs = reference.ask(CHECK_TEXT, question, CHECK_CHOICES).answers[:1]
+        same += [(a.start, a.end) for a in ours] == [(a.start, a.end) for a in theirs]
     return same, len(AGREEMENT_QUESTIONS)
 
 
@@ -341,47 +383,75 @@ def add_model(
     path = Path(source).expanduser()
     model_id = None
     if not path.exists():
-        if not MODEL_ID_PATTERN.match(source):
+        if not MODEL_ID_PATTERN.fullmatch(source):
             raise InputError(f"no such folder: {source} (give a model folder or a Hugging Face model id)")
         model_id = source
     elif not path.is_dir():
         raise InputError(f"{source} is not a folder (give a model folder or a Hugging Face model id)")
     name = name if name is not None else _default_name(model_id or path.resolve().name)
-    if not NAME_PATTERN.match(name):
+    if not NAME_PATTERN.fullmatch(name):
         raise InputError(
             f"model name {name!r} must be letters, digits, '.', '_' or '-' (at most 64, not starting with a sign)"
         )
-    if name == BUNDLED_MODEL_NAME or (store_dir() / name).exists():
-        raise InputError(f"a model named {name} already exists: remove it first or choose another --name")
+    exists = f"a model named {name} already exists: remove it first or choose another --name"
+    if name == BUNDLED_MODEL_NAME:
+        raise InputError(exists)
     root = store_dir()
-    root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
     try:
-        if model_id is not None:
-            path = download(model_id, staging / "download", log)
-            source_label = f"{model_id} (downloaded)"
-        else:
-            source_label = str(path.resolve())
-        target = staging / "model"
-        fp32 = None
-        kind = folder_kind(path)
-        if kind == "checkpoint":
-            fp32 = _convert(path, target, staging / "fp32", name, log, converter)
-            how = "exported with optimum and quantized to int8"
-        else:
-            _copy_onnx_folder(path, target, name)
-            how = "ONNX folder copied"
-        log(f"checking {name}: the known question, speed, size")
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ModelError(f"cannot create the model store {root}: {error.strerror or error}") from None
+    with name_lock(root, name, "add"):
+        if os.path.lexists(root / name):
+            raise InputError(exists)
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
         try:
-            report = measure(target, device, fp32=fp32, name=name)
+            report = _stage(source, path, model_id, name, staging, device, log, converter)
         except ReadingAssistantError as error:
-            raise ModelError(f"{source} cannot be used: {error}") from None
-        final = root / name
-        target.rename(final)
-        _write_record(name, replace(report, size_bytes=_folder_size(final)), source=f"{source_label}, {how}")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return find_model(name), replace(report, size_bytes=_folder_size(final))
+            # The messages name the folder the user gave, not its copy in the staging folder.
+            message = str(error).replace(str(staging / "model"), source).replace(str(staging / "download"), source)
+            raise type(error)(message) from None
+        except OSError as error:
+            raise ModelError(f"cannot add {name}: {error.strerror or error}") from None
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return find_model(name), report
+
+
+def _stage(
+    source: str,
+    path: Path,
+    model_id: str | None,
+    name: str,
+    staging: Path,
+    device: str,
+    log: Log,
+    converter: Converter | None,
+) -> CheckReport:
+    """Build the model in ``staging``, check it, and move it into the store under ``name``."""
+    if model_id is not None:
+        path = download(model_id, staging / "download", log)
+        source_label = f"{model_id} (downloaded)"
+    else:
+        source_label = str(path.resolve())
+    target = staging / "model"
+    fp32 = None
+    if folder_kind(path) == "checkpoint":
+        fp32 = _convert(path, target, staging / "fp32", name, log, converter)
+        how = "exported with optimum and quantized to int8"
+    else:
+        _copy_onnx_folder(path, target, name)
+        how = "ONNX folder copied"
+    log(f"checking {name}: the known question, speed, size")
+    try:
+        report = measure(target, device, fp32=fp32, name=name)
+    except ReadingAssistantError as error:
+        raise ModelError(f"{source} cannot be used: {error}") from None
+    final = store_dir() / name
+    target.rename(final)
+    report = replace(report, size_bytes=_folder_size(final))
+    _write_record(name, report, source=f"{source_label}, {how}")
+    return report
 
 
 def folder_kind(path: Path) -> str:
@@ -419,27 +489,59 @@ def _convert(source: Path, target: Path, fp32_dir: Path, name: str, log: Log, co
 
 
 def _copy_onnx_folder(source: Path, target: Path, name: str) -> None:
-    """Copy an ONNX folder's useful files (optimum keeps the model in onnx/ on the hub) and write its settings."""
+    """Copy an ONNX folder's useful files (optimum keeps the model in onnx/ on the hub) and the
+    external weights its graphs name, and write its settings: what the store keeps is its own."""
     target.mkdir(parents=True)
     for folder in (source, source / "onnx"):
         if not folder.is_dir():
             continue
         for item in folder.iterdir():
             if item.is_file() and item.suffix in KEPT_SUFFIXES and not (target / item.name).exists():
-                shutil.copy(item, target / item.name)
+                shutil.copy(item, target / item.name)  # the file's content, even where the folder links to it
+                if item.suffix == ".onnx":
+                    _copy_external_data(item, target)
     if not (target / TOKENIZER_NAME).is_file():
         raise ModelError(f"{source} has no {TOKENIZER_NAME}: the app reads the fast tokenizer's file")
     if not (target / CONFIG_NAME).is_file():
         folder = ModelFolder.open(target)  # finds the ONNX file as the app would
         config = read_json(target / "config.json") if (target / "config.json").is_file() else {}
+        positions = read_shape(folder.onnx_path).positions
+        if positions and "max_position_embeddings" not in config:
+            config = {**config, "max_position_embeddings": positions}
         settings = model_settings(
             config, int8=is_quantized(folder.onnx_path), name=name, onnx_file=folder.onnx_path.name
         )
         write_settings(target, settings)
-    else:
-        kept = read_json(target / CONFIG_NAME)
-        kept["name"] = name
-        (target / CONFIG_NAME).write_text(json.dumps(kept, indent=2) + "\n", encoding="utf-8")
+        return
+    kept = read_json(target / CONFIG_NAME)
+    kept["name"] = name
+    onnx_file = kept.get("onnx_file")
+    if isinstance(onnx_file, str) and onnx_file:
+        # The folder's own check refuses a path outside it; one inside (onnx/model.onnx) was copied
+        # to the top of the stored folder.
+        check_model_file("onnx_file", onnx_file, str(source / CONFIG_NAME))
+        kept["onnx_file"] = PurePosixPath(onnx_file.replace("\\", "/")).name
+    _write_json(target / CONFIG_NAME, kept)
+    # Settings the model cannot run are refused here; a batch too big for this machine is lowered
+    # (with a warning) and kept lowered.
+    fitted = ModelFolder.open(target, source=str(source / CONFIG_NAME)).config
+    if fitted.batch_size != kept.get("batch_size", ModelConfig.batch_size):
+        kept["batch_size"] = fitted.batch_size
+        _write_json(target / CONFIG_NAME, kept)
+
+
+def _copy_external_data(onnx_path: Path, target: Path) -> None:
+    """The files beside a graph that hold its weights (``location`` in the graph), inside its folder only."""
+    for location in read_shape(onnx_path).external_files:
+        check_model_file("its external data", location, str(onnx_path))
+        item, copy = onnx_path.parent / location, target / location
+        if item.is_file() and not copy.exists():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(item, copy)
+
+
+def _write_json(path: Path, value: dict) -> None:
+    path.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
 
 
 def model_settings(config: dict, int8: bool, name: str, onnx_file: str) -> ModelConfig:
@@ -448,7 +550,7 @@ def model_settings(config: dict, int8: bool, name: str, onnx_file: str) -> Model
     if isinstance(positions, int) and not isinstance(positions, bool) and positions > 0:
         if config.get("model_type") in OFFSET_POSITIONS:
             pad = config.get("pad_token_id")
-            positions -= (pad if isinstance(pad, int) else 1) + 1
+            positions -= (pad if isinstance(pad, int) and not isinstance(pad, bool) else 1) + 1
         seq_len = max(16, min(MAX_SEQ_LEN, positions))
     else:
         seq_len = MAX_SEQ_LEN
@@ -471,51 +573,26 @@ def write_settings(folder: Path, settings: ModelConfig) -> None:
 
 def read_json(path: Path) -> dict:
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
+        value = read_small_json(path)
+    except (OSError, ValueError) as error:
         raise ModelError(f"cannot read {path}: {error}") from None
     if not isinstance(value, dict):
         raise ModelError(f"{path} must hold a JSON object")
     return value
 
 
-# -- downloading -----------------------------------------------------------------------------
-
-DOWNLOADED = ("*.json", "*.txt", "*.model", "*.onnx", "*.onnx_data", "onnx/*", "*.md")
-
-
-def download(model_id: str, folder: Path, log: Log) -> Path:
-    """Fetch a model from the Hugging Face hub (or ``HF_ENDPOINT``): what the user asked for, nothing else."""
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    try:
-        from huggingface_hub import HfApi, snapshot_download
-        from huggingface_hub.utils import disable_progress_bars
-    except ImportError:
-        raise ModelError(
-            "downloading a model needs the models extra: pip install 'reading-assistant[models]'"
-        ) from None
-    log(f"downloading {model_id}")
-    if not sys.stderr or not sys.stderr.isatty():
-        disable_progress_bars()  # bars are for a terminal; a script's standard error stays one line on error
-    try:
-        files = [s.rfilename for s in HfApi().model_info(model_id).siblings or []]
-        patterns = list(DOWNLOADED)
-        # Weights only when there is no ONNX model to use; safetensors rather than pickles.
-        if not any(f.endswith(".onnx") for f in files):
-            weights = [f for f in files if f.endswith(".safetensors")] or [f for f in files if f.endswith(".bin")]
-            patterns += weights
-        snapshot_download(model_id, local_dir=folder, allow_patterns=patterns)
-    except Exception as error:  # the hub client raises many kinds; the reader gets one line
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ModelError(f"cannot download {model_id}: {reason}") from None
-    return folder
-
-
 def _folder_size(folder: Path) -> int:
-    try:
-        return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-    except OSError:
-        return 0
+    """The bytes of the regular files in a folder: links are neither counted nor followed."""
+    total = 0
+    for parent, _, files in os.walk(folder):
+        for file in files:
+            try:
+                status = os.lstat(os.path.join(parent, file))
+            except OSError:
+                continue
+            if stat.S_ISREG(status.st_mode):
+                total += status.st_size
+    return total
 
 
 def _megabytes(size: int) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields, replace
+from pathlib import PurePosixPath, PureWindowsPath
 
 from .errors import InputError, ModelError
 from .ranking import RELEVANCE_WEIGHT, SECTION_WEIGHT
@@ -32,6 +33,10 @@ LIMITS = {
     "top_k": (1, 100),
     "max_windows": (0, 10_000_000),
 }
+# Windows advance by at least seq_len / this many tokens: no token is read more than this many
+# times, so a document's windows are never more than this many times its tokens (a step of one
+# token would read a book's every token seq_len times).
+MAX_READS_PER_TOKEN = 32
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,26 @@ def check_number(name: str, value: object, source: str) -> int:
     return value
 
 
+def check_step(windows: WindowSettings, source: str) -> WindowSettings:
+    """Windows that advance far enough that reading a document costs a bounded multiple of its length."""
+    shortest = math.ceil(windows.seq_len / MAX_READS_PER_TOKEN)
+    if windows.doc_stride < shortest:
+        raise InputError(
+            f"doc_stride from {source} must be at least {shortest} for windows of {windows.seq_len} tokens, "
+            f"not {windows.doc_stride}: a shorter step reads every token more than {MAX_READS_PER_TOKEN} times"
+        )
+    return windows
+
+
+def check_model_file(name: str, value: str, source: str) -> str:
+    """A file a model folder names: a relative path inside the folder (no drive, no root, no '..'),
+    so a model uses only its own files; anything else is the folder's fault."""
+    posix, windows = PurePosixPath(value), PureWindowsPath(value)
+    if "\0" in value or posix.is_absolute() or windows.anchor or ".." in posix.parts or ".." in windows.parts:
+        raise ModelError(f"{name} from {source} must be a file inside the model folder, not {value!r}")
+    return value
+
+
 def check_model_config(config: ModelConfig, source: str) -> ModelConfig:
     """Types and ranges of a model's own settings; a bad one is the model folder's fault."""
     try:
@@ -148,7 +173,8 @@ def check_model_config(config: ModelConfig, source: str) -> ModelConfig:
         for name in ("name", "onnx_file"):
             if not isinstance(getattr(config, name), str):
                 raise InputError(f"{name} from {source} must be text, not {getattr(config, name)!r}")
-        WindowSettings(config.seq_len, config.query_len, config.doc_stride)
+        check_model_file("onnx_file", config.onnx_file, source)
+        check_step(WindowSettings(config.seq_len, config.query_len, config.doc_stride), source)
     except InputError as error:
         raise ModelError(str(error)) from None
     return config
@@ -177,6 +203,7 @@ def resolve(
     )
     if fixed_length is not None and fixed_length != windows.seq_len:
         windows = replace(windows, seq_len=fixed_length)
+    check_step(windows, source if {"seq_len", "doc_stride"} & given.keys() else "the model's settings")
     return ReadOptions(
         windows=windows,
         top_k=given.get("top_k", DEFAULT_TOP_K),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import numpy as np
 import onnxruntime as ort
 
 from .errors import InputError, ModelError
+from .memory import memory_note, windows_that_fit
+from .model_shape import read_shape
 from .options import DEVICES
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,14 @@ INTEGER_TYPES = ("tensor(int64)", "tensor(int32)")
 FLOAT_TYPES = ("tensor(float)", "tensor(float16)", "tensor(double)")
 START_NAMES = ("start_logits", "output_s", "start_scores", "start_positions")
 END_NAMES = ("end_logits", "output_e", "end_scores", "end_positions")
+# onnxruntime's own log (coloured, with its C++ source lines) never reaches the reader's terminal:
+# fatal only. Its errors come back as exceptions, whose whole text goes to the app's log file.
+ORT_QUIET = 4
+# "[ONNXRuntimeError] : 2 : INVALID_ARGUMENT : " before the sentence that matters, and the C++
+# source line and function inside it ("/onnxruntime_src/.../element_wise_ops.h:583 void f(int) ").
+ORT_ERROR_PREFIX = re.compile(r"^\s*\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*\w+\s*:\s*")
+ORT_SOURCE_LINE = re.compile(r"\S+\.(?:h|hpp|cc|cpp):\d+\s+(?:[\w:<>~*&, ]+\([^)]*\)\s*)?")
+ERROR_LINE_CHARS = 300
 
 
 def choose_providers(device: str, available: list[str]) -> list[str]:
@@ -120,6 +131,9 @@ class OnnxQAModel:
         elif device == "gpu" and providers[0] == "CPUExecutionProvider":
             self._warn("no GPU execution provider is installed; using the CPU")
         self.signature = Signature.of(self._session)
+        self.shape = read_shape(self.path)
+        self._run_options = ort.RunOptions()
+        self._run_options.log_severity_level = ORT_QUIET
 
     @property
     def provider(self) -> str:
@@ -136,7 +150,7 @@ class OnnxQAModel:
     def _start(self, providers: list[str]) -> ort.InferenceSession:
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.threads
-        options.log_severity_level = 3  # onnxruntime's own warnings stay out of the reader's terminal
+        options.log_severity_level = ORT_QUIET
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if "DmlExecutionProvider" in providers:
             # DirectML does not support memory patterns or parallel execution.
@@ -145,26 +159,59 @@ class OnnxQAModel:
         try:
             return ort.InferenceSession(str(self.path), options, providers=providers)
         except Exception as error:  # onnxruntime raises several unrelated exception types
+            log.info("onnxruntime could not start %s on %s: %s", self.path, providers[0], error)
             if providers != ["CPUExecutionProvider"]:
-                self._warn(f"{PROVIDER_NAMES.get(providers[0], providers[0])} failed to start ({error}); using the CPU")
+                self._warn(
+                    f"{PROVIDER_NAMES.get(providers[0], providers[0])} failed to start ({error_line(error)}); "
+                    "using the CPU"
+                )
                 return self._start(["CPUExecutionProvider"])
-            raise ModelError(f"cannot load the model {self.path.name}: {error}") from error
+            raise ModelError(f"cannot load the model {self.path.name}: {error_line(error)}") from error
 
     def run(self, inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Start and end logits, shape (batch, length), for model inputs keyed by our names."""
+        """Start and end logits, shape (batch, length), for model inputs keyed by our names.
+
+        Windows beyond the model's positions are refused; a batch bigger than the memory free can
+        take is read in smaller calls."""
         feed = {
             name: inputs[ours].astype(self.signature.dtypes[ours], copy=False)
             for ours, name in self.signature.inputs.items()
         }
+        windows, length = inputs["input_ids"].shape
+        if self.shape.positions and length > self.shape.positions:
+            raise InputError(
+                f"windows of {length:,} tokens are beyond the {self.shape.positions:,} positions this model has: "
+                f"choose a seq_len of at most {self.shape.positions:,}"
+            )
+        fits = windows_that_fit(self.shape, length, windows)
+        if fits < 1:
+            raise InputError(f"{memory_note(self.shape, 1, length)}: choose a shorter seq_len")
+        if fits >= windows:
+            return self._run(feed)
+        log.info("%s: reading %s windows per call", memory_note(self.shape, windows, length), fits)
+        parts = [self._run({key: value[i : i + fits] for key, value in feed.items()}) for i in range(0, windows, fits)]
+        return np.concatenate([start for start, _ in parts]), np.concatenate([end for _, end in parts])
+
+    def _run(self, feed: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        outputs = [self.signature.start_output, self.signature.end_output]
         try:
-            start, end = self._session.run([self.signature.start_output, self.signature.end_output], feed)
+            start, end = self._session.run(outputs, feed, self._run_options)
         except Exception as error:
+            log.info("onnxruntime failed to run %s on %s: %s", self.path, self.provider, error)
             if self.provider == "CPUExecutionProvider":
-                raise ModelError(f"the model failed to run: {error}") from error
-            self._warn(f"{self.device_name} failed while running ({error}); using the CPU")
+                raise ModelError(f"the model failed to run: {error_line(error)}") from error
+            self._warn(f"{self.device_name} failed while running ({error_line(error)}); using the CPU")
             self._session = self._start(["CPUExecutionProvider"])
-            start, end = self._session.run([self.signature.start_output, self.signature.end_output], feed)
+            return self._run(feed)
         return _checked_scores(start, feed), _checked_scores(end, feed)
+
+
+def error_line(error: Exception) -> str:
+    """onnxruntime's message as one line for the reader, without its status prefix, its C++ source
+    lines or any further lines (the whole text goes to the log file)."""
+    lines = str(error).strip().splitlines() or [type(error).__name__]
+    line = ORT_SOURCE_LINE.sub("", ORT_ERROR_PREFIX.sub("", lines[0])).strip() or type(error).__name__
+    return line if len(line) <= ERROR_LINE_CHARS else line[: ERROR_LINE_CHARS - 1] + "…"
 
 
 def _checked_scores(scores: object, feed: dict[str, np.ndarray]) -> np.ndarray:
