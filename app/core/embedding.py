@@ -22,10 +22,12 @@ from tokenizers import Encoding, Tokenizer
 from .errors import Cancelled, ModelError
 from .model_folder import TOKENIZER_NAME
 from .paths import bundled_embedder_dir
-from .runtime import PROVIDER_NAMES, choose_providers
+from .runtime import PROVIDER_NAMES, choose_providers, error_line, quiet_run_options, session_options
 from .windows import without_surrogates
 
 log = logging.getLogger(__name__)
+
+QUIET_RUN = quiet_run_options()
 
 CONFIG_NAME = "embedder.json"
 MODEL_NAME = "model.onnx"
@@ -112,7 +114,7 @@ class Embedder:
         feed = {name: feed[name] for name in self._inputs}
         session = self._session
         try:
-            (vectors,) = session.run([OUTPUT_NAME], feed)
+            (vectors,) = session.run([OUTPUT_NAME], feed, QUIET_RUN)
         except Exception as error:  # onnxruntime raises several unrelated exception types
             vectors = self._run_on_cpu(session, feed, error)
         vectors = np.asarray(vectors, dtype=np.float32)
@@ -131,7 +133,7 @@ class Embedder:
                 self.warnings.append(message)
                 self._session = self._restart_on_cpu()
             session = self._session
-        (vectors,) = session.run([OUTPUT_NAME], feed)
+        (vectors,) = session.run([OUTPUT_NAME], feed, QUIET_RUN)
         return vectors
 
 
@@ -202,18 +204,11 @@ def _read_config(path: Path) -> tuple[str, int, int, int]:
 
 
 def _start(model: Path, providers: list[str], threads: int) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.log_severity_level = 3  # onnxruntime's own warnings stay out of the reader's terminal
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    if "DmlExecutionProvider" in providers:
-        # DirectML does not support memory patterns or parallel execution.
-        options.enable_mem_pattern = False
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     try:
-        return ort.InferenceSession(str(model), options, providers=providers)
+        return ort.InferenceSession(str(model), session_options(providers, threads), providers=providers)
     except Exception as error:  # onnxruntime raises several unrelated exception types
-        raise ModelError(f"cannot load the embedding model {model}: {error}") from error
+        log.info("onnxruntime could not start %s on %s: %s", model, providers[0], error)
+        raise ModelError(f"cannot load the embedding model {model.name}: {error_line(error)}") from error
 
 
 def _check_signature(session: ort.InferenceSession, model: Path, dimensions: int) -> None:

@@ -116,6 +116,26 @@ def _check_tensor(kind: str, name: str, shape: object, dtype: str, allowed: tupl
         raise ModelError(f"the model's {kind} {name} is {dtype}, where {' or '.join(allowed)} is needed")
 
 
+def session_options(providers: list[str], threads: int) -> ort.SessionOptions:
+    """How every model of the app runs: its threads, full graph optimisation, and onnxruntime's own
+    log silenced (its errors reach the reader as one line; the whole text goes to the log file)."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.log_severity_level = ORT_QUIET
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if "DmlExecutionProvider" in providers:
+        # DirectML does not support memory patterns or parallel execution.
+        options.enable_mem_pattern = False
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    return options
+
+
+def quiet_run_options() -> ort.RunOptions:
+    options = ort.RunOptions()
+    options.log_severity_level = ORT_QUIET
+    return options
+
+
 class OnnxQAModel:
     """Runs batches of windows; falls back to the CPU if a GPU provider fails to start or to run."""
 
@@ -132,8 +152,7 @@ class OnnxQAModel:
             self._warn("no GPU execution provider is installed; using the CPU")
         self.signature = Signature.of(self._session)
         self.shape = read_shape(self.path)
-        self._run_options = ort.RunOptions()
-        self._run_options.log_severity_level = ORT_QUIET
+        self._run_options = quiet_run_options()
 
     @property
     def provider(self) -> str:
@@ -148,16 +167,8 @@ class OnnxQAModel:
         self.warnings.append(message)
 
     def _start(self, providers: list[str]) -> ort.InferenceSession:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads
-        options.log_severity_level = ORT_QUIET
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if "DmlExecutionProvider" in providers:
-            # DirectML does not support memory patterns or parallel execution.
-            options.enable_mem_pattern = False
-            options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         try:
-            return ort.InferenceSession(str(self.path), options, providers=providers)
+            return ort.InferenceSession(str(self.path), session_options(providers, self.threads), providers=providers)
         except Exception as error:  # onnxruntime raises several unrelated exception types
             log.info("onnxruntime could not start %s on %s: %s", self.path, providers[0], error)
             if providers != ["CPUExecutionProvider"]:
