@@ -90,6 +90,12 @@ def download(model_id: str, folder: Path, log: Log) -> Path:
         from huggingface_hub.utils import disable_progress_bars
         from huggingface_hub.utils import logging as hub_logging
     except ImportError:
+        if getattr(sys, "frozen", False):  # the installed app carries no download stack (nor ssl)
+            raise ModelError(
+                "this installed app does not download models: download it with the pip-installed app "
+                "(pip install 'reading-assistant[models]'), whose models this app finds too, or add a "
+                "downloaded model's folder with 'models add FOLDER'"
+            ) from None
         raise ModelError(
             "downloading a model needs the models extra: pip install 'reading-assistant[models]'"
         ) from None

@@ -42,8 +42,9 @@ def setup_logging(verbose: bool = False) -> Path | None:
     path: Path | None = log_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # A file name whose bytes are not UTF-8 is logged with them escaped, never refused.
         file_handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=MAX_LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+            path, maxBytes=MAX_LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8", errors="backslashreplace"
         )
     except OSError as error:  # a read-only home must not stop the app
         log.warning("cannot write the log file %s: %s", path, error)
@@ -67,6 +68,8 @@ def _configure_onnxruntime(verbose: bool) -> None:
     """onnxruntime prints its own coloured warnings to stderr: keep them for --verbose."""
     import onnxruntime  # after the package's __init__ turned its telemetry off
 
-    onnxruntime.set_default_logger_severity(2 if verbose else 3)
+    # Fatal only: its errors come back to the app as exceptions, said in one line (a GPU runtime
+    # without its CUDA libraries would otherwise print a red C++ line first).
+    onnxruntime.set_default_logger_severity(2 if verbose else 4)
     # The environment variable is what stops the files; this also stops Windows' ETW events.
     onnxruntime.disable_telemetry_events()
