@@ -15,6 +15,7 @@ WORD = re.compile(r"\w+")
 BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 # Between two cells of a table's row, as the PDF loader writes them (and Markdown tables have them).
 TABLE_CELL = " | "
+MAX_ROW_CHARS = 10_000  # how far from a span its rows' cells are looked for
 # Left out when telling two answers apart, as SQuAD's comparison leaves them out.
 ARTICLES = frozenset({"a", "an", "the"})
 # Words that say nothing alone: a span of only these ("in", "of the") is never an answer a reader can use.
@@ -105,8 +106,11 @@ def crosses_a_break(text: str, span: str, chars: tuple[int, int]) -> bool:
         return False
     if BLANK_LINE.search(span):
         return True
-    line_end = text.find("\n", chars[1])
-    return TABLE_CELL in text[text.rfind("\n", 0, chars[0]) + 1 : len(text) if line_end < 0 else line_end]
+    # The rows' cells are looked for near the span only: a line of a million characters around it
+    # would be searched again for every candidate span.
+    low, high = max(0, chars[0] - MAX_ROW_CHARS), min(len(text), chars[1] + MAX_ROW_CHARS)
+    line_end = text.find("\n", chars[1], high)
+    return text.find(TABLE_CELL, text.rfind("\n", low, chars[0]) + 1 or low, high if line_end < 0 else line_end) >= 0
 
 
 @dataclass
@@ -158,8 +162,12 @@ class SpanCollector:
         valid = (e >= s) & (e - s < self.max_answer_len)
         scores = doc_start[s] + doc_end[e] + prior
         text = plan.document.text
+        longest = self.max_answer_len * MAX_WORD_CHARS
         for si, ei, score in zip(s[valid], e[valid], scores[valid], strict=True):
-            chars = _trimmed(text, *plan.char_span(index, first + int(si), first + int(ei)))
+            chars = plan.char_span(index, first + int(si), first + int(ei))
+            if chars[1] - chars[0] > longest:
+                continue  # an unknown token over a run of thousands of characters without a space: no answer
+            chars = _trimmed(text, *chars)
             if chars is None:
                 continue
             chars = _whole_words(text, *chars)

@@ -28,7 +28,7 @@ import numpy as np
 
 from .decoding import SpanCollector
 from .documents import Document
-from .errors import Cancelled, InputError
+from .errors import InputError
 from .model_folder import ModelFolder
 from .options import MODELS_OWN, Choices, ModelConfig, ReadOptions, resolve
 from .paths import bundled_model_dir
@@ -53,6 +53,7 @@ from .reading import (
     StopCheck,
 )
 from .runtime import OnnxQAModel
+from .stopping import check_stop, checked
 from .windows import TextTokenizer, TokenizedText, WindowPlan, without_surrogates
 
 DOCUMENT_CACHE_SIZE = 4
@@ -83,12 +84,12 @@ class QAEngine:
         self._tokenizing: dict[str, threading.Event] = {}
         # The window may start a new question while the old one finishes its batch.
         self._cache_lock = threading.Lock()
-        self.model = OnnxQAModel(folder.onnx_path, device=device, threads=threads)
+        self.model = OnnxQAModel(folder.onnx_path, device=device, threads=threads, gpu_path=folder.gpu_onnx_path)
         log.info(
             "model %s (%s) on %s, %s, loaded in %.2f s",
             self.name,
-            folder.onnx_path,
-            self.device_name,
+            self.model.path,
+            self.placement,
             self.resolve().windows,
             time.perf_counter() - started,
         )
@@ -100,6 +101,11 @@ class QAEngine:
     @property
     def device_name(self) -> str:
         return self.model.device_name
+
+    @property
+    def placement(self) -> str:
+        """Where the model's work runs, as measured: "GPU (CUDA), 100% of the model's work", "CPU"."""
+        return self.model.placement.describe()
 
     @property
     def model_dir(self) -> Path:
@@ -132,7 +138,7 @@ class QAEngine:
         """Tokenize and index a document ahead of its first question; both are cached. ``kept``
         gives the tokens this tokenizer made of ``text`` before (the library's), if any."""
         tokens = self.tokenize_document(text, should_stop, kept)
-        self._term_index(tokens)
+        self._term_index(tokens, should_stop)
         return tokens
 
     def tokenize_document(
@@ -153,10 +159,9 @@ class QAEngine:
                     done = self._tokenizing[text] = threading.Event()
                     break
             while not underway.wait(0.1):
-                if should_stop is not None and should_stop():
-                    raise Cancelled("stopped")
+                check_stop(should_stop)
         try:
-            if not text.strip():
+            if not text or text.isspace():  # not text.strip(): a copy of a whole book
                 raise InputError("the document is empty")
             # Looked up while others wait (as for tokenizing): a question asked meanwhile takes them.
             tokens = (kept() if kept is not None else None) or self.tokenizer.tokenize(text, should_stop=should_stop)
@@ -168,22 +173,24 @@ class QAEngine:
                 del self._tokenizing[text]
             done.set()  # a waiter finds the tokens cached, or tokenizes itself if this one failed
 
-    def _term_index(self, tokens: TokenizedText) -> TermIndex:
+    def _term_index(self, tokens: TokenizedText, should_stop: StopCheck | None = None) -> TermIndex:
         """The document's term index, kept as long as its tokens are cached."""
         with self._cache_lock:
             index = self._indexes.get(id(tokens))
         if index is None:
-            index = TermIndex(tokens)
+            index = TermIndex(tokens, should_stop)
             with self._cache_lock:
                 if any(cached is tokens for cached in self._documents.values()):
                     self._indexes[id(tokens)] = index
         return index
 
-    def _plan(self, document: TokenizedText, question: str, options: ReadOptions) -> WindowPlan:
+    def _plan(
+        self, document: TokenizedText, question: str, options: ReadOptions, should_stop: StopCheck | None = None
+    ) -> WindowPlan:
         question = question.strip()
         if not question:
             raise InputError("the question is empty")
-        question_tokens = self.tokenizer.tokenize(question)
+        question_tokens = self.tokenizer.tokenize(question, should_stop=should_stop)
         if len(question_tokens) == 0:
             raise InputError("the question has no words the model can read")
         if len(document) == 0:
@@ -238,8 +245,11 @@ class QAEngine:
         choices: Choices = MODELS_OWN,
         source: str = "the settings",
         meaning: MeaningLookup | None = None,
+        should_stop: StopCheck | None = None,
     ) -> Iterator[ReadEvent]:
-        """Read documents for their questions, reporting as it goes; stops when the consumer stops.
+        """Read documents for their questions, reporting as it goes; stops when the consumer stops,
+        and raises Cancelled when ``should_stop`` says so while it prepares (tokenizing, indexing and
+        ranking a book take seconds before the first event).
 
         ``choices`` say how (None: the model's own), checked before anything is read. Each question's
         ``Planned`` comes first; after every batch it yields ``Progress``; a question's settled
@@ -256,15 +266,17 @@ class QAEngine:
         options = self.resolve(choices, source)
         # A lone surrogate cannot be tokenized or printed: U+FFFD keeps every offset where it was.
         questions = [(document, without_surrogates(question)) for document, question in questions]
-        tokens = [self._tokens(document) for document, _ in questions]
+        tokens = [self._tokens(document, should_stop) for document, _ in checked(questions, should_stop, 1)]
         names = [document.id if isinstance(document, Document) else "" for document, _ in questions]
-        plans = [self._plan(t, question, options) for t, (_, question) in zip(tokens, questions, strict=True)]
+        plans = [
+            self._plan(t, question, options, should_stop) for t, (_, question) in zip(tokens, questions, strict=True)
+        ]
         # Several questions often share a document: index each document once.
-        indexes = {id(t): self._term_index(t) for t in tokens}
+        indexes = {id(t): self._term_index(t, should_stop) for t in tokens}
         priors, orders, by_meaning = [], [], []
-        for (document, question), t, plan in zip(questions, tokens, plans, strict=True):
+        for (document, question), t, plan in checked(zip(questions, tokens, plans, strict=True), should_stop, 1):
             relevance = bm25_scores(indexes[id(t)], plan)
-            headings = self._heading_scores(document, t, indexes[id(t)], plan)
+            headings = self._heading_scores(document, t, indexes[id(t)], plan, should_stop)
             priors.append(relevance_priors(relevance, options.relevance_weight, headings, options.section_weight))
             meant = _window_meaning(meaning, document, question, t, plan) if options.ranked else None
             orders.append(_windows_to_read(relevance, options, meant))
@@ -316,23 +328,29 @@ class QAEngine:
                 yield Answers(n, prediction, True)
 
     def _heading_scores(
-        self, document: DocumentInput, tokens: TokenizedText, index: TermIndex, plan: WindowPlan
+        self,
+        document: DocumentInput,
+        tokens: TokenizedText,
+        index: TermIndex,
+        plan: WindowPlan,
+        should_stop: StopCheck | None = None,
     ) -> np.ndarray | None:
         """How well the heading of each window's section matches the question; None without headings
         (bare text, or a document whose sections are only its pages)."""
         sections = document.headings if isinstance(document, Document) else ()
         if not sections:
             return None
-        heading_ids = [t.ids for t in self.tokenizer.tokenize_many([section.label for section in sections])]
+        labels = [section.label for section in checked(sections, should_stop)]
+        heading_ids = [t.ids for t in self.tokenizer.tokenize_many(labels, should_stop)]
         middles = tokens.offsets[plan.starts + plan.lengths // 2, 0]
-        starts = np.array([section.start for section in sections])
+        starts = np.array([section.start for section in checked(sections, should_stop)])
         window_headings = np.searchsorted(starts, middles, side="right") - 1
-        return heading_scores(index, plan, heading_ids, window_headings)
+        return heading_scores(index, plan, heading_ids, window_headings, should_stop)
 
-    def _tokens(self, document: DocumentInput) -> TokenizedText:
+    def _tokens(self, document: DocumentInput, should_stop: StopCheck | None = None) -> TokenizedText:
         if isinstance(document, TokenizedText):
             return document
-        return self.tokenize_document(document.text if isinstance(document, Document) else document)
+        return self.tokenize_document(document.text if isinstance(document, Document) else document, should_stop)
 
     # -- consumers of the reading loop ---------------------------------------------------------
 
@@ -347,13 +365,12 @@ class QAEngine:
         meaning: MeaningLookup | None = None,
     ) -> Prediction:
         """Answer one question about one document; a stopped read raises Cancelled."""
-        for event in self.read([(document, question)], choices, source, meaning):
+        for event in self.read([(document, question)], choices, source, meaning, should_stop):
             if isinstance(event, Progress) and on_progress is not None:
                 on_progress(event.done, event.total)
             elif isinstance(event, Answers) and event.final:
                 return event.prediction
-            if should_stop is not None and should_stop():
-                raise Cancelled("stopped")
+            check_stop(should_stop)
         raise AssertionError("a read ends with the answers to its question")
 
     def ask_many(
@@ -367,13 +384,12 @@ class QAEngine:
     ) -> list[Prediction]:
         """Answer many (document, question) pairs, packing windows of different pairs into batches."""
         predictions: list[Prediction | None] = [None] * len(pairs)
-        for event in self.read(pairs, choices, source, meaning):
+        for event in self.read(pairs, choices, source, meaning, should_stop):
             if isinstance(event, Progress) and on_progress is not None:
                 on_progress(event.done, event.total)
             elif isinstance(event, Answers) and event.final:
                 predictions[event.index] = event.prediction
-            if should_stop is not None and should_stop():
-                raise Cancelled("stopped")
+            check_stop(should_stop)
         return [p for p in predictions if p is not None]
 
 

@@ -71,7 +71,9 @@ def question_language(question: str) -> str | None:
     """The language ``question`` seems to be in when it is not English ("German"; "a language in
     Cyrillic script" where only the script is known); None for English, or when unsure. Two
     function words of the language at least and more than English ones ("When did Luther write Wir
-    glauben all an einen Gott?" stays English), or a question word no English question begins with."""
+    glauben all an einen Gott?" stays English), or a question word no English question begins with.
+    A question is judged by its first ``SAMPLE_CHARS`` characters (one can be a pasted book)."""
+    question = question[:SAMPLE_CHARS]
     script = other_script(question)
     if script is not None:
         return script

@@ -8,6 +8,7 @@ import zlib
 from xml.etree import ElementTree
 
 from ..errors import InputError
+from ..stopping import StopCheck, check_stop
 
 # A small file can unpack to gigabytes (a "zip bomb"). Only text members (XML, XHTML) are read,
 # and no real book or report has more text than this.
@@ -18,9 +19,10 @@ CHUNK_BYTES = 2**20
 class Archive:
     """The members of a ZIP file, read by name; ``kind`` ("Word", "EPUB") is used in messages."""
 
-    def __init__(self, data: bytes, name: str, kind: str) -> None:
+    def __init__(self, data: bytes, name: str, kind: str, should_stop: StopCheck | None = None) -> None:
         self.name = name
         self.kind = kind
+        self.should_stop = should_stop
         self._budget = MAX_UNPACKED_BYTES
         try:
             self._zip = zipfile.ZipFile(io.BytesIO(data))
@@ -32,7 +34,8 @@ class Archive:
         return member in self._names
 
     def read(self, member: str) -> bytes:
-        """A member's bytes, unpacked a chunk at a time against what is left of the budget."""
+        """A member's bytes, unpacked a chunk at a time against what is left of the budget, with a stop
+        check before each chunk."""
         if member not in self._names:
             raise InputError(f"{self.name} is not a valid {self.kind} file: {member} is missing")
         too_large = InputError(f"{self.name} unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB")
@@ -42,7 +45,11 @@ class Archive:
         try:
             with self._zip.open(member) as stream:
                 # The declared size may lie: count what really comes out.
-                while chunk := stream.read(CHUNK_BYTES):
+                while True:
+                    check_stop(self.should_stop)
+                    chunk = stream.read(CHUNK_BYTES)
+                    if not chunk:
+                        break
                     data += chunk
                     if len(data) > self._budget:
                         raise too_large
@@ -52,8 +59,15 @@ class Archive:
         return bytes(data)
 
     def xml(self, member: str) -> ElementTree.Element:
+        """A member parsed as XML, a chunk at a time with a stop check before each (a book's body
+        can be a hundred megabytes)."""
+        data = self.read(member)
+        parser = ElementTree.XMLParser()
         try:
-            return ElementTree.fromstring(self.read(member))
+            for start in range(0, len(data), CHUNK_BYTES):
+                check_stop(self.should_stop)
+                parser.feed(data[start : start + CHUNK_BYTES])
+            return parser.close()
         except ElementTree.ParseError as error:
             raise InputError(f"{self.name} is damaged: {member} is not valid XML") from error
 

@@ -9,9 +9,11 @@ from urllib.parse import unquote
 from xml.etree import ElementTree
 
 from ..errors import InputError
+from ..stopping import checked
 from .archive import Archive, local_name
 from .document import Document, TextBuilder
 from .html_text import html_to_document
+from .load_options import NO_OPTIONS, LoadOptions
 from .plain_text import decode_text
 
 CONTAINER = "META-INF/container.xml"
@@ -22,8 +24,8 @@ CHAPTER_TYPES = frozenset({"application/xhtml+xml", "text/html"})
 NCX_TYPE = "application/x-dtbncx+xml"
 
 
-def load_epub(data: bytes, name: str) -> Document:
-    archive = Archive(data, name, "EPUB")
+def load_epub(data: bytes, name: str, options: LoadOptions = NO_OPTIONS) -> Document:
+    archive = Archive(data, name, "EPUB", options.should_stop)
     if ENCRYPTION in archive and encrypts_text(archive.xml(ENCRYPTION)):
         raise InputError(f"{name} is protected by DRM, so its text cannot be read")
     package_path = package_document(archive)
@@ -31,12 +33,13 @@ def load_epub(data: bytes, name: str) -> Document:
     items = {item.get("id", ""): item for item in find_all(package, "item")}
     titles = table_of_contents(archive, package, items, package_path)
     builder = TextBuilder()
-    for reference in find_all(package, "itemref"):
+    for reference in checked(find_all(package, "itemref"), options.should_stop, 1):
         item = items.get(reference.get("idref", ""))
         if item is None or item.get("media-type") not in CHAPTER_TYPES:
             continue
         path = resolve(package_path, item.get("href", ""))
-        chapter = html_to_document(decode_text(archive.read(path), name), name)
+        markup = decode_text(archive.read(path), name, options.should_stop)
+        chapter = html_to_document(markup, name, options.should_stop)
         heading = chapter.sections[0].label if chapter.sections else None
         builder.add(chapter.text, section=titles.get(path) or heading or PurePosixPath(path).stem)
     return builder.document(name, "epub")

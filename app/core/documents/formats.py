@@ -15,7 +15,7 @@ from .pdf import load_pdf
 from .plain_text import load_markdown, load_text
 from .word import load_docx
 
-# A paged format's loader also takes LoadOptions (a password, progress, stop): (data, name, options).
+# Every loader takes (data, name, options): the stop check, and for a paged format a password and progress.
 Loader = Callable[..., Document]
 
 
@@ -26,7 +26,7 @@ class Format:
     mime_types: tuple[str, ...]  # freedesktop.org's, for the desktop entry
     apple_types: tuple[str, ...]  # macOS uniform type identifiers, for the bundle
     loader: Loader
-    paged: bool = False  # shown as its pages; its loader takes LoadOptions
+    paged: bool = False  # shown as its pages
 
 
 FORMATS = (

@@ -6,7 +6,9 @@ import re
 from collections import Counter
 from html.parser import HTMLParser
 
+from ..stopping import StopCheck, check_stop
 from .document import LINE_BREAK, PARAGRAPH_BREAK, Document, TextBuilder
+from .load_options import NO_OPTIONS, LoadOptions
 from .plain_text import decode_text
 
 HIDDEN = frozenset({"head", "title", "script", "style", "template", "noscript"})
@@ -31,16 +33,27 @@ TABLE_CELLS = frozenset({"td", "th"})
 VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
 HTML_SPACE = re.compile(r"[ \t\n\r\f\xa0]+")
 CELL_SEPARATOR = "\t"
+FEED_CHARS = 1 << 17  # markup parsed between two stop checks: tens of milliseconds
 
 
-def load_html(data: bytes, name: str) -> Document:
-    return html_to_document(decode_text(data, name), name)
+def load_html(data: bytes, name: str, options: LoadOptions = NO_OPTIONS) -> Document:
+    return html_to_document(decode_text(data, name, options.should_stop), name, options.should_stop)
 
 
-def html_to_document(markup: str, name: str) -> Document:
-    """The visible text of ``markup``, with a section for each h1 to h3 heading."""
+def html_to_document(markup: str, name: str, should_stop: StopCheck | None = None) -> Document:
+    """The visible text of ``markup``, with a section for each h1 to h3 heading.
+
+    Fed to the parser a piece at a time, with a stop check before each. A construct still open at
+    the end of a piece (a comment, a script, a tag) is kept by the parser and searched again with the
+    next, so each piece is at least as long as what it keeps: linear, however long the construct.
+    """
     parser = _VisibleText()
-    parser.feed(markup)
+    position = 0
+    while position < len(markup):
+        check_stop(should_stop)
+        size = max(FEED_CHARS, len(parser.rawdata))
+        parser.feed(markup[position : position + size])
+        position += size
     parser.close()
     return parser.builder.document(name, "html")
 
@@ -60,8 +73,12 @@ class _VisibleText(HTMLParser):
         self._hidden_count: Counter[str] = Counter()
         self._in_pre = False
         self._heading = ""
+        # The text since the last markup: the parser hands it over in pieces when the markup is fed
+        # in pieces, and it is taken whole, as when it is fed at once.
+        self._text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._take_text()
         if tag == "body" or (self._hidden == ["head"] and tag not in HEAD_CONTENT):
             # As in a browser, the body, or anything that cannot be in the head, ends a head left open.
             self._hidden.clear()
@@ -80,6 +97,7 @@ class _VisibleText(HTMLParser):
             self._in_pre = True
 
     def handle_endtag(self, tag: str) -> None:
+        self._take_text()
         if self._hidden:
             if self._hidden_count[tag]:
                 # Also closes hidden tags left open inside it, as a browser would.
@@ -95,12 +113,23 @@ class _VisibleText(HTMLParser):
             self._in_pre = False
 
     def handle_data(self, data: str) -> None:
-        if not self._hidden:
+        self._text.append(data)
+
+    def handle_comment(self, data: str) -> None:
+        self._take_text()
+
+    handle_decl = handle_pi = unknown_decl = handle_comment
+
+    def _take_text(self) -> None:
+        data = "".join(self._text)
+        self._text.clear()
+        if data and not self._hidden:
             self._block.append(data if self._in_pre else HTML_SPACE.sub(" ", data))
             self._block_has_text = self._block_has_text or not data.isspace()
 
     def close(self) -> None:
         super().close()
+        self._take_text()
         self._flush()
 
     def _boundary(self, tag: str) -> None:

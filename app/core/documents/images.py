@@ -47,7 +47,8 @@ def load_image(data: bytes, name: str, options: LoadOptions = NO_OPTIONS) -> Doc
             if len(text.boxes):
                 boxes[index] = text.boxes
         options.report(frames, frames, f"read {frames} page{'s' if frames > 1 else ''} by OCR")
-    document = document_from_pages(pages, [str(n) for n in range(1, frames + 1)], name, "image", boxes)
+    labels = [str(n) for n in range(1, frames + 1)]
+    document = document_from_pages(pages, labels, name, "image", boxes, options.should_stop)
     if not document.text.strip():
         raise InputError(f"no text was found in {name} (OCR reads printed text; this image may have none)")
     return document

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, ModelError
+from ..errors import Cancelled, InputError, ModelError
+from ..stopping import StopCheck, check_stop
 from .load_options import NO_OPTIONS, LoadOptions
 
 DET_MODEL = "PP-OCRv6_det_small.onnx"
@@ -51,6 +52,8 @@ REC_HEIGHT, REC_WIDTH = 48, 320  # Rec.rec_img_shape
 REC_BATCH = 6  # Rec.rec_batch_num
 TEXT_SCORE = 0.5  # Global.text_score: a line read with less confidence is dropped
 SAME_ROW = 10  # TextDetector.sorted_boxes: boxes whose tops differ by less are one row
+STOP_POLL_S = 0.05  # how often a model call asks whether to stop
+BAND_ROWS = 256  # rows of a page resized or normalized between two stop checks
 
 
 @dataclass(frozen=True)
@@ -130,8 +133,8 @@ class OcrEngine:
     def read(self, image: np.ndarray, options: LoadOptions = NO_OPTIONS) -> list[OcrLine]:
         """The lines of text in ``image`` (H, W, 3 RGB uint8), top to bottom, left to right."""
         options.check_stop()
-        scaled, ratio = _bounded(image)
-        boxes = self._detect(scaled)
+        scaled, ratio = _bounded(image, options.should_stop)
+        boxes = self._detect(scaled, options)
         crops = [scaled[top:bottom, left:right] for left, top, right, bottom in boxes]
         read = self._recognize(crops, options)
         lines = []
@@ -150,13 +153,14 @@ class OcrEngine:
             )
         return lines
 
-    def _detect(self, image: np.ndarray) -> list[tuple[int, int, int, int]]:
+    def _detect(self, image: np.ndarray, options: LoadOptions) -> list[tuple[int, int, int, int]]:
         height, width = image.shape[:2]
         ratio = DET_LIMIT_SIDE / min(height, width) if min(height, width) < DET_LIMIT_SIDE else 1.0
         det_h = max(32, round(int(height * ratio) / 32) * 32)
         det_w = max(32, round(int(width * ratio) / 32) * 32)
-        tensor = _normalized(resize_bilinear(image[..., ::-1], det_w, det_h))  # the models were trained on BGR
-        probability = self._run(self._det, tensor)[0, 0]
+        # The models were trained on BGR.
+        tensor = _normalized(resize_bilinear(image[..., ::-1], det_w, det_h, options.should_stop), options.should_stop)
+        probability = self._run(self._det, tensor, options)[0, 0]
         return db_boxes(probability, width, height)
 
     def _recognize(self, crops: list[np.ndarray], options: LoadOptions) -> list[tuple[str, float, np.ndarray]]:
@@ -174,7 +178,7 @@ class OcrEngine:
                 resized_w = min(input_width, math.ceil(REC_HEIGHT * crop.shape[1] / crop.shape[0]))
                 tensor[row, :, :, :resized_w] = _normalized(resize_bilinear(crop[..., ::-1], resized_w, REC_HEIGHT))[0]
                 used.append(resized_w)
-            scores = self._run(self._rec, tensor)
+            scores = self._run(self._rec, tensor, options)
             columns = input_width / scores.shape[1]  # input pixels per CTC step
             for row, index in enumerate(order[begin : begin + REC_BATCH]):
                 text, score, steps = ctc_decode(scores[row], self.characters)
@@ -184,11 +188,37 @@ class OcrEngine:
         return results
 
     @staticmethod
-    def _run(session, tensor: np.ndarray) -> np.ndarray:  # session: an onnxruntime.InferenceSession
+    def _run(session, tensor: np.ndarray, options: LoadOptions) -> np.ndarray:  # session: an InferenceSession
+        """One model call (detecting a page's lines takes a second). While it runs, a watcher asks
+        ``options`` whether to stop every ``STOP_POLL_S``; told to, onnxruntime ends the call at its
+        next step and Cancelled is raised."""
+        import onnxruntime as ort
+
+        run_options = ort.RunOptions()
+        finished = threading.Event()
+
+        def watch() -> None:
+            try:
+                while not finished.wait(STOP_POLL_S):
+                    if options.should_stop is not None and options.should_stop():
+                        run_options.terminate = True
+                        return
+            except Exception:  # the reader's next check, in the reader's own thread, raises it again
+                return
+
+        watcher = threading.Thread(target=watch, name="ocr-stop", daemon=True)
+        if options.should_stop is not None:
+            watcher.start()
         try:
-            return session.run(None, {session.get_inputs()[0].name: tensor})[0]
+            return session.run(None, {session.get_inputs()[0].name: tensor}, run_options)[0]
         except Exception as error:
+            if run_options.terminate:
+                raise Cancelled("stopped") from None
             raise ModelError(f"the OCR model failed to run: {error}") from error
+        finally:
+            finished.set()
+            if watcher.is_alive():
+                watcher.join()
 
 
 def ctc_decode(scores: np.ndarray, characters: np.ndarray) -> tuple[str, float, np.ndarray]:
@@ -214,7 +244,7 @@ def _char_extents(centres: np.ndarray, width: float) -> tuple[np.ndarray, np.nda
     return lefts, rights
 
 
-def _bounded(image: np.ndarray) -> tuple[np.ndarray, float]:
+def _bounded(image: np.ndarray, should_stop: StopCheck | None = None) -> tuple[np.ndarray, float]:
     """rapidocr's resize_image_within_bounds: the longer side at most MAX_SIDE, the shorter at least MIN_SIDE."""
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise InputError("OCR needs an RGB image of 8 bits a channel")
@@ -227,16 +257,24 @@ def _bounded(image: np.ndarray) -> tuple[np.ndarray, float]:
     if ratio == 1.0:
         return image, 1.0
     new_w, new_h = max(1, int(width * ratio)), max(1, int(height * ratio))
-    return resize_bilinear(image, new_w, new_h), new_w / width
+    return resize_bilinear(image, new_w, new_h, should_stop), new_w / width
 
 
-def _normalized(image: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 to (1, 3, H, W) in [-1, 1]: mean and std 0.5, as both models expect."""
-    return ((image.astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)[np.newaxis]
+def _normalized(image: np.ndarray, should_stop: StopCheck | None = None) -> np.ndarray:
+    """(H, W, 3) uint8 to (1, 3, H, W) in [-1, 1]: mean and std 0.5, as both models expect; a band of
+    ``BAND_ROWS`` rows at a time, with a stop check before each (a page takes a tenth of a second)."""
+    height, width = image.shape[:2]
+    out = np.empty((1, 3, height, width), dtype=np.float32)
+    for top in range(0, height, BAND_ROWS):
+        check_stop(should_stop)
+        band = image[top : top + BAND_ROWS]
+        out[0, :, top : top + BAND_ROWS] = ((band.astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
+    return out
 
 
-def resize_bilinear(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """OpenCV's INTER_LINEAR resize (pixel centres aligned, edges clamped) in numpy."""
+def resize_bilinear(image: np.ndarray, width: int, height: int, should_stop: StopCheck | None = None) -> np.ndarray:
+    """OpenCV's INTER_LINEAR resize (pixel centres aligned, edges clamped) in numpy; a band of
+    ``BAND_ROWS`` rows at a time, with a stop check before each."""
     src_h, src_w = image.shape[:2]
     if (src_w, src_h) == (width, height):
         return image
@@ -248,10 +286,15 @@ def resize_bilinear(image: np.ndarray, width: int, height: int) -> np.ndarray:
 
     y0, y1, fy = taps(height, src_h)
     x0, x1, fx = taps(width, src_w)
-    source = image.astype(np.float32)
-    rows = source[y0] * (1 - fy)[:, None, None] + source[y1] * fy[:, None, None]
-    out = rows[:, x0] * (1 - fx)[None, :, None] + rows[:, x1] * fx[None, :, None]
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    out = np.empty((height, width, *image.shape[2:]), dtype=np.uint8)
+    for top in range(0, height, BAND_ROWS):
+        check_stop(should_stop)
+        band = slice(top, top + BAND_ROWS)
+        above, below = image[y0[band]].astype(np.float32), image[y1[band]].astype(np.float32)
+        rows = above * (1 - fy[band])[:, None, None] + below * fy[band][:, None, None]
+        mixed = rows[:, x0] * (1 - fx)[None, :, None] + rows[:, x1] * fx[None, :, None]
+        out[band] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+    return out
 
 
 def db_boxes(probability: np.ndarray, dest_width: int, dest_height: int) -> list[tuple[int, int, int, int]]:

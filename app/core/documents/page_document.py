@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..stopping import StopCheck, checked
 from .document import PARAGRAPH_BREAK, Document, TextBuilder
 from .pdf_columns import reading_order
 from .pdf_contents import mark_contents
 from .pdf_layout import Block, Line, continues_paragraph, drop_running_lines, mark_headings, page_blocks, usual_gap
+
+PAGES_PER_CHECK = 16  # a page's lines are put in order and joined in a millisecond or so
 
 
 def document_from_pages(
@@ -19,15 +22,17 @@ def document_from_pages(
     name: str,
     format: str,
     boxes: dict[int, np.ndarray] | None = None,
+    should_stop: StopCheck | None = None,
 ) -> Document:
     """``pages[i]`` are page ``i``'s lines in the order they were found, ``labels[i]`` its label as
     printed; ``boxes[i]``, for a page read by OCR, every character's box (its lines' ``chars`` index
-    them), where a text layer's characters are pdfium's own."""
-    pages = mark_headings(drop_running_lines([mark_contents(reading_order(page)) for page in pages], labels))
+    them), where a text layer's characters are pdfium's own. ``should_stop`` is asked between pages."""
+    ordered = [mark_contents(reading_order(page)) for page in checked(pages, should_stop, PAGES_PER_CHECK)]
+    pages = mark_headings(drop_running_lines(ordered, labels))
     usual = usual_gap(pages)
     builder = TextBuilder()
     previous: Block | None = None
-    for index, page in enumerate(pages):
+    for index, page in enumerate(checked(pages, should_stop, PAGES_PER_CHECK)):
         for number, block in enumerate(page_blocks(page, usual)):
             # A sentence cut by a page break is one sentence again; the page's section still begins here.
             carries_on = (

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 def load_pdf(data: bytes, name: str, options: LoadOptions = NO_OPTIONS) -> Document:
     pages, labels, boxes = read_pages(data, name, options)
-    return document_from_pages(pages, labels, name, "pdf", boxes)
+    return document_from_pages(pages, labels, name, "pdf", boxes, options.should_stop)
 
 
 def read_pages(

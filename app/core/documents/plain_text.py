@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import codecs
 import re
+from collections.abc import Iterator
 
 import charset_normalizer
 
 from ..errors import InputError
+from ..stopping import StopCheck, check_stop, checked, slices
 from .document import Document, Section, short_label
+from .load_options import NO_OPTIONS, LoadOptions
 
 # UTF-32 first: its little-endian mark begins with UTF-16's.
 BYTE_ORDER_MARKS = (
@@ -20,41 +24,59 @@ BYTE_ORDER_MARKS = (
 # CommonMark: up to three spaces, then one to six #, then a space, a tab or the end of the line.
 ATX_OPENING = re.compile(r" {0,3}(#{1,6})(?=[ \t]|$)")
 CODE_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+DECODE_BYTES = 1 << 22  # decoded between two stop checks: a few milliseconds
+LINES_BYTES = 1 << 18  # split into lines between two stop checks (a file of empty lines has a line a byte)
+LEGACY_SAMPLE_BYTES = 1 << 18  # what a legacy encoding is guessed from
 
 
-def decode_text(data: bytes, name: str) -> str:
+def decode_text(data: bytes, name: str, should_stop: StopCheck | None = None) -> str:
     """Decode text in whatever common encoding it is in; only line endings change (to ``\\n``).
 
     A UTF-8 file with ``\\n`` line endings comes back exactly as its characters are in the file (a
-    byte-order mark is not part of the text).
+    byte-order mark is not part of the text). Decoded a slice at a time, asking ``should_stop``
+    between slices.
     """
     for mark, codec in BYTE_ORDER_MARKS:
         if data.startswith(mark):
             try:
-                return normalize_newlines(data[len(mark) :].decode(codec))
+                return normalize_newlines(decoded(data, codec, should_stop, skip=len(mark)), should_stop)
             except UnicodeDecodeError as error:
                 raise InputError(f"{name} is damaged: it is not valid {codec.upper()} text") from error
     if b"\x00" in data:
         # Text in any single-byte or UTF-8 encoding has no NUL bytes; binary files nearly always do,
         # and so does UTF-16 written without a byte-order mark.
-        text = utf16_without_mark(data)
+        text = utf16_without_mark(data, should_stop)
         if text is None:
             raise InputError(f"{name} looks like a binary file, not text")
-        return normalize_newlines(text)
+        return normalize_newlines(text, should_stop)
     try:
-        return normalize_newlines(data.decode("utf-8"))
+        return normalize_newlines(decoded(data, "utf-8", should_stop), should_stop)
     except UnicodeDecodeError:
         pass
-    text = mixed_utf8_lines(data)
+    text = mixed_utf8_lines(data, should_stop)
     if text is None:
-        guess = legacy_encoding(data)
-        if guess is None:
+        codec = legacy_encoding(data)
+        if codec is None:
             raise InputError(f"{name} looks like a binary file, not text in an encoding this app knows")
-        text = str(guess)
-    return normalize_newlines(text)
+        # The encoding is guessed from a sample: a byte it cannot read further on is U+FFFD.
+        text = decoded(data, codec, should_stop, errors="replace")
+    return normalize_newlines(text, should_stop)
 
 
-def utf16_without_mark(data: bytes) -> str | None:
+def decoded(data: bytes, codec: str, should_stop: StopCheck | None, skip: int = 0, errors: str = "strict") -> str:
+    """``data[skip:]`` decoded, ``DECODE_BYTES`` at a time with a stop check before each."""
+    if len(data) - skip <= DECODE_BYTES:
+        return data[skip:].decode(codec, errors)
+    decoder = codecs.getincrementaldecoder(codec)(errors)
+    view = memoryview(data)
+    parts = []
+    for start in range(skip, len(data), DECODE_BYTES):
+        check_stop(should_stop)
+        parts.append(decoder.decode(view[start : start + DECODE_BYTES], final=start + DECODE_BYTES >= len(data)))
+    return "".join(parts)
+
+
+def utf16_without_mark(data: bytes, should_stop: StopCheck | None = None) -> str | None:
     """UTF-16 text with no byte-order mark: ASCII-range characters put a NUL in every other byte."""
     sample = data[:65536]
     if len(data) % 2 or len(sample) < 4:
@@ -66,7 +88,7 @@ def utf16_without_mark(data: bytes) -> str | None:
     if codec is None:
         return None
     try:
-        text = data.decode(codec)
+        text = decoded(data, codec, should_stop)
     except UnicodeDecodeError:
         return None
     # Decoded binary data is full of control characters; text has almost none but line breaks and tabs.
@@ -74,56 +96,72 @@ def utf16_without_mark(data: bytes) -> str | None:
     return text if controls <= len(text[:32768]) // 100 else None
 
 
-def mixed_utf8_lines(data: bytes) -> str | None:
+def mixed_utf8_lines(data: bytes, should_stop: StopCheck | None = None) -> str | None:
     """Text whose lines are mostly UTF-8 but some in a legacy encoding (files pasted together).
 
     Each line that is valid UTF-8 is read as UTF-8, the others in the legacy encoding that reads them
-    best; None when no line needs UTF-8 (then the whole file is in one legacy encoding).
+    best (guessed from the first of them); None when no line needs UTF-8 (then the whole file is in
+    one legacy encoding). A slice of lines at a time: a file of empty lines has millions.
     """
-    lines = data.split(b"\n")
-    legacy_lines, utf8_text = [], False
-    for line in lines:
-        if line.isascii():
-            continue
-        try:
-            line.decode("utf-8")
-            utf8_text = True
-        except UnicodeDecodeError:
-            legacy_lines.append(line)
+    legacy_lines, legacy_bytes, utf8_text = [], 0, False
+    for start, end in slices(data, should_stop, LINES_BYTES, whole_lines=True):
+        for line in data[start:end].split(b"\n"):
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+                utf8_text = True
+            except UnicodeDecodeError:
+                if legacy_bytes < LEGACY_SAMPLE_BYTES:
+                    legacy_lines.append(line)
+                    legacy_bytes += len(line) + 1
     if not utf8_text:
         return None
-    guess = legacy_encoding(b"\n".join(legacy_lines))
-    codec = guess.encoding if guess is not None else "cp1252"
-    decoded = []
-    for line in lines:
-        try:
-            decoded.append(line.decode("utf-8"))
-        except UnicodeDecodeError:
-            decoded.append(line.decode(codec, errors="replace"))
-    return "\n".join(decoded)
+    codec = legacy_encoding(b"\n".join(legacy_lines)) or "cp1252"
+    return "".join(
+        "\n".join(_utf8_or(line, codec) for line in data[start:end].split(b"\n"))
+        for start, end in slices(data, should_stop, LINES_BYTES, whole_lines=True)
+    )
 
 
-def legacy_encoding(data: bytes) -> charset_normalizer.CharsetMatch | None:
-    """The likeliest single- or multi-byte legacy encoding of ``data``, None for binary data.
+def _utf8_or(line: bytes, codec: str) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode(codec, errors="replace")
+
+
+def legacy_encoding(data: bytes) -> str | None:
+    """The likeliest single- or multi-byte legacy encoding of ``data``, None for binary data; guessed
+    from its first ``LEGACY_SAMPLE_BYTES`` (charset-normalizer decodes what it is given once for each
+    encoding it tries, a second a megabyte, and cannot be stopped).
 
     On a few lines of Western text charset-normalizer often ranks a Central European or even an East Asian
     code page first; Windows-1252, by far the most common legacy encoding, wins whenever it reads as well.
     """
-    best = charset_normalizer.from_bytes(data).best()
-    western = charset_normalizer.from_bytes(data, cp_isolation=["cp1252"]).best()
+    sample = data
+    if len(data) > LEGACY_SAMPLE_BYTES:
+        # Cut after white space, which no multi-byte legacy encoding uses inside a character.
+        sample = data[:LEGACY_SAMPLE_BYTES]
+        cut = max(sample.rfind(space) for space in (b"\n", b" ", b"\t", b"\r"))
+        sample = sample[: cut + 1] if cut > 0 else sample
+    best = charset_normalizer.from_bytes(sample).best()
+    western = charset_normalizer.from_bytes(sample, cp_isolation=["cp1252"]).best()
     if western is not None and (best is None or western.chaos <= best.chaos):
-        return western
-    return best
+        return western.encoding
+    return None if best is None else best.encoding
 
 
-def normalize_newlines(text: str) -> str:
+def normalize_newlines(text: str, should_stop: StopCheck | None = None) -> str:
     # Windows and old Mac line endings become \n, the one line break the window and the engine count as one.
-    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    if "\r" not in text:
+        return text
+    return "".join(text[s:e].replace("\r\n", "\n").replace("\r", "\n") for s, e in slices(text, should_stop))
 
 
-def load_text(data: bytes, name: str) -> Document:
-    text = decode_text(data, name)
-    return Document(text=text, name=name, format="text", sections=text_sections(text))
+def load_text(data: bytes, name: str, options: LoadOptions = NO_OPTIONS) -> Document:
+    text = decode_text(data, name, options.should_stop)
+    return Document(text=text, name=name, format="text", sections=text_sections(text, options.should_stop))
 
 
 MAX_HEADING_CHARS = 80
@@ -132,16 +170,14 @@ UNDERLINE = re.compile(r"[^\S\n]{0,3}(?:={3,}|-{3,})[^\S\n]*$")
 MAX_HEADING_WORDS = 12
 
 
-def text_sections(text: str) -> tuple[Section, ...]:
+def text_sections(text: str, should_stop: StopCheck | None = None) -> tuple[Section, ...]:
     """A section for each heading of a plain-text file: a line underlined with === or ---, or a short
     line with blank lines around it that begins with a capital or a number, does not end as a sentence
     does, and is followed by a longer block (a chapter's title, a licence's "TERMS AND CONDITIONS",
     a manual's "DESCRIPTION"). One pass over the lines."""
-    lines = [
-        (m.start(), m.group()) for m in re.finditer(r"[^\n]*", text) if m.start() == 0 or text[m.start() - 1] == "\n"
-    ]
+    lines = list(text_lines(text, should_stop))
     sections = []
-    for index, (start, line) in enumerate(lines):
+    for index, (start, line) in enumerate(checked(lines, should_stop)):
         title = line.strip() if len(line) <= 2 * MAX_HEADING_CHARS else ""
         if (
             not title
@@ -171,29 +207,43 @@ def text_sections(text: str) -> tuple[Section, ...]:
     return tuple(sections)
 
 
-def load_markdown(data: bytes, name: str) -> Document:
-    text = decode_text(data, name)
-    sections, code = markdown_structure(text)
+def text_lines(text: str, should_stop: StopCheck | None = None) -> Iterator[tuple[int, str]]:
+    """(start, line) of each line of ``text`` (the last one empty when it ends with a line break),
+    a slice of lines at a time."""
+    for start, end in slices(text, should_stop, whole_lines=True):
+        lines = text[start:end].split("\n")
+        if end < len(text):
+            lines.pop()  # the slice ends with its last line's break; the next line begins the next slice
+        for line in lines:
+            yield start, line
+            start += len(line) + 1
+
+
+def load_markdown(data: bytes, name: str, options: LoadOptions = NO_OPTIONS) -> Document:
+    text = decode_text(data, name, options.should_stop)
+    sections, code = markdown_structure(text, options.should_stop)
     return Document(text=text, name=name, format="markdown", sections=sections, code_spans=code)
 
 
-def markdown_structure(text: str) -> tuple[tuple[Section, ...], tuple[tuple[int, int], ...]]:
+def markdown_structure(
+    text: str, should_stop: StopCheck | None = None
+) -> tuple[tuple[Section, ...], tuple[tuple[int, int], ...]]:
     """A section for each ATX heading (``# Title``) outside fenced code blocks, starting at its line;
     and each fenced code block's span, its fences included (an unclosed one runs to the end)."""
     sections = []
     code = []
     fence, fence_start = "", 0
-    for line in re.finditer(r"[^\n]*", text):
-        opening = CODE_FENCE.match(line.group())
+    for start, line in checked(text_lines(text, should_stop), should_stop):
+        opening = CODE_FENCE.match(line)
         if fence:
             # A fence closes with a run of the same character at least as long as the one that opened it.
             if opening and opening.group(1).startswith(fence):
                 fence = ""
-                code.append((fence_start, line.end()))
+                code.append((fence_start, start + len(line)))
         elif opening:
-            fence, fence_start = opening.group(1), line.start()
-        elif title := atx_heading(line.group()):
-            sections.append(Section(line.start(), short_label(title)))
+            fence, fence_start = opening.group(1), start
+        elif title := atx_heading(line):
+            sections.append(Section(start, short_label(title)))
     if fence:
         code.append((fence_start, len(text)))
     return tuple(sections), tuple(code)

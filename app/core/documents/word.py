@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from xml.etree import ElementTree
 
 from ..errors import InputError
+from ..stopping import checked
 from .archive import Archive, local_name
 from .document import Document, TextBuilder
+from .load_options import NO_OPTIONS, LoadOptions
 
 # Every Word-compatible writer puts the main part here; "[Content_Types].xml" is not worth following.
 BODY_PART = "word/document.xml"
@@ -21,8 +23,8 @@ RUN_CHARACTERS = {"tab": "\t", "br": "\n", "cr": "\n", "noBreakHyphen": "-"}
 WRAPPERS = frozenset({"sdt", "sdtContent", "customXml", "ins"})
 
 
-def load_docx(data: bytes, name: str) -> Document:
-    archive = Archive(data, name, "Word")
+def load_docx(data: bytes, name: str, options: LoadOptions = NO_OPTIONS) -> Document:
+    archive = Archive(data, name, "Word", options.should_stop)
     document = archive.xml(BODY_PART)
     # The transitional and the strict format name the same elements under different namespaces.
     w = document.tag[: -len(local_name(document))]
@@ -31,7 +33,7 @@ def load_docx(data: bytes, name: str) -> Document:
         raise InputError(f"{name} is not a valid Word file: it has no document body")
     headings = heading_styles(archive.xml(STYLES_PART)) if STYLES_PART in archive else set()
     builder = TextBuilder()
-    for text, is_heading in blocks(body, w, headings):
+    for text, is_heading in checked(blocks(body, w, headings), options.should_stop):
         builder.add(text, section=text if is_heading else None)
     return builder.document(name, "docx")
 

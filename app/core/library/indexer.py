@@ -1,7 +1,7 @@
 """Indexing: every waiting document read, cut into passages and made searchable by words, then every
-passage embedded for its meaning. A generator of progress events, stoppable between documents and
-between batches; what it did is committed as it goes, so a stop, a crash or a restart goes on
-where it was.
+passage embedded for its meaning. A generator of progress events, stoppable all along (a book is
+loaded, cut and written with a stop check every few tens of milliseconds); what it did is committed
+a document or a batch at a time, so a stop, a crash or a restart goes on where it was.
 
 One indexer at a time per library: it holds a lease in the file (renewed as it goes, taken over
 when it is older than ``LEASE_S``, as when its program died), so two windows never read the same
@@ -23,6 +23,7 @@ import numpy as np
 from ..documents import Document, load_document
 from ..documents.load_options import LoadOptions
 from ..errors import Cancelled, InputError, PasswordNeeded
+from ..stopping import check_stop, checked
 from .content import pack
 from .passages import passage_spans
 from .store import FAILED, INDEXED, WAITING, LibraryError, LibraryStore
@@ -30,6 +31,24 @@ from .store import FAILED, INDEXED, WAITING, LibraryError, LibraryStore
 READING, EMBEDDING = "reading", "embedding"
 LEASE_S = 60.0
 EMBED_BATCH = 32
+# Passages embedded between two stop checks: one model call a passage on the CPU, about 20 ms each.
+EMBED_STOP_BATCH = 2
+# How often the documents' counts of embedded passages are written while embedding.
+COUNTS_EVERY_S = 30.0
+# Each indexed document's count of embedded passages, where it falls short of its passages less the
+# ones still waiting for a vector.
+RECOUNT_EMBEDDED = """
+WITH waiting AS (SELECT document_id, count(*) AS n FROM passages WHERE embedding IS NULL GROUP BY document_id),
+embedded AS (
+    SELECT d.id, d.passages - coalesce(w.n, 0) AS n FROM documents d LEFT JOIN waiting w ON w.document_id = d.id
+    WHERE d.state = ? AND d.embedded < d.passages
+)
+UPDATE documents SET embedded = (SELECT n FROM embedded WHERE embedded.id = documents.id)
+WHERE id IN (SELECT id FROM embedded) AND embedded != (SELECT n FROM embedded WHERE embedded.id = documents.id)
+"""
+# Passages written between two stop checks: their full-text index makes each a fraction of a
+# millisecond, and now and then SQLite's own merge of the index takes a few tens more.
+ROWS_PER_WRITE = 64
 StopCheck = Callable[[], bool]
 Loader = Callable[[Path, LoadOptions], Document]
 
@@ -171,20 +190,37 @@ class Indexer:
             return self._fail(doc_id, f"it cannot be read ({error.strerror or error})")
         if _stamp(before) != _stamp(after):
             return True  # it changed while it was read: it waits, and is read again next time
-        spans = passage_spans(document.text, skipped=document.no_answer_spans)
-        rows = [(doc_id, start, end, document.text[start:end], document.location(start) or "") for start, end in spans]
+        spans = passage_spans(document.text, skipped=document.no_answer_spans, should_stop=stop)
+        rows = [
+            (doc_id, start, end, document.text[start:end], document.location(start) or "")
+            for start, end in checked(spans, stop)
+        ]
+        content = pack(document, stop)
+        # One transaction, written a batch of rows at a time with a stop check before each (the
+        # passages' full-text index makes a book's rows seconds of work); a stop rolls it all back.
         with self.store.write() as db:
             if db.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is None:
                 return True  # taken out of the library while it was read
-            db.execute("DELETE FROM passages WHERE document_id = ?", (doc_id,))
-            db.executemany("INSERT INTO passages(document_id, start, end, text, location) VALUES (?, ?, ?, ?, ?)", rows)
+            deleted = ROWS_PER_WRITE
+            while deleted == ROWS_PER_WRITE:  # the passages of an earlier reading
+                check_stop(stop)
+                deleted = db.execute(
+                    "DELETE FROM passages WHERE id IN (SELECT id FROM passages WHERE document_id = ? LIMIT ?)",
+                    (doc_id, ROWS_PER_WRITE),
+                ).rowcount
+            for first in range(0, len(rows), ROWS_PER_WRITE):
+                check_stop(stop)
+                db.executemany(
+                    "INSERT INTO passages(document_id, start, end, text, location) VALUES (?, ?, ?, ?, ?)",
+                    rows[first : first + ROWS_PER_WRITE],
+                )
             db.execute(
                 "UPDATE documents SET state = ?, error = NULL, format = ?, content = ?, passages = ?, embedded = 0, "
                 "size = ?, mtime_ns = ?, indexed = ? WHERE id = ?",
                 (
                     INDEXED,
                     document.format,
-                    pack(document),
+                    content,
                     len(rows),
                     after.st_size,
                     after.st_mtime_ns,
@@ -205,37 +241,72 @@ class Indexer:
     # -- embedding ------------------------------------------------------------------------------
 
     def _embed_all(self, stop: StopCheck) -> Iterator[IndexProgress]:
+        """Embed every passage still without a vector, a batch at a time, each batch committed.
+
+        A document's count of embedded passages lives in its row beside its whole packed text, which
+        SQLite writes again with any change to the row (tens of megabytes for a book): the counts are
+        added up here and written when a document is done, every ``COUNTS_EVERY_S`` and at the end,
+        and set right from the passages themselves when an indexer ended before writing them."""
+        self._recount_embedded()
         waiting = self.store.read("SELECT count(*) FROM passages WHERE embedding IS NULL")[0][0]
         meter = _Meter(waiting)
         last_id = 0
-        while True:
-            if stop():
-                raise Cancelled("stopped")
-            rows = self.store.read(
-                "SELECT id, document_id, text FROM passages WHERE embedding IS NULL AND id > ? ORDER BY id LIMIT ?",
-                (last_id, EMBED_BATCH),
-            )
-            if not rows:
-                return
-            last_id = rows[-1][0]
-            vectors = self.embedder.embed([text for _, _, text in rows], should_stop=stop)
-            blobs = np.asarray(vectors, dtype=np.float16)
-            per_document: dict[int, int] = {}
-            for _, doc_id, _ in rows:
-                per_document[doc_id] = per_document.get(doc_id, 0) + 1
+        counts: dict[int, int] = {}
+        written = time.monotonic()
+        try:
+            while True:
+                if stop():
+                    raise Cancelled("stopped")
+                rows = self.store.read(
+                    "SELECT id, document_id, text FROM passages WHERE embedding IS NULL AND id > ? ORDER BY id LIMIT ?",
+                    (last_id, EMBED_BATCH),
+                )
+                if not rows:
+                    return
+                last_id = rows[-1][0]
+                vectors = self.embedder.embed([text for _, _, text in rows], EMBED_STOP_BATCH, should_stop=stop)
+                blobs = np.asarray(vectors, dtype=np.float16)
+                with self.store.write() as db:
+                    db.executemany(
+                        "UPDATE passages SET embedding = ? WHERE id = ?",
+                        [(blobs[i].tobytes(), row[0]) for i, row in enumerate(rows)],
+                    )
+                    self._renew(db)
+                for _, doc_id, _ in rows:
+                    counts[doc_id] = counts.get(doc_id, 0) + 1
+                # A document's passages are in a row of ids: all but the last batch's last one are done.
+                current = rows[-1][1]
+                if time.monotonic() - written > COUNTS_EVERY_S:
+                    self._add_embedded(counts)
+                    written = time.monotonic()
+                elif len(counts) > 1:
+                    self._add_embedded({doc_id: counts.pop(doc_id) for doc_id in list(counts) if doc_id != current})
+                meter.done += len(rows)
+                meter.passages += len(rows)
+                yield meter.progress(EMBEDDING)
+        finally:
+            self._add_embedded(counts)
+
+    def _add_embedded(self, counts: dict[int, int]) -> None:
+        if counts:
             with self.store.write() as db:
                 db.executemany(
-                    "UPDATE passages SET embedding = ? WHERE id = ?",
-                    [(blobs[i].tobytes(), row[0]) for i, row in enumerate(rows)],
-                )
-                db.executemany(
                     "UPDATE documents SET embedded = embedded + ? WHERE id = ?",
-                    [(count, doc_id) for doc_id, count in per_document.items()],
+                    [(count, doc_id) for doc_id, count in counts.items()],
                 )
-                self._renew(db)
-            meter.done += len(rows)
-            meter.passages += len(rows)
-            yield meter.progress(EMBEDDING)
+            counts.clear()
+
+    def _recount_embedded(self) -> None:
+        """Each document's count of embedded passages set right where it falls short (an indexer
+        ended before writing it): looked for only when the counts do not add up to the passages with
+        a vector (three counts over indexes), and only the rows that are wrong are written."""
+        counted, passages, waiting = self.store.read(
+            "SELECT (SELECT coalesce(sum(embedded), 0) FROM documents), (SELECT count(*) FROM passages), "
+            "(SELECT count(*) FROM passages WHERE embedding IS NULL)"
+        )[0]
+        if counted != passages - waiting:
+            with self.store.write() as db:
+                db.execute(RECOUNT_EMBEDDED, (INDEXED,))
 
 
 def _stamp(status: os.stat_result) -> tuple[int, int]:

@@ -12,14 +12,20 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from ..stopping import CHECK_EVERY, StopCheck, check_stop, checked
+
 PASSAGE_CHARS = 1000
-PARAGRAPH = re.compile(r"\S(?:.*\S)?(?:\n[^\S\n]*\S.*)*")  # lines up to a blank line, trimmed
+# Lines up to a blank line, trimmed; the lines are taken possessively (no way back kept at each).
+PARAGRAPH = re.compile(r"\S(?:.*\S)?(?:\n[^\S\n]*\S.*)*+")
 SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+")
 HAS_LETTER = re.compile(r"[^\W\d_]")
 
 
 def passage_spans(
-    text: str, limit: int = PASSAGE_CHARS, skipped: Sequence[tuple[int, int]] = ()
+    text: str,
+    limit: int = PASSAGE_CHARS,
+    skipped: Sequence[tuple[int, int]] = (),
+    should_stop: StopCheck | None = None,
 ) -> list[tuple[int, int]]:
     """(start, end) of each passage of ``text``, in order; none overlaps a span of ``skipped``
     (sorted, as ``Document.no_answer_spans`` are) and each holds a letter."""
@@ -27,7 +33,7 @@ def passage_spans(
     current: tuple[int, int] | None = None
     skip = iter(skipped)
     next_skip = next(skip, None)
-    for match in PARAGRAPH.finditer(text):
+    for match in checked(PARAGRAPH.finditer(text), should_stop):
         start, end = match.span()
         while next_skip is not None and next_skip[1] <= start:
             next_skip = next(skip, None)
@@ -37,21 +43,23 @@ def passage_spans(
             spans.append(current)
             current = None
         if end - start > limit:
-            spans += _cut(text, start, end, limit)
+            spans += _cut(text, start, end, limit, should_stop)
         elif current is None:
             current = (start, end)
         else:
             current = (current[0], end)
     if current is not None:
         spans.append(current)
-    return [(s, e) for s, e in spans if HAS_LETTER.search(text, s, e)]
+    return [(s, e) for s, e in checked(spans, should_stop) if HAS_LETTER.search(text, s, e)]
 
 
-def _cut(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
+def _cut(text: str, start: int, end: int, limit: int, should_stop: StopCheck | None) -> list[tuple[int, int]]:
     """A long paragraph as pieces of at most ``limit`` characters, each ending at a sentence's end
     where one falls in its second half, else at a space, else (a run without spaces) at the limit."""
     pieces = []
     while end - start > limit:
+        if len(pieces) % CHECK_EVERY == 0:
+            check_stop(should_stop)
         stop = start + limit
         cut = -1
         for sentence in SENTENCE_END.finditer(text, start + limit // 2, stop):
