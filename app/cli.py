@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import time
 from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
 from .api import LibraryReader, Reader, open_library
+from .cli_output import ProgressLine, check_output_open, json_text, run_guarded, say, write_output
 from .core.documents import Document, load_document, read_stdin
 from .core.engine import QAEngine, open_engine
 from .core.errors import ModelError, ReadingAssistantError
 from .core.evidence import evidence, no_answer_summary, percent
 from .core.language import document_language, question_language, reads_english_note
-from .core.library import READING, IndexProgress, LibraryPrediction
+from .core.library import LibraryPrediction
 from .core.logs import log, setup_logging
 from .core.model_store import add_model, check_model, list_models, remove_model, resolve_model
 from .core.options import DEFAULT_TOP_K, DEVICES, EARLY_ANSWERS, EARLY_WINDOWS, Choices
@@ -30,9 +29,6 @@ from .core.reading import Prediction
 # The options that become a read's Choices, under the same names as argparse gives them.
 CHOICE_OPTIONS = ("seq_len", "query_len", "doc_stride", "max_answer_len", "batch_size", "top_k", "max_windows")
 SOURCE = "the command line"
-EXIT_BAD_INPUT = 2
-EXIT_UNEXPECTED = 1
-EXIT_PIPE_CLOSED = 141  # as a shell reports a command ended by SIGPIPE
 COMMANDS = ("ask", "eval", "bench", "models", "serve", "library")
 ASK_HELP = "(see 'reading-assistant ask --help')"
 SERVE_EXTRA = "pip install 'reading-assistant[serve]'"
@@ -319,15 +315,14 @@ def run_ask(arguments: argparse.Namespace) -> int:
     }
     for what, language in languages.items():
         if language is not None:
-            print(f"note: {reads_english_note(what, language)}", file=sys.stderr)
-    reader = reader_for(arguments)
-    if arguments.json:
-        result = reader.ask(document, arguments.question, source=SOURCE)
-        output = json.dumps(result, ensure_ascii=False, allow_nan=False)
-    else:
-        output = format_prediction(reader.predict(document, arguments.question, source=SOURCE), document)
-    for warning in reader.engine.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+            say(f"note: {reads_english_note(what, language)}")
+    with reader_for(arguments) as reader:
+        if arguments.json:
+            output = json_text(reader.ask(document, arguments.question, source=SOURCE))
+        else:
+            output = format_prediction(reader.predict(document, arguments.question, source=SOURCE), document)
+        for warning in reader.engine.warnings:
+            say(f"warning: {warning}")
     write_output(output)
     return 0
 
@@ -335,7 +330,7 @@ def run_ask(arguments: argparse.Namespace) -> int:
 def library_for(arguments: argparse.Namespace) -> LibraryReader:
     library = open_library(arguments.library_file, arguments.model, arguments.device)
     if library.library.notice:
-        print(f"note: {library.library.notice}", file=sys.stderr)
+        say(f"note: {library.library.notice}")
     return library
 
 
@@ -346,14 +341,13 @@ def run_ask_library(arguments: argparse.Namespace) -> int:
     question = text_argument(words[0])
     language = question_language(question)
     if language is not None:
-        print(f"note: {reads_english_note('The question', language)}", file=sys.stderr)
-    library = library_for(arguments)
-    prediction = library.predict(question, arguments.folder, arguments.top_k, source=SOURCE)
-    if arguments.json:
-        output = json.dumps(library.as_json(prediction), ensure_ascii=False, allow_nan=False)
-    else:
-        output = format_library_prediction(prediction, library.library.counts()["indexed"])
-    library.close()
+        say(f"note: {reads_english_note('The question', language)}")
+    with library_for(arguments) as library:
+        prediction = library.predict(question, arguments.folder, arguments.top_k, source=SOURCE)
+        if arguments.json:
+            output = json_text(library.as_json(prediction))
+        else:
+            output = format_library_prediction(prediction, library.library.counts()["indexed"])
     write_output(output)
     return 0
 
@@ -375,12 +369,11 @@ def format_library_prediction(prediction: LibraryPrediction, documents: int) -> 
 
 
 def run_library(arguments: argparse.Namespace) -> int:
-    library = library_for(arguments)
-    try:
+    with library_for(arguments) as library:
         if arguments.action == "list":
             documents = library.documents(arguments.folder)
             if arguments.json:
-                write_output(json.dumps(documents, ensure_ascii=False))
+                write_output(json_text(documents))
             else:
                 lines = [f"{d['path']}  [{d['state']}{': ' + d['error'] if d['error'] else ''}]" for d in documents]
                 write_output("\n".join(lines) or "The library is empty.")
@@ -397,52 +390,6 @@ def run_library(arguments: argparse.Namespace) -> int:
             f"this time {summary['added']} new, {summary['changed']} changed, {summary['removed']} gone"
         )
         return 0
-    finally:
-        library.close()
-
-
-def write_output(text: str) -> None:
-    """Print the result and make sure it reached standard output (a full disk is an error)."""
-    try:
-        print(text)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        raise  # main ends quietly: the reader closed the pipe on purpose (| head)
-    except OSError as error:
-        raise ReadingAssistantError(f"cannot write the answers: {error.strerror or error}") from error
-
-
-class ProgressLine:
-    """A one-line progress bar with an ETA on standard error."""
-
-    def __init__(self, label: str, unit: str = "windows") -> None:
-        self.label = label
-        self.unit = unit
-        self.started = time.perf_counter()
-        self.last = 0.0
-
-    def index(self, progress: IndexProgress) -> None:
-        """Indexing's progress, a line per stage (files read, then passages embedded)."""
-        unit = "files" if progress.stage == READING else "passages embedded"
-        if unit != self.unit:
-            self.unit, self.started, self.last = unit, time.perf_counter(), 0.0
-        self(progress.done, progress.total)
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.perf_counter()
-        if now - self.last < 0.5 and done < total:
-            return
-        self.last = now
-        elapsed = now - self.started
-        eta = elapsed / done * (total - done) if done else 0.0
-        bar = "#" * int(30 * done / total)
-        end = "\n" if done >= total else ""
-        print(
-            f"\r{self.label} [{bar:<30}] {done}/{total} {self.unit}, {elapsed:.0f}s, ETA {eta:.0f}s",
-            end=end,
-            file=sys.stderr,
-            flush=True,
-        )
 
 
 def run_eval(arguments: argparse.Namespace) -> int:
@@ -472,7 +419,7 @@ def run_bench_command(arguments: argparse.Namespace) -> int:
         arguments.article_questions,
         arguments.book_questions,
         arguments.early_windows,
-        log=lambda message: print(message, file=sys.stderr, flush=True),
+        log=say,
         book_words=arguments.book_words,
         early_stop_questions=arguments.early_stop_questions,
     )
@@ -485,12 +432,12 @@ def run_models(arguments: argparse.Namespace) -> int:
         # Progress for a person at a terminal; a script's standard error keeps the one-line error contract.
         log.info("%s", message)
         if sys.stderr.isatty() and not arguments.verbose:
-            print(message, file=sys.stderr, flush=True)
+            say(message)
 
     if arguments.action == "list":
         models = list_models()
         if arguments.json:
-            write_output(json.dumps([model.as_json() for model in models], ensure_ascii=False))
+            write_output(json_text([model.as_json() for model in models]))
             return 0
         lines = []
         for model in models:
@@ -533,14 +480,14 @@ def run_serve(arguments: argparse.Namespace) -> int:
         raise ReadingAssistantError(f"serve needs the serve extra ({missing} is missing): {SERVE_EXTRA}") from None
     reader = reader_for(arguments)
     for warning in reader.engine.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        say(f"warning: {warning}")
     return server.serve(
         reader,
         host=arguments.host,
         port=arguments.port,
         max_request_bytes=arguments.max_request_mb * 2**20,
         timeout=arguments.timeout,
-        say=lambda message: print(message, file=sys.stderr, flush=True),
+        say=say,
     )
 
 
@@ -548,46 +495,35 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not any(word in COMMANDS for word in argv[:1]) and not any(word in ("-h", "--help") for word in argv):
         return gui_main(argv)
-    log_file = None
-    try:
-        arguments = build_parser().parse_args(argv)
-        log_file = setup_logging(arguments.verbose)
-        log.info("command: %s", arguments.command)
-        commands = {
-            "ask": run_ask,
-            "eval": run_eval,
-            "bench": run_bench_command,
-            "models": run_models,
-            "serve": run_serve,
-            "library": run_library,
-        }
-        return commands[arguments.command](arguments)
-    except ReadingAssistantError as error:
-        log.info("refused: %s", error)
-        print(f"reading-assistant: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        # The reader stopped reading (| head): no message, and no second error when Python
-        # flushes the closed pipe at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_PIPE_CLOSED
-    except Exception as error:  # a bug: one line for the reader, the traceback for the bug report
-        log.exception("unexpected error")
-        where = f" (details in {log_file})" if log_file else ""
-        print(f"reading-assistant: unexpected error: {error}{where}", file=sys.stderr)
-        return EXIT_UNEXPECTED
+    return run_guarded(lambda: run_command(argv))
+
+
+def run_command(argv: list[str]) -> int:
+    """One command of the command line; ``run_guarded`` turns what goes wrong into one line."""
+    arguments = build_parser().parse_args(argv)
+    setup_logging(arguments.verbose)
+    log.info("command: %s", arguments.command)
+    if arguments.command != "serve":  # the server says what it does on standard error
+        check_output_open()
+    commands = {
+        "ask": run_ask,
+        "eval": run_eval,
+        "bench": run_bench_command,
+        "models": run_models,
+        "serve": run_serve,
+        "library": run_library,
+    }
+    return commands[arguments.command](arguments)
 
 
 def gui_main(argv: list[str] | None = None) -> int:
     """The window: ``reading-assistant [FILE] [--question TEXT]``; the gui-script entry point."""
     argv = sys.argv[1:] if argv is None else argv
-    try:
-        arguments = window_parser().parse_args(argv)
-    except UsageError as error:
-        print(f"reading-assistant: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    return run_guarded(lambda: run_window(argv))
+
+
+def run_window(argv: list[str]) -> int:
+    arguments = window_parser().parse_args(argv)
     setup_logging(arguments.verbose)
     log.info("command: window")
     from .gui.main import run_gui  # Qt is imported only when the window is wanted

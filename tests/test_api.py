@@ -32,7 +32,8 @@ def document(tmp_path) -> Path:
 
 @pytest.fixture(scope="module")
 def reader(tiny_bert):
-    return open_reader(tiny_bert, device="cpu")
+    with open_reader(tiny_bert, device="cpu") as opened:
+        yield opened
 
 
 def test_ask_returns_the_command_lines_json(reader, tiny_bert, document):
@@ -46,7 +47,7 @@ def test_ask_returns_the_command_lines_json(reader, tiny_bert, document):
         check=True,
     )
     expected = without_seconds(json.loads(cli.stdout))
-    for source in (document, str(document), TEXT):  # a Path, a str naming a file, the text itself
+    for source in (document, TEXT):  # a Path names the file, a str is the text itself
         result = reader.ask(source, "Where was she born?", top_k=3)
         assert without_seconds(result) == expected
         assert result["seconds"] >= 0
@@ -99,5 +100,5 @@ def test_bad_input_raises_one_clear_error(reader):
         reader.ask(TEXT, "Where?", top_k=0)
     with pytest.raises(InputError, match="unknown option"):
         open_reader(None, device="cpu", colour=3)
-    with pytest.raises(InputError, match="a document is"):
+    with pytest.raises(InputError, match="document must be a str"):
         reader.ask(42, "Where?")

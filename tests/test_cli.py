@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from reading_assistant import cli
+from reading_assistant.core.logs import log_path
 
 TEXT = (
     "Café Curie — the physicist 📚 won the Nobel Prize in 1903.\n"
@@ -194,3 +197,130 @@ def test_an_answer_across_a_wrapped_line_is_printed_on_one_line():
     answer = Answer("marked as\nchanged", text.index("marked"), text.index("changed") + 7, 0.4, 1.0)
     shown = cli.format_prediction(Prediction("What must be done?", [answer], 0.1, -5.0, True, 1, 0.0), document)
     assert shown.splitlines()[0] == "1.      40%  marked as changed"
+
+
+# -- no traceback on any standard stream --------------------------------------------------------------
+
+
+def run(*args: str | bytes, **options) -> subprocess.CompletedProcess:
+    """The real command line, its arguments as a shell passes them (bytes need not be UTF-8)."""
+    options.setdefault("stdout", subprocess.PIPE)
+    options.setdefault("stderr", subprocess.PIPE)
+    return subprocess.run([sys.executable, "-m", "reading_assistant", *args], timeout=120, check=False, **options)
+
+
+def test_a_missing_file_whose_name_is_not_utf8_is_refused_in_one_line(tmp_path, tiny_bert):
+    result = run("ask", os.fsencode(tmp_path) + b"/miss\xffing.txt", "Where?", "--model", str(tiny_bert))
+    assert result.returncode == 2 and result.stdout == b""
+    assert result.stderr.decode() == f"reading-assistant: no such file: {tmp_path}/miss\\xffing.txt\n"
+    assert f"refused: no such file: {tmp_path}/miss\\udcffing.txt\n" in log_path().read_text(encoding="utf-8")
+
+
+def test_a_name_with_a_line_break_and_an_escape_sequence_stays_on_one_line(tmp_path, tiny_bert):
+    result = run("ask", str(tmp_path / "two\nlines\x1b[31m.txt"), "Where?", "--model", str(tiny_bert))
+    assert result.returncode == 2 and result.stdout == b""
+    assert result.stderr.decode() == f"reading-assistant: no such file: {tmp_path}/two\\nlines\\x1b[31m.txt\n"
+
+
+def test_a_file_whose_name_is_not_utf8_is_answered(tmp_path, tiny_bert):
+    name = os.fsencode(tmp_path) + b"/caf\xe9.txt"
+    with open(name, "wb") as file:
+        file.write(TEXT.encode("utf-8"))
+    result = run("ask", name, "Where was she born?", "--json", "--model", str(tiny_bert))
+    assert result.returncode == 0 and result.stderr == b""
+    answers = json.loads(result.stdout)["answers"]
+    assert answers and all(TEXT[a["start"] : a["end"]] == a["text"] for a in answers)
+
+
+def test_a_closed_standard_output_is_refused_in_one_line_before_any_work(tmp_path, tiny_bert):
+    never_read = str(tmp_path / "never-read.txt")  # read first, it would be "no such file"
+    closed = run("ask", never_read, "Where?", "--model", str(tiny_bert), preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 2
+    assert closed.stderr == b"reading-assistant: standard output is closed: there is nowhere to write the answers\n"
+    both = run("ask", never_read, "Where?", preexec_fn=lambda: (os.close(1), os.close(2)))
+    assert both.returncode == 2  # the same refusal, said nowhere: nothing failed while saying it
+    for asked in (["--help"], ["--version"], ["ask", "--help"]):  # argparse says them on standard error then
+        result = run(*asked, preexec_fn=lambda: os.close(1))
+        assert result.returncode == 0 and result.stderr.startswith((b"usage: ", b"reading-assistant "))
+        assert b"Traceback" not in result.stderr
+
+
+def test_a_closed_standard_error_keeps_notes_off_standard_output(document, tiny_bert):
+    question = "Где родилась Мария Кюри?"  # another language: a note goes to standard error
+    noted = run("ask", str(document), question, "--json", "--model", str(tiny_bert))
+    assert noted.returncode == 0 and noted.stderr.decode().startswith("note: ")
+    closed = run("ask", str(document), question, "--json", "--model", str(tiny_bert), preexec_fn=lambda: os.close(2))
+    assert closed.returncode == 0
+    assert json.loads(closed.stdout) | {"seconds": 0} == json.loads(noted.stdout) | {"seconds": 0}
+
+
+def closed_pipe() -> int:
+    """A pipe's writing end whose reader is gone: every write fails, as after ``| head -c1``."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    return writer
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["ask", "{document}", "Where was she born?", "--top-k", "100"],
+        ["ask", "{document}", "Where was she born?", "--json"],
+        ["--help"],
+        ["ask", "--help"],
+    ],
+)
+def test_a_pipe_closed_early_ends_quietly(document, tiny_bert, arguments):
+    writer = closed_pipe()
+    try:
+        arguments = [a.format(document=document) for a in arguments]
+        result = run(*arguments, "--model", str(tiny_bert), stdout=writer, stderr=subprocess.PIPE)
+    finally:
+        os.close(writer)
+    # argparse drops its help when the write fails: --help ends with 0, as quietly.
+    assert result.returncode == (0 if "--help" in arguments else 141) and result.stderr == b""
+
+
+def test_a_pipe_closed_early_on_both_streams_ends_quietly(document, tiny_bert):
+    writer = closed_pipe()
+    try:  # the note fails on standard error first, then the answers on standard output
+        result = run(
+            "ask", str(document), "Где родилась Мария Кюри?", "--model", str(tiny_bert), stdout=writer, stderr=writer
+        )
+    finally:
+        os.close(writer)
+    assert result.returncode == 141
+
+
+def test_head_reading_one_byte_leaves_no_message(document, tiny_bert):
+    command = [sys.executable, "-m", "reading_assistant", "ask", str(document), "Where?", "--top-k", "100"]
+    pipeline = f"set -o pipefail; {shlex.join([*command, '--model', str(tiny_bert)])} | head -c1"
+    result = subprocess.run(["bash", "-c", pipeline], capture_output=True, timeout=120, check=False)
+    assert result.returncode in (0, 141) and len(result.stdout) == 1  # 0: all written before head left
+    assert result.stderr == b""
+
+
+@pytest.mark.parametrize(
+    ("raised", "shown", "logged"),
+    [
+        ("RuntimeError('bug 7f3a: a key was lost')", "RuntimeError: bug 7f3a: a key was lost", "bug 7f3a"),
+        ("RuntimeError('bug 51c9 on\\nthree\\nlines')", "RuntimeError: bug 51c9 on three lines", "bug 51c9 on\nthree"),
+        ("RuntimeError('x' * 1000)", "RuntimeError: " + "x" * 283 + "...", "x" * 1000),
+        ("Bug8d2e()", "Bug8d2e", "Bug8d2e"),
+    ],
+)
+def test_an_unexpected_error_is_one_line_naming_the_log_that_holds_its_traceback(raised, shown, logged):
+    bug = (
+        "import sys\n"
+        "from reading_assistant import cli\n"
+        "class Bug8d2e(Exception): pass\n"
+        "def broken(arguments):\n"
+        f"    raise {raised}\n"
+        "cli.run_ask = broken\n"
+        "sys.exit(cli.main(['ask', 'book.txt', 'Why?']))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", bug], capture_output=True, timeout=120, check=False)
+    assert result.returncode == 1 and result.stdout == b""
+    assert result.stderr.decode() == f"reading-assistant: unexpected error: {shown} (details in {log_path()})\n"
+    last = log_path().read_text(encoding="utf-8").rsplit("ERROR reading_assistant: unexpected error\n", 1)[-1]
+    assert last.startswith("Traceback (most recent call last):") and "in broken" in last and logged in last
