@@ -7,20 +7,27 @@ kept in the config folder; the Host header must name this machine and a browser'
 this server's own, so a web page in the user's browser can reach it neither by DNS rebinding nor
 by a cross-site form; bodies are bounded in size and requests in time; uploaded files go through
 the document loaders' rules and text through ``text_document``. Errors are one message:
-``{"error": "..."}`` with 400 (bad input), 401, 403, 404, 405, 413 or 503.
+``{"error": "..."}`` with 400 (bad input), 401, 403, 404, 405, 408 (too slow a request), 413, 500
+(a bug: the traceback goes to the log file) or 503 (busy).
+
+Idle and slow clients cannot shut it out (``connections``: header and body time limits, connections
+bounded per client and in all); the engine answers one request at a time, a bounded queue waits its
+turn (503 beyond it), ``/health`` answers meanwhile, and a request whose client goes stops its work.
 
 The library routes (``/library...``, ``/embedding``) open the reader's library on their first
 request (503 with the reason when it cannot be, the other routes unaffected); indexing runs on a
 server thread of its own, one run at a time, and stops when the server does.
 
-Here: the question routes, the OpenAPI document, ``build_app`` and ``serve``. ``guard`` holds the
-token and the guard in front of every route, ``library`` the library routes and their state, and
-``common`` what they share (the errors, ``Service``, the request-body checks).
+Here: the question routes, the OpenAPI document, ``build_app``, ``make_server`` and ``serve``.
+``connections`` holds the HTTP protocol and its limits, ``guard`` the token and the guard in front
+of every route, ``library`` the library routes and their state, and ``common`` what they share (the
+errors, ``Service`` and its queue, the request-body checks).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import time
 from collections.abc import Callable
@@ -37,13 +44,16 @@ from starlette.routing import Route
 
 from .. import __version__
 from ..api import LibraryReader, Reader
-from ..core.documents import Document, text_document
+from ..core.documents import text_document
+from ..core.documents.load_options import LoadOptions
 from ..core.documents.loading import load_bytes
 from ..core.errors import InputError, ReadingAssistantError
 from ..core.library import LibraryError
+from ..core.logs import log
 from ..core.model_store import list_models
-from .common import OPTION_FIELDS, Busy, Service, error_response, json_body
-from .guard import Guard, is_loopback, load_or_create_token, token_path
+from .common import OPTION_FIELDS, Busy, DocumentMaker, Service, error_response, json_body, request_stop
+from .connections import DEFAULT_LIMITS, Limits, protocol_class
+from .guard import UNEXPECTED, Guard, is_loopback, load_or_create_token, token_path
 from .library import LIBRARY_PATHS, Libraries, default_library, library_routes
 
 PADDLE_PATH = "/predict/reading-assistant"
@@ -95,7 +105,13 @@ OPENAPI = {
     },
     "security": [{"token": []}],
     "paths": {
-        "/health": {"get": {"summary": "The server is up; its model and device", "responses": {"200": {}}}},
+        "/health": {
+            "get": {
+                "summary": "The server is up: its model and device, and the engine's queue "
+                '({"running": 0 or 1, "waiting": n, "waiting_limit": n}); answered while the engine is busy',
+                "responses": {"200": {}},
+            }
+        },
         "/v1/models": {"get": {"summary": "The models to choose from (the server runs one)", "responses": {"200": {}}}},
         "/v1/ask": {
             "post": {
@@ -134,8 +150,9 @@ OPENAPI = {
                     "400": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                     "401": {},
                     "403": {},
+                    "408": {},
                     "413": {},
-                    "503": {},
+                    "503": {"description": "busy: the queue is full, or the request ran out of time"},
                 },
             }
         },
@@ -174,16 +191,18 @@ OPENAPI["paths"].update(LIBRARY_PATHS)  # the library routes' entries (library.p
 # -- the app ---------------------------------------------------------------------------------
 
 
-def upload_document(data: bytes, filename: str) -> Document:
-    """An uploaded file under the rules of a file on disk: its type by suffix, its size, its loader."""
-    return load_bytes(data, Path(filename or "upload").name or "upload")
+def upload_of(data: bytes, filename: str) -> DocumentMaker:
+    """An uploaded file under the rules of a file on disk: its type by suffix, its size, its loader
+    (loaded in the engine's turn, and stopped with the rest)."""
+    name = Path(filename or "upload").name or "upload"
+    return lambda should_stop: load_bytes(data, name, LoadOptions(should_stop=should_stop))
 
 
-def text_of(value: object, field: str) -> Document:
-    """Text sent as text: always the document itself, never a file it might name."""
+def text_of(value: object, field: str) -> DocumentMaker:
+    """Text sent as text: always the document itself, never a file it might name (made in the engine's turn)."""
     if not isinstance(value, str):
         raise InputError(f"'{field}' must be text")
-    return text_document(value, f"the {field}")
+    return lambda should_stop: text_document(value, f"the {field}", should_stop)
 
 
 def build_app(
@@ -193,16 +212,26 @@ def build_app(
     max_bytes: int,
     timeout: float,
     library: Callable[[], LibraryReader] | None = None,
+    waiting: int = DEFAULT_LIMITS.waiting,
 ) -> Guard:
-    """The app; ``library`` opens the library of the library routes (default: ``default_library``)."""
-    service = Service(reader, timeout)
+    """The app; ``library`` opens the library of the library routes (default: ``default_library``),
+    ``waiting`` is how many requests may wait for the engine (503 beyond)."""
+    service = Service(reader, timeout, waiting)
     libraries = Libraries(library or default_library(reader), service)
 
-    async def run(pairs: list[tuple[Document, str]], options: dict) -> list[dict]:
-        return await run_in_threadpool(service.answer, pairs, options, time.monotonic())
+    async def run(request: Request, pairs: list[tuple[DocumentMaker, str]], options: dict) -> list[dict]:
+        return await run_in_threadpool(service.answer, pairs, options, time.monotonic(), request_stop(request))
 
     async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "version": __version__, "model": reader.model, "device": reader.device})
+        return JSONResponse(
+            {
+                "status": "ok",
+                "version": __version__,
+                "model": reader.model,
+                "device": reader.device,
+                "queue": service.turns.status(),
+            }
+        )
 
     async def models(request: Request) -> JSONResponse:
         in_use = reader.engine.model_dir.resolve()
@@ -218,7 +247,7 @@ def build_app(
                 raise InputError("the multipart form cannot be read") from None
             upload = form.get("file")
             if isinstance(upload, UploadFile):
-                document = upload_document(await upload.read(), upload.filename or "upload")
+                document = upload_of(await upload.read(), upload.filename or "upload")
             elif form.get("text") is not None:
                 document = text_of(form.get("text"), "text")
             else:
@@ -232,7 +261,7 @@ def build_app(
         question = fields.get("question")
         if not isinstance(question, str):
             raise InputError("'question' must be text")
-        return JSONResponse((await run([(document, question)], fields))[0])
+        return JSONResponse((await run(request, [(document, question)], fields))[0])
 
     async def paddle(request: Request) -> JSONResponse:
         payload = await json_body(request)
@@ -246,7 +275,7 @@ def build_app(
             if not isinstance(question, str):
                 raise InputError("'question' must be text")
             pairs.append((document, question))
-        results = await run(pairs, payload)
+        results = await run(request, pairs, payload)
         return JSONResponse({"status": "000", "msg": "", "results": results})
 
     async def openapi(request: Request) -> JSONResponse:
@@ -268,6 +297,9 @@ def build_app(
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
         return error_response(error.status_code, str(error.detail))
 
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        return error_response(500, UNEXPECTED)  # the guard logs it
+
     app = Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
@@ -283,13 +315,58 @@ def build_app(
             LibraryError: busy,
             Busy: busy,
             HTTPException: http_error,
+            Exception: unexpected,
         },
         lifespan=lifespan,
     )
-    return Guard(app, token, bind_host, max_bytes, timeout)
+    return Guard(app, token, bind_host, max_bytes)
 
 
 # -- running ---------------------------------------------------------------------------------
+
+
+def make_server(
+    reader: Reader,
+    host: str = "127.0.0.1",
+    port: int = 8866,
+    max_request_bytes: int = 50 * 2**20,
+    timeout: float = 60.0,
+    say: Callable[[str], None] = print,
+    library: Callable[[], LibraryReader] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> tuple[uvicorn.Server, socket.socket]:
+    """The server, not running yet, and its listening socket (``server.run(sockets=[listener])``)."""
+    if not 0 <= port <= 65535:
+        raise InputError(f"port must be between 0 and 65535, not {port}")
+    if max_request_bytes < 1:
+        raise InputError("the request size limit must be at least 1 MB")
+    if not 0 < timeout <= 3600:
+        raise InputError(f"timeout must be between 0 and 3600 seconds, not {timeout:g}")
+    if not is_loopback(host):
+        say(f"warning: listening on {host}: other machines may reach this server (each request still needs the token)")
+    token = load_or_create_token(say)
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host.strip("[]"), port))
+    except (OSError, UnicodeError) as error:
+        raise InputError(f"cannot listen on {host}:{port}: {getattr(error, 'strerror', None) or error}") from None
+    app = build_app(reader, token, host, max_request_bytes, timeout, library, limits.waiting)
+    config = uvicorn.Config(
+        app,
+        http=protocol_class(limits),
+        ws="none",  # no websockets: an upgrade would leave the protocol above and its limits
+        log_config=None,  # uvicorn's own messages go to the log file (log_to_file), never the console
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        timeout_keep_alive=limits.keep_alive,
+        lifespan="on",  # its shutdown stops the library's indexing
+    )
+    for name in ("uvicorn", "asyncio"):  # asyncio: a connection it could not accept (out of descriptors)
+        log_to_file(name)
+    return uvicorn.Server(config), listener
 
 
 def serve(
@@ -300,38 +377,22 @@ def serve(
     timeout: float = 60.0,
     say: Callable[[str], None] = print,
     library: Callable[[], LibraryReader] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> int:
-    if not 0 <= port <= 65535:
-        raise InputError(f"port must be between 0 and 65535, not {port}")
-    if max_request_bytes < 1:
-        raise InputError("the request size limit must be at least 1 MB")
-    if not 0 < timeout <= 3600:
-        raise InputError(f"timeout must be between 0 and 3600 seconds, not {timeout:g}")
-    if not is_loopback(host):
-        say(f"warning: listening on {host}: other machines may reach this server (each request still needs the token)")
-    token = load_or_create_token()
-    try:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        listener = socket.socket(family, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((host.strip("[]"), port))
-    except (OSError, UnicodeError) as error:
-        raise InputError(f"cannot listen on {host}:{port}: {getattr(error, 'strerror', None) or error}") from None
-    bound_port = listener.getsockname()[1]
-    app = build_app(reader, token, host, max_request_bytes, timeout, library)
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        access_log=False,
-        server_header=False,
-        timeout_keep_alive=5,
-        limit_concurrency=100,
-        lifespan="on",  # its shutdown stops the library's indexing
-    )
+    server, listener = make_server(reader, host, port, max_request_bytes, timeout, say, library, limits)
     shown = f"[{host}]" if ":" in host else host
     say(
-        f"serving {reader.model} on http://{shown}:{bound_port} (API description at /openapi.json); "
+        f"serving {reader.model} on http://{shown}:{listener.getsockname()[1]} (API description at /openapi.json); "
         f"every request needs 'Authorization: Bearer TOKEN', the token being in {token_path()}"
     )
-    uvicorn.Server(config).run(sockets=[listener])
+    server.run(sockets=[listener])
     return 0
+
+
+def log_to_file(name: str) -> None:
+    """The logger ``name`` writes to the app's log file only: a client cannot fill the console with
+    warnings about its malformed requests."""
+    logger = logging.getLogger(name)
+    logger.handlers = [handler for handler in log.handlers if isinstance(handler, logging.FileHandler)]
+    logger.handlers = logger.handlers or [logging.NullHandler()]
+    logger.propagate = False

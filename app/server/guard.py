@@ -1,45 +1,87 @@
 """The guard, before anything else runs: the token (made on first start, kept in the config folder
-for the user only) and ``Guard``, the ASGI middleware that refuses a request by its Host, Origin,
-Sec-Fetch-Site, token or size, and hands the app a body read within the time limit.
+for the user only, checked on every start) and ``Guard``, the ASGI middleware that refuses a request
+by its Host, Origin, Sec-Fetch-Site, token or size, hands the app a bounded body, watches for the
+client going (the request's stop flag) and turns any unexpected error into the JSON 500.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import ipaddress
 import os
+import re
 import secrets
+import stat
+import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
+from ..core.errors import InputError
+from ..core.logs import log
 from ..core.paths import config_dir
-from .common import error_response
+from .common import STOP_KEY, error_response
 
 TOKEN_FILE = "server-token"
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32,256}")
+UNEXPECTED = "an unexpected error stopped this request; the server's log file has the details"
 
 
 def token_path() -> Path:
     return config_dir() / TOKEN_FILE
 
 
-def load_or_create_token() -> str:
-    """The server's token, made on first start and readable by the user only."""
+def load_or_create_token(say: Callable[[str], None] = print) -> str:
+    """The server's token, readable by the user only: kept from an earlier start when its file is
+    still private, else new (with a one-line notice when an exposed one is replaced)."""
     path = token_path()
-    try:
-        token = path.read_text(encoding="ascii").strip()
-        if len(token) >= 32:
-            return token
-    except (OSError, UnicodeDecodeError):
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    kept = private_token(path, say)
+    if kept is not None:
+        return kept
     token = secrets.token_urlsafe(32)
-    temporary = path.with_name(f".{TOKEN_FILE}.{os.getpid()}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="ascii") as stream:
-        stream.write(token + "\n")
-    os.replace(temporary, path)
+    temporary = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{TOKEN_FILE}.", dir=path.parent)  # 0600, never a link
+        with os.fdopen(descriptor, "w", encoding="ascii") as stream:
+            stream.write(token + "\n")
+        os.replace(temporary, path)
+    except OSError as error:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        raise InputError(f"cannot write the server's token file {path}: {error.strerror or error}") from None
+    if os.name == "posix" and path.parent.stat().st_mode & 0o022:
+        say(f"warning: other users can write to {path.parent}, so they could replace the server's token")
     return token
+
+
+def private_token(path: Path, say: Callable[[str], None]) -> str | None:
+    """The token in ``path`` when only this user can read or change it; None (and a notice) when not."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None  # the first start
+    exposed = None
+    if not stat.S_ISREG(info.st_mode):
+        exposed = "is not a plain file"
+    elif os.name == "posix" and info.st_uid != os.getuid():
+        exposed = "belongs to another user"
+    elif os.name == "posix" and info.st_mode & 0o077:
+        exposed = f"could be read or changed by other users (mode {stat.S_IMODE(info.st_mode):o})"
+    if exposed is not None:
+        say(f"notice: the token file {path} {exposed}: a new token replaces it, for you only")
+        return None
+    try:
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+        with os.fdopen(os.open(path, flags), "rb") as stream:
+            token = stream.read(512).decode("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return token if TOKEN_PATTERN.fullmatch(token) else None
 
 
 # -- the guard: host, origin, token, size, before anything else runs -------------------------
@@ -63,13 +105,15 @@ def host_name(value: str) -> str:
 
 
 class Guard:
-    """ASGI middleware: refuses a request before the app sees it, and hands the app a bounded body."""
+    """ASGI middleware: refuses a request before the app sees it, and hands the app a bounded body.
 
-    def __init__(self, app, token: str, bind_host: str, max_bytes: int, timeout: float) -> None:
+    The time a body may take is the connection's to bound (``connections.GuardedProtocol``).
+    """
+
+    def __init__(self, app, token: str, bind_host: str, max_bytes: int) -> None:
         self.app = app
         self.token = token.encode()
         self.max_bytes = max_bytes
-        self.timeout = timeout
         # Bound to loopback, only loopback names: a rebinding page's Host is its own domain.
         self.hosts = None if not is_loopback(bind_host) else {*LOOPBACK_NAMES, host_name(bind_host)}
 
@@ -85,25 +129,40 @@ class Guard:
             await error_response(*refusal)(scope, receive, send)
             return
         try:
-            body = await asyncio.wait_for(self.read_body(receive, headers), self.timeout)
+            body = await self.read_body(receive)
         except BodyTooLarge:
             await error_response(413, f"the request is larger than {self.max_bytes // 2**20} MB")(scope, receive, send)
             return
-        except asyncio.TimeoutError:
-            await error_response(408, "the request body took too long to arrive")(scope, receive, send)
-            return
         except Disconnected:
             return
-        sent = False
+        stop = scope[STOP_KEY] = threading.Event()
+        gone = asyncio.Event()
+        watcher = asyncio.create_task(watch(receive, stop, gone))
+        delivered = started = False
 
         async def replay():
-            nonlocal sent
-            if not sent:
-                sent = True
+            nonlocal delivered
+            if not delivered:
+                delivered = True
                 return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+            await gone.wait()  # only the watcher reads the connection from here on
+            return {"type": "http.disconnect"}
 
-        await self.app(scope, replay, send)
+        async def tracked(message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, replay, tracked)
+        except Exception as error:  # a bug: one line for the console, the traceback for the log file
+            path, said = scope.get("path"), " ".join(str(error).split())[:200]  # the client's path: %r, one line
+            log.info("the traceback of an unexpected error answering %r", path, exc_info=error)
+            log.warning("unexpected error answering %r: %s (the traceback is in the log file)", path, said)
+            if not started:
+                await error_response(500, UNEXPECTED)(scope, replay, send)
+        finally:
+            watcher.cancel()
 
     def refusal(self, headers: dict[str, str]) -> tuple[int, str] | None:
         if self.hosts is not None and host_name(headers.get("host", "")) not in self.hosts:
@@ -117,16 +176,19 @@ class Guard:
             return 403, "requests from web pages are refused (Sec-Fetch-Site)"
         scheme, _, given = headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token):
-            return 401, f"a valid token is needed: 'Authorization: Bearer TOKEN', the token being in {token_path()}"
+            return 401, (
+                "a valid token is needed: 'Authorization: Bearer TOKEN', the token being in the file "
+                f"'{TOKEN_FILE}' of the server's config folder (named when the server starts)"
+            )
         length = headers.get("content-length")
         if length is not None:
-            if not length.isdigit():
+            if not (length.isascii() and length.isdigit()):
                 return 400, "the Content-Length header is not a number"
-            if int(length) > self.max_bytes:
+            if len(length) > 18 or int(length) > self.max_bytes:
                 return 413, f"the request is larger than {self.max_bytes // 2**20} MB"
         return None
 
-    async def read_body(self, receive, headers: dict[str, str]) -> bytes:
+    async def read_body(self, receive) -> bytes:
         chunks, size = [], 0
         while True:
             message = await receive()
@@ -139,6 +201,14 @@ class Guard:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+
+
+async def watch(receive, stop: threading.Event, gone: asyncio.Event) -> None:
+    """Set the request's stop flag when its client goes (uvicorn says http.disconnect at once)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    stop.set()
+    gone.set()
 
 
 class BodyTooLarge(Exception):

@@ -24,7 +24,7 @@ from starlette.routing import Route
 from ..api import LONGEST_PATH, LibraryReader, Reader, open_library
 from ..core.errors import Cancelled, InputError, ReadingAssistantError
 from ..core.library import Library
-from .common import SOURCE, Busy, Service, as_whole_number, checked_question, json_body, operation
+from .common import SOURCE, Busy, Service, as_whole_number, checked_question, json_body, operation, request_stop
 
 MAX_TEXTS, MAX_TEXT_CHARS = 256, 2**20  # what one /embedding request may hold
 INDEXING_STOP_WAIT_S = 30.0
@@ -104,7 +104,8 @@ class Libraries:
                 try:
                     opened = self.opener()
                 except (ReadingAssistantError, OSError) as error:
-                    self.failure, self.retry_at = f"the library cannot be opened: {error}", time.monotonic() + RETRY_S
+                    reason = error.strerror if isinstance(error, OSError) and error.strerror else error  # no path
+                    self.failure, self.retry_at = f"the library cannot be opened: {reason}", time.monotonic() + RETRY_S
                     raise Busy(self.failure) from None
                 questions = Library(opened.library.path, opened.embedder, verify=False)
                 self.opened, self.asking = opened, LibraryReader(opened.reader, questions, opened.embedder)
@@ -113,13 +114,17 @@ class Libraries:
             except OSError as error:  # a path the system refuses (too long a name, no permission)
                 raise InputError(f"that path cannot be used: {error.strerror or error}") from None
 
-    def ask(self, question: str, folder: str | None, top_k: int | None, started: float) -> dict:
+    def ask(self, question: str, folder: str | None, top_k: int | None, started: float, stop: threading.Event) -> dict:
         self.call(lambda _: None)
-        return self.service.in_turn(started, lambda stop: self.asking.ask(question, folder, top_k, stop, SOURCE))
+        return self.service.in_turn(
+            started, lambda should_stop: self.asking.ask(question, folder, top_k, should_stop, SOURCE), stop
+        )
 
-    def embed(self, texts: list[str], started: float) -> list[list[float]]:
+    def embed(self, texts: list[str], started: float, stop: threading.Event) -> list[list[float]]:
         embedder = self.call(lambda opened: opened.embedder)
-        return self.service.in_turn(started, lambda stop: embedder.embed(texts, should_stop=stop).tolist())
+        return self.service.in_turn(
+            started, lambda should_stop: embedder.embed(texts, should_stop=should_stop).tolist(), stop
+        )
 
     def status(self) -> dict:
         def listed(opened: LibraryReader) -> dict:
@@ -235,7 +240,8 @@ def library_routes(libraries: Libraries) -> list[Route]:
         checked_question(question)
         folder = None if folder is None else full_path(folder, "folder")
         top_k = None if top_k is None else as_whole_number("top_k", top_k)
-        return JSONResponse(await run_in_threadpool(libraries.ask, question, folder, top_k, time.monotonic()))
+        started, stop = time.monotonic(), request_stop(request)
+        return JSONResponse(await run_in_threadpool(libraries.ask, question, folder, top_k, started, stop))
 
     async def embedding(request: Request) -> JSONResponse:
         texts = (await json_body(request)).get("texts")
@@ -246,7 +252,8 @@ def library_routes(libraries: Libraries) -> list[Route]:
             raise HTTPException(413, f"at most {MAX_TEXTS} texts at a time, not {len(texts)}")
         if sum(map(len, texts)) > MAX_TEXT_CHARS:
             raise HTTPException(413, f"the texts are longer than {MAX_TEXT_CHARS} characters in all")
-        return JSONResponse({"embeddings": await run_in_threadpool(libraries.embed, texts, time.monotonic())})
+        embeddings = await run_in_threadpool(libraries.embed, texts, time.monotonic(), request_stop(request))
+        return JSONResponse({"embeddings": embeddings})
 
     return [
         Route("/library", library_status, methods=["GET"]),
