@@ -1,4 +1,5 @@
-"""A model folder: an ONNX QA model, its ``tokenizer.json`` and an optional ``reading_assistant.json``."""
+"""A model folder: an ONNX QA model, its ``tokenizer.json``, an optional ``reading_assistant.json``
+and an optional ``model_fp16.onnx``, the same model for GPUs."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from .options import ModelConfig, check_model_config, check_model_file
 CONFIG_NAME = "reading_assistant.json"
 TOKENIZER_NAME = "tokenizer.json"
 PREFERRED_MODELS = ("model_quantized.onnx", "model.onnx")
+# The same model in fp16, which GPU providers run (an int8 graph is a CPU format): taken instead of
+# the folder's model when the model runs on a GPU (training/export_fp16.py makes it from int8).
+GPU_MODEL_NAME = "model_fp16.onnx"
 log = logging.getLogger(__name__)
 
 
@@ -23,6 +27,7 @@ class ModelFolder:
     onnx_path: Path
     tokenizer_path: Path
     config: ModelConfig
+    gpu_onnx_path: Path | None = None
 
     @classmethod
     def open(cls, path: Path, source: str | None = None) -> ModelFolder:
@@ -41,13 +46,16 @@ class ModelFolder:
         tokenizer_path = path / TOKENIZER_NAME
         if not tokenizer_path.is_file():
             raise ModelError(f"the model folder {path} has no {TOKENIZER_NAME}")
-        shape = read_shape(onnx_path)
-        for location in shape.external_files:
-            check_model_file("its external data", location, str(onnx_path))
-        config = fit_to_model(config, shape, source)
+        gpu_onnx_path = path / GPU_MODEL_NAME
+        if not gpu_onnx_path.is_file() or gpu_onnx_path == onnx_path:
+            gpu_onnx_path = None
+        for model_path in filter(None, (onnx_path, gpu_onnx_path)):
+            for location in read_shape(model_path).external_files:
+                check_model_file("its external data", location, str(model_path))
+        config = fit_to_model(config, read_shape(onnx_path), source)
         if not config.name:
             config = replace(config, name=path.name)
-        return cls(path, onnx_path, tokenizer_path, config)
+        return cls(path, onnx_path, tokenizer_path, config, gpu_onnx_path)
 
 
 def fit_to_model(config: ModelConfig, shape: ModelShape, source: str) -> ModelConfig:
@@ -92,7 +100,8 @@ def _find_onnx(path: Path) -> Path:
     for name in PREFERRED_MODELS:
         if (path / name).is_file():
             return path / name
-    candidates = sorted(path.glob("*.onnx"))
+    # The GPU's model only where it is the folder's one model.
+    candidates = sorted(path.glob("*.onnx"), key=lambda candidate: (candidate.name == GPU_MODEL_NAME, candidate.name))
     if not candidates:
         raise ModelError(f"the model folder {path} has no .onnx file")
     return candidates[0]

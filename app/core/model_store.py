@@ -313,7 +313,7 @@ def measure(folder: Path, device: str = "auto", fp32: Path | None = None, name: 
         ms_per_window=1000 * seconds / max(timed.windows, 1),
         windows=timed.windows,
         seq_len=engine.resolve(CHECK_CHOICES).windows.seq_len,
-        device=engine.device_name,
+        device=engine.placement,
         size_bytes=_folder_size(folder),
         int8=int8,
         agreement=agreement,

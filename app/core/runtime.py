@@ -1,4 +1,5 @@
-"""onnxruntime session for an extractive QA model: provider choice, signature adaptation, fallback."""
+"""onnxruntime session for an extractive QA model: provider choice, the GPU's model, signature
+adaptation, fallback, and where the model's work runs (``placement``)."""
 
 from __future__ import annotations
 
@@ -15,16 +16,25 @@ from .errors import InputError, ModelError
 from .memory import memory_note, windows_that_fit
 from .model_shape import read_shape
 from .options import DEVICES
+from .placement import (
+    CPU,
+    FP16_PROVIDERS,
+    GPU_PROVIDERS,
+    PROVIDER_NAMES,
+    Placement,
+    discard_profile,
+    finish_profile,
+    profile_into_cache,
+)
+from .runtime_install import NEEDS, no_gpu_message, runtime_conflict
 
 log = logging.getLogger(__name__)
 
-GPU_PROVIDERS = ("DmlExecutionProvider", "CUDAExecutionProvider", "CoreMLExecutionProvider")
-PROVIDER_NAMES = {
-    "DmlExecutionProvider": "DirectML",
-    "CUDAExecutionProvider": "CUDA",
-    "CoreMLExecutionProvider": "CoreML",
-    "CPUExecutionProvider": "CPU",
-}
+# CoreML runs int8 graphs many times slower than the CPU (measured by other projects): "auto" never
+# takes it; "gpu" still may.
+NOT_AUTOMATIC = ("CoreMLExecutionProvider",)
+# The window one model run places the graph with: short, so loading stays quick.
+PROBE_TOKENS = 64
 # Names that exporters give the three inputs and the two outputs, first match wins.
 INPUT_ALIASES = {
     "input_ids": ("input_ids", "input_word_ids"),
@@ -50,7 +60,9 @@ def choose_providers(device: str, available: list[str]) -> list[str]:
     if device not in DEVICES:
         raise InputError(f"device must be one of {', '.join(DEVICES)}, not {device!r}")
     chosen = [p for p in GPU_PROVIDERS if p in available] if device != "cpu" else []
-    return [*chosen[:1], "CPUExecutionProvider"]
+    if device == "auto":
+        chosen = [p for p in chosen if p not in NOT_AUTOMATIC]
+    return [*chosen[:1], CPU]
 
 
 def installed_gpus() -> list[str]:
@@ -137,22 +149,39 @@ def quiet_run_options() -> ort.RunOptions:
 
 
 class OnnxQAModel:
-    """Runs batches of windows; falls back to the CPU if a GPU provider fails to start or to run."""
+    """Runs batches of windows; falls back to the CPU if a GPU provider fails to start or to run.
 
-    def __init__(self, path: Path, device: str = "auto", threads: int | None = None) -> None:
-        self.path = Path(path)
+    CUDA and DirectML run ``gpu_path`` (the folder's fp16 model, ``model_folder.GPU_MODEL_NAME``)
+    where there is one; the CPU always runs ``path`` (the int8 model), fallbacks included."""
+
+    def __init__(
+        self, path: Path, device: str = "auto", threads: int | None = None, gpu_path: Path | None = None
+    ) -> None:
+        self.cpu_path = Path(path)
+        self.gpu_path = Path(gpu_path) if gpu_path is not None else None
+        self.path = self.cpu_path
         self.threads = threads or os.cpu_count() or 1
         self.warnings: list[str] = []
-        providers = choose_providers(device, ort.get_available_providers())
-        self._session = self._start(providers)
-        if providers[0] != "CPUExecutionProvider" and self.provider == "CPUExecutionProvider" and not self.warnings:
-            # onnxruntime quietly drops a provider whose libraries are missing.
-            self._warn(f"{PROVIDER_NAMES[providers[0]]} could not be started; using the CPU")
-        elif device == "gpu" and providers[0] == "CPUExecutionProvider":
-            self._warn("no GPU execution provider is installed; using the CPU")
+        self.cpu_reason = ""  # why a model asked to run on a GPU runs on the CPU
+        conflict = runtime_conflict()
+        if conflict:
+            self._warn(conflict)
+        asked = choose_providers(device, ort.get_available_providers())[0]
+        if device == "gpu" and asked == CPU:
+            self._fall_back("no GPU runtime is installed", no_gpu_message())
+        self._session = self._start([asked, CPU] if asked != CPU else [CPU])
+        if asked != CPU and self.provider == CPU and not self.cpu_reason:
+            # onnxruntime quietly drops a provider whose libraries are missing (CUDA without its
+            # toolkit): end the profile it started, and read with the CPU's own model.
+            log.info("onnxruntime started %s without %s", self.path, asked)
+            reason = f"{PROVIDER_NAMES[asked]} could not be started"
+            self._fall_back(reason, f"{reason} ({NEEDS[asked]}); using the CPU" if asked in NEEDS else "")
+            finish_profile(self._session, asked)
+            self._session = self._start([CPU])
         self.signature = Signature.of(self._session)
         self.shape = read_shape(self.path)
         self._run_options = quiet_run_options()
+        self.placement = self._place(asked)
 
     @property
     def provider(self) -> str:
@@ -160,24 +189,61 @@ class OnnxQAModel:
 
     @property
     def device_name(self) -> str:
-        return PROVIDER_NAMES.get(self.provider, self.provider)
+        """Where most of the model's work runs, as measured: "CPU", "CUDA", "DirectML" or "CoreML"."""
+        return self.placement.device_name
 
     def _warn(self, message: str) -> None:
-        log.warning(message)
+        # The log file keeps it; each front end shows ``warnings`` once (a warning logged too would
+        # reach the terminal twice).
+        log.info(message)
         self.warnings.append(message)
 
+    def _fall_back(self, reason: str, message: str = "") -> None:
+        self.cpu_reason = reason
+        self.placement = Placement.on_cpu(reason)
+        self._warn(message or f"{reason}; using the CPU")
+
     def _start(self, providers: list[str]) -> ort.InferenceSession:
+        on_gpu = providers[0] != CPU
+        self.path = self.gpu_path if providers[0] in FP16_PROVIDERS and self.gpu_path is not None else self.cpu_path
+        options = session_options(providers, self.threads)
+        profile = profile_into_cache(options) if on_gpu else None
         try:
-            return ort.InferenceSession(str(self.path), session_options(providers, self.threads), providers=providers)
+            return ort.InferenceSession(str(self.path), options, providers=providers)
         except Exception as error:  # onnxruntime raises several unrelated exception types
             log.info("onnxruntime could not start %s on %s: %s", self.path, providers[0], error)
-            if providers != ["CPUExecutionProvider"]:
-                self._warn(
-                    f"{PROVIDER_NAMES.get(providers[0], providers[0])} failed to start ({error_line(error)}); "
-                    "using the CPU"
-                )
-                return self._start(["CPUExecutionProvider"])
+            if profile is not None:
+                discard_profile(profile)
+            if on_gpu:
+                name = PROVIDER_NAMES.get(providers[0], providers[0])
+                self._fall_back(f"{name} failed to start ({error_line(error)})")
+                return self._start([CPU])
             raise ModelError(f"cannot load the model {self.path.name}: {error_line(error)}") from error
+
+    def _place(self, asked: str) -> Placement:
+        """Where the model's work runs: on a GPU provider, measured over one profiled run of a
+        short window (which also warms the GPU up); on the CPU, all of it."""
+        if self.provider == CPU:
+            return Placement.on_cpu(self.cpu_reason)
+        session = self._session
+        try:
+            self._run(self._probe())
+        finally:
+            placement = finish_profile(session, asked)
+        if self._session is not session:  # the GPU failed on the probe and the CPU took over
+            return self.placement
+        log.info("%s runs %s: %s", self.path.name, PROVIDER_NAMES.get(asked, asked), placement.describe())
+        return placement
+
+    def _probe(self) -> dict[str, np.ndarray]:
+        """A window of padding tokens, as the model's own inputs."""
+        length = self.signature.fixed_length or min(PROBE_TOKENS, self.shape.positions or PROBE_TOKENS)
+        shape = (self.signature.fixed_batch or 1, length)
+        values = {"input_ids": 0, "attention_mask": 1, "token_type_ids": 0}
+        return {
+            name: np.full(shape, values[ours], dtype=self.signature.dtypes[ours])
+            for ours, name in self.signature.inputs.items()
+        }
 
     def run(self, inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Start and end logits, shape (batch, length), for model inputs keyed by our names.
@@ -209,10 +275,11 @@ class OnnxQAModel:
             start, end = self._session.run(outputs, feed, self._run_options)
         except Exception as error:
             log.info("onnxruntime failed to run %s on %s: %s", self.path, self.provider, error)
-            if self.provider == "CPUExecutionProvider":
+            if self.provider == CPU:
                 raise ModelError(f"the model failed to run: {error_line(error)}") from error
-            self._warn(f"{self.device_name} failed while running ({error_line(error)}); using the CPU")
-            self._session = self._start(["CPUExecutionProvider"])
+            name = PROVIDER_NAMES.get(self.provider, self.provider)
+            self._fall_back(f"{name} failed while running ({error_line(error)})")
+            self._session = self._start([CPU])
             return self._run(feed)
         return _checked_scores(start, feed), _checked_scores(end, feed)
 
