@@ -8,8 +8,12 @@
    rebuilds from nothing: dist/reading-assistant/ (and dist/Reading Assistant.app on macOS);
 3. the spec calls write_notices() below: the bundle gets a copy of LICENSE and
    THIRD-PARTY-NOTICES.txt, the licence metadata and files of every distribution it contains;
-4. on Linux, packs dist/reading-assistant-<version>-linux-<machine>.tar.gz with install.sh and
-   uninstall.sh (packaging/linux/), the desktop entry and the icons (--no-tarball skips it).
+4. on Linux, trims the bundle (packaging/linux/bundle.py: strips the libraries, takes from Qt's ICU
+   data what the app never reads) and reads the newest glibc it needs; then packs
+   dist/reading-assistant-<version>-linux-<machine>.tar.gz with install.sh and uninstall.sh
+   (packaging/linux/), the desktop entry, the icons and `needs-glibc`, that version, which install.sh
+   checks (--no-tarball skips it). packaging/linux/make_deb.py makes the .deb from the same bundle;
+5. prints what each part of the bundle weighs (PARTS).
 
 Then `python3 packaging/smoke_test.py` checks the result. Standard library only: this file runs on
 the system's Python 3.11 and, imported by the spec, inside the build environment.
@@ -18,6 +22,8 @@ the system's Python 3.11 and, imported by the spec, inside the build environment
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import io
 import os
 import platform
 import re
@@ -53,6 +59,29 @@ BUILD_ONLY = {
     "wheel",
 }
 LICENCE_FILE = re.compile(r"^(licen[cs]e|copying|notice|copyright|authors|thirdpartynotices)", re.IGNORECASE)
+# The bundle's parts, by the path of each file inside it (the first that matches): (part, pattern,
+# whether it is an optional feature's, which the size budget counts apart).
+PARTS = [
+    ("the GPU model (fp16; kept where onnxruntime has a GPU provider)", r"/models/[^/]+/model_fp16\.onnx$", True),
+    ("the question-answering model", r"reading_assistant/models/minilm-squad", False),
+    ("the embedding model (the library's search by meaning)", r"reading_assistant/models/minilm-embed", True),
+    ("OCR: its two PP-OCR models", r"(^|/)rapidocr/", True),
+    ("OCR: Pillow and its image libraries", r"(^|/)(PIL|pillow\.libs|pillow-[^/]*)/", True),
+    ("onnxruntime", r"(^|/)onnxruntime", False),
+    ("ICU, which QtCore links (Linux)", r"(^|/)libicu", False),
+    ("Qt and PySide6", r"(^|/)(PySide6|shiboken6)/", False),
+    ("numpy with OpenBLAS", r"(^|/)numpy", False),
+    ("tokenizers", r"(^|/)tokenizers/", False),
+    ("pdfium (PDF)", r"(^|/)pypdfium2", False),
+    ("X11 libraries for Qt's xcb plugin (Linux)", r"(^|/)lib(xcb|xkbcommon)", False),
+    (
+        "Python and the app's code (in the launcher)",
+        r"(^|/)((lib)?python3|base_library\.zip$|reading-assistant)",
+        False,
+    ),
+]
+# What the bundle may weigh without the optional features' parts (issue 35), in MB.
+CORE_BUDGET_MB = 200
 
 
 def log(message: str) -> None:
@@ -185,7 +214,8 @@ def write_notices(sources: list[str], folder: Path) -> list[Path]:
     unowned = set()
     stdlib = os.path.normcase(os.path.abspath(sys.base_prefix))
     for source in sources:
-        if not source or not os.path.isabs(source) or Path(source).resolve().is_relative_to(BUILD):
+        resolved = Path(source).resolve() if source and os.path.isabs(source) else None
+        if resolved is None or (resolved.is_relative_to(BUILD) and not resolved.is_relative_to(VENV)):
             continue  # links inside the bundle, and what PyInstaller made itself (base_library.zip)
         key = os.path.normcase(os.path.abspath(source))
         dist = index.get(key) or index.get(os.path.normcase(os.path.realpath(source)))
@@ -257,7 +287,57 @@ def folder_size(folder: Path) -> tuple[int, list[tuple[int, Path]]]:
     return sum(size for size, _ in files), sorted(files, reverse=True)
 
 
-def make_tarball(app: Path, version: str) -> Path:
+def linux_bundle():
+    """packaging/linux/bundle.py, loaded from its file (packaging/ is no package)."""
+    spec = importlib.util.spec_from_file_location("reading_assistant_linux_bundle", PACKAGING / "linux" / "bundle.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def trim_linux(app: Path, python: Path) -> str:
+    """Strip and trim the Linux bundle; returns the glibc it needs."""
+    bundle = linux_bundle()
+    try:
+        log(f"ICU data trimmed: {bundle.trim_icu_data(app, python) / 1e6:.1f} MB saved")
+        log(f"libraries stripped: {bundle.strip_binaries(app) / 1e6:.1f} MB saved")
+        for search_path in bundle.drop_build_paths(app):
+            log(f"library search path of the build machine taken out: {search_path}")
+        floor = bundle.glibc_floor(app)
+    except bundle.BundleError as error:
+        raise SystemExit(f"build.py: error: {error}") from None
+    log(f"the bundle needs glibc {floor} or newer")
+    return floor
+
+
+def part_sizes(app: Path) -> list[tuple[str, bool, int]]:
+    """(part, optional, bytes) for each of PARTS with files, then everything else."""
+    sizes = {name: 0 for name, _, _ in PARTS}
+    rest = 0
+    for path in app.rglob("*"):
+        if path.is_symlink() or not path.is_file():
+            continue
+        inside = path.relative_to(app).as_posix()
+        part = next((name for name, pattern, _ in PARTS if re.search(pattern, inside)), None)
+        if part is None:
+            rest += path.stat().st_size
+        else:
+            sizes[part] += path.stat().st_size
+    optional = {name: extra for name, _, extra in PARTS}
+    parts = [(name, optional[name], size) for name, size in sizes.items() if size]
+    return [*parts, ("everything else (licences, metadata, charset detection)", False, rest)]
+
+
+def report_parts(app: Path) -> None:
+    parts = part_sizes(app)
+    for name, optional, size in parts:
+        print(f"  {size / 1e6:7.1f} MB  {name}{' (optional feature)' if optional else ''}")
+    core = sum(size for _, optional, size in parts if not optional) / 1e6
+    verdict = "within" if core <= CORE_BUDGET_MB else "OVER"
+    log(f"without the optional features: {core:.1f} MB, {verdict} the {CORE_BUDGET_MB} MB budget")
+
+
+def make_tarball(app: Path, version: str, glibc: str) -> Path:
     machine = platform.machine().lower() or "unknown"
     stem = f"{APP_NAME}-{version}-linux-{machine}"
     tarball = DIST / f"{stem}.tar.gz"
@@ -275,6 +355,10 @@ def make_tarball(app: Path, version: str) -> Path:
         for script in ("install.sh", "uninstall.sh"):
             archive.add(linux / script, arcname=f"{stem}/{script}", filter=mode)
         archive.add(linux / f"{APP_NAME}.desktop", arcname=f"{stem}/{APP_NAME}.desktop", filter=mode)
+        needs = f"{glibc}\n".encode("ascii")
+        member = tarfile.TarInfo(f"{stem}/needs-glibc")
+        member.size, member.mode, member.mtime = len(needs), 0o644, int(time.time())
+        archive.addfile(member, io.BytesIO(needs))
         for icon in [*sorted(icons.glob(f"{APP_NAME}-*.png")), icons / f"{APP_NAME}.svg"]:
             archive.add(icon, arcname=f"{stem}/icons/{icon.name}", filter=mode)
     return tarball
@@ -306,12 +390,16 @@ def main(argv: list[str] | None = None) -> int:
             if (internal / path.name).is_file():
                 (internal / path.name).replace(app / path.name)
     version = app_version(python)
+    linux = sys.platform.startswith("linux")
+    glibc = trim_linux(app, python) if linux else None
     total, largest = folder_size(app)
     log(f"{app.relative_to(ROOT)}: {total / 1e6:.1f} MB in {len(largest)} files; the largest:")
     for size, path in largest[:15]:
         print(f"  {size / 1e6:7.1f} MB  {path.relative_to(app).as_posix()}")
-    if sys.platform.startswith("linux") and not arguments.no_tarball:
-        tarball = make_tarball(app, version)
+    log("its parts:")
+    report_parts(app)
+    if linux and not arguments.no_tarball:
+        tarball = make_tarball(app, version, glibc)
         log(f"{tarball.relative_to(ROOT)}: {tarball.stat().st_size / 1e6:.1f} MB")
     if sys.platform == "darwin":
         log(f"macOS bundle: {(DIST / 'Reading Assistant.app').relative_to(ROOT)}")

@@ -4,15 +4,21 @@
     python3 packaging/smoke_test.py --install-test dist/reading-assistant-*-linux-*.tar.gz
 
 1. `reading-assistant --version` prints the version of app/__init__.py;
-2. `reading-assistant ask DOC QUESTION --json` on a document it writes finds "Warsaw", and so does
-   `ask` on a scan of that sentence (packaging/smoke-scan.png), read by OCR with the models the
-   bundle carries;
+2. `reading-assistant ask DOC QUESTION --json` on a document it writes finds "Warsaw", and so do
+   `ask` on a PDF of it (written here, read by pdfium), on a scan of that sentence
+   (packaging/smoke-scan.png, read by OCR with the models the bundle carries) and `ask --library`
+   once `library add` has indexed the document's folder (SQLite, the embedding model);
 3. the window opens offscreen on that document with a question and is still running after
    --window-seconds (then it is ended): an earlier exit, or "Traceback"/"Fatal" on its standard
    error or an error in its log file, fails;
-4. with --install-test TARBALL (Linux): install.sh and uninstall.sh in a throwaway HOME, twice
-   (XDG_DATA_HOME unset, then set): the files in place, the installed command answers, no
-   mimeapps.list anywhere, and nothing left behind after uninstall.sh.
+4. with --install-test TARBALL (Linux): install.sh refuses a system older than the glibc the tarball
+   names, writing nothing; then install.sh and uninstall.sh in a throwaway HOME, twice (the XDG
+   folders unset, then set to folders whose names have a space and a quote): the files in place, the
+   installed command answers (and writes its log, cache and library), no mimeapps.list anywhere;
+   uninstall.sh leaves nothing of the install, keeps and names what the app wrote, and that goes with
+   `uninstall.sh --purge` (the first time) or the `rm -rf` line it printed (the second).
+
+packaging/linux/deb_test.py checks the .deb the same way, through apt.
 
 Each run gets a fresh HOME (and XDG folders) in a temporary folder, removed at the end. Exits 0, or
 1 with one line saying what failed. Standard library only.
@@ -101,17 +107,19 @@ def last_line(text: str) -> str:
     return lines[-1] if lines else "(no output)"
 
 
-def check_version(executable: Path, env: dict[str, str]) -> str:
-    output = run([str(executable), "--version"], env, "--version").stdout.strip()
+def check_version(command: list[str], env: dict[str, str]) -> str:
+    """``command`` starts the app: its executable, behind whatever runs it as another user."""
+    output = run([*command, "--version"], env, "--version").stdout.strip()
     wanted = f"{NAME} {expected_version()}"
     if output != wanted:
         raise Failure(f"--version printed {output!r}, not {wanted!r}")
     return output
 
 
-def check_ask(executable: Path, document: Path, env: dict[str, str]) -> str:
+def check_ask(command: list[str], source: list[str], env: dict[str, str]) -> str:
+    """``ask`` on ``source`` (a document, or --library ...) must answer ANSWER first."""
     started = time.monotonic()
-    result = run([str(executable), "ask", str(document), QUESTION, "--json"], env, "ask")
+    result = run([*command, "ask", *source, QUESTION, "--json"], env, "ask " + " ".join(source))
     try:
         answers = json.loads(result.stdout)["answers"]
     except (ValueError, KeyError, TypeError):
@@ -121,12 +129,36 @@ def check_ask(executable: Path, document: Path, env: dict[str, str]) -> str:
     return f"{answers[0]['text']!r} ({100 * answers[0]['score']:.0f}%, {time.monotonic() - started:.1f} s)"
 
 
-def check_window(executable: Path, document: Path, env: dict[str, str], seconds: float, home: Path) -> str:
+def pdf_of(text: str) -> bytes:
+    """A one-page PDF whose text layer is ``text`` on one line (Helvetica), written by hand."""
+    escaped = text.strip().replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    stream = f"BT /F1 10 Tf 40 740 Td ({escaped}) Tj ET".encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> "
+        b"/Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+    ]
+    pdf = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    table = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, table)
+    return bytes(pdf)
+
+
+def check_window(command: list[str], document: Path, env: dict[str, str], seconds: float, home: Path) -> str:
     env = dict(env, QT_QPA_PLATFORM="offscreen")
     errors = home / "window-stderr.txt"
     with errors.open("w") as stderr:
         process = subprocess.Popen(
-            [str(executable), str(document), "--question", QUESTION],
+            [*command, str(document), "--question", QUESTION],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -162,6 +194,15 @@ def check_window(executable: Path, document: Path, env: dict[str, str], seconds:
     )
 
 
+def write_documents(folder: Path) -> Path:
+    """The document as text and as a PDF in ``folder``; returns the text file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    document = folder / "curie.txt"
+    document.write_text(DOCUMENT, encoding="utf-8")
+    (folder / "curie.pdf").write_bytes(pdf_of(DOCUMENT))
+    return document
+
+
 def check_app(app: Path, seconds: float) -> None:
     console, windowed = executables(app)
     for executable in {console, windowed}:
@@ -171,17 +212,90 @@ def check_app(app: Path, seconds: float) -> None:
         home = Path(folder) / "home"
         home.mkdir()
         env = fresh_environment(home)
-        document = Path(folder) / "curie.txt"
-        document.write_text(DOCUMENT, encoding="utf-8")
+        document = write_documents(Path(folder) / "documents")
+        library = ["--library-file", str(home / "library.sqlite3")]
         print(f"smoke test: {app}")
-        print(f"  --version: {check_version(console, env)}")
-        print(f"  ask: {check_ask(console, document, env)}")
-        print(f"  ask a scan (OCR): {check_ask(console, SCAN, env)}")
-        print(f"  window: {check_window(windowed, document, env, seconds, home)}")
+        print(f"  --version: {check_version([str(console)], env)}")
+        print(f"  ask: {check_ask([str(console)], [str(document)], env)}")
+        print(f"  ask a PDF: {check_ask([str(console)], [str(document.with_suffix('.pdf'))], env)}")
+        print(f"  ask a scan (OCR): {check_ask([str(console)], [str(SCAN)], env)}")
+        run([str(console), "library", "add", str(document.parent), *library], env, "library add")
+        print(f"  ask the library: {check_ask([str(console)], ['--library', *library], env)}")
+        print(f"  window: {check_window([str(windowed)], document, env, seconds, home)}")
 
 
 def files_under(folder: Path) -> list[str]:
     return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))
+
+
+# The XDG base folders that the app (not install.sh) may create in a new home, and leaves to it.
+XDG_BASES = {".config", ".cache", ".local", ".local/state", ".local/share"}
+
+
+def check_glibc_refusal(source: Path, home: Path) -> str:
+    """install.sh on a system older than needs-glibc refuses, naming the version, and writes nothing."""
+    needs = source / "needs-glibc"
+    floor = needs.read_text(encoding="ascii").strip()
+    home.mkdir()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("XDG_")}
+    env["HOME"] = str(home)
+    needs.write_text("99.0\n", encoding="ascii")
+    try:
+        result = subprocess.run(["sh", str(source / "install.sh")], env=env, capture_output=True, text=True)
+    finally:
+        needs.write_text(f"{floor}\n", encoding="ascii")
+    if result.returncode == 0 or "needs glibc 99.0 or newer" not in result.stderr:
+        raise Failure(f"install.sh did not refuse a system older than glibc 99.0: {last_line(result.stderr)}")
+    if files_under(home):
+        raise Failure(f"install.sh refused, but wrote {files_under(home)[0]}")
+    return f"needs glibc {floor}; an older system refused: {last_line(result.stderr)}"
+
+
+def app_folders(home: Path, env: dict[str, str]) -> dict[str, Path]:
+    """The folders the app writes for its user, where platformdirs puts them (absolute XDG_* or default)."""
+    defaults = {"XDG_CONFIG_HOME": ".config", "XDG_STATE_HOME": ".local/state"}
+    defaults |= {"XDG_DATA_HOME": ".local/share", "XDG_CACHE_HOME": ".cache"}
+    folders = {}
+    for variable, default in defaults.items():
+        value = env.get(variable, "")
+        folders[variable] = (Path(value) if os.path.isabs(value) else home / default) / NAME
+    return folders
+
+
+def use_installed(command: Path, document: Path, home: Path, env: dict[str, str]) -> dict[str, Path]:
+    """Ask the installed command, so it writes its log, OCR cache and library; the window's settings
+    file is written as the window would. Returns the app's folders, each checked to exist."""
+    check_ask([str(command)], [str(document)], env)
+    check_ask([str(command)], [str(SCAN)], env)
+    run([str(command), "library", "add", str(document.parent)], env, "the installed library add")
+    folders = app_folders(home, env)
+    folders["XDG_CONFIG_HOME"].mkdir(parents=True, exist_ok=True)
+    (folders["XDG_CONFIG_HOME"] / "settings.ini").write_text("[General]\nquestions=Where was Marie Curie born?\n")
+    absent = [str(folder) for folder in folders.values() if not folder.is_dir()]
+    if absent:
+        raise Failure(f"the installed app wrote no {', '.join(absent)}")
+    return folders
+
+
+def check_uninstall(source: Path, lib: Path, folders: dict[str, Path], env: dict[str, str], purge: bool) -> str:
+    """uninstall.sh keeps and names the app's folders; --purge, or the line it printed, removes them."""
+    said = run(["sh", str(lib / "uninstall.sh")], env, "uninstall.sh").stdout
+    unnamed = [str(folder) for folder in folders.values() if str(folder) not in said or not folder.is_dir()]
+    if unnamed:
+        raise Failure(f"uninstall.sh did not keep and name {unnamed[0]}: {said!r}")
+    if purge:
+        run(["sh", str(source / "uninstall.sh"), "--purge"], env, "uninstall.sh --purge")
+        how = "uninstall.sh --purge"
+    else:
+        removal = next((line for line in said.splitlines() if line.startswith("Remove them with: ")), None)
+        if removal is None:
+            raise Failure(f"uninstall.sh printed no command that removes what it kept: {said!r}")
+        run(["sh", "-c", removal.removeprefix("Remove them with: ")], env, "the printed rm -rf")
+        how = "the rm -rf line it printed"
+    left = [str(folder) for folder in folders.values() if folder.exists() or folder.is_symlink()]
+    if left:
+        raise Failure(f"{how} left {left[0]}")
+    return f"kept and named {len(folders)} folders, removed by {how}"
 
 
 def check_install(tarball: Path) -> None:
@@ -200,16 +314,20 @@ def check_install(tarball: Path) -> None:
         if len(tops) != 1 or not (tops[0] / "install.sh").is_file():
             raise Failure("the tarball has no single folder with install.sh")
         source = tops[0]
-        for custom_data_home in (False, True):
-            home = Path(folder) / ("home-xdg" if custom_data_home else "home")
+        document = write_documents(Path(folder) / "documents")
+        print(f"  {check_glibc_refusal(source, Path(folder) / 'home-old')}")
+        for custom_folders in (False, True):
+            home = Path(folder) / ("home-xdg" if custom_folders else "home")
             home.mkdir()
-            env = {key: value for key, value in os.environ.items() if not key.startswith("XDG_")}
+            env = {key: value for key, value in os.environ.items() if not key.startswith(("XDG_", "READING_"))}
             env["HOME"] = str(home)
             data_home = home / ".local" / "share"
-            if custom_data_home:
-                data_home = home / "xdg data"  # a space, as a reader's folder may have
-                data_home.mkdir()
-                env["XDG_DATA_HOME"] = str(data_home)
+            if custom_folders:  # a space, a comma and a quote, as a reader's folder names may have
+                xdg = home / "xdg folders, reader's"
+                for variable in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+                    env[variable] = str(xdg / variable.lower())
+                    (xdg / variable.lower()).mkdir(parents=True)
+                data_home = xdg / "xdg_data_home"
             before = files_under(home)
             run(["sh", str(source / "install.sh")], env, "install.sh")
             lib = home / ".local" / "lib" / NAME
@@ -231,19 +349,18 @@ def check_install(tarball: Path) -> None:
                 raise Failure("the desktop entry lists no MimeType for documents")
             if shutil.which("desktop-file-validate"):
                 run(["desktop-file-validate", str(desktop)], env, "desktop-file-validate")
-            version = run([str(link), "--version"], env, "the installed command").stdout.strip()
-            if version != f"{NAME} {expected_version()}":
-                raise Failure(f"the installed command printed {version!r}")
+            version = check_version([str(link)], env)
+            installed = len(files_under(home)) - len(before)
+            folders = use_installed(link, document, home, env)
             touched = list(home.rglob("mimeapps.list"))
             if touched:
                 raise Failure(f"install.sh wrote {touched[0]}: default applications must never change")
-            installed = len(files_under(home)) - len(before)
-            run(["sh", str(lib / "uninstall.sh")], env, "uninstall.sh")
-            left = sorted(set(files_under(home)) - set(before))
+            kept = check_uninstall(source, lib, folders, env, purge=not custom_folders)
+            left = sorted(set(files_under(home)) - set(before) - XDG_BASES)
             if left:
                 raise Failure(f"uninstall.sh left {len(left)} paths behind, e.g. {left[0]}")
-            where = f"XDG_DATA_HOME={data_home.name!r}" if custom_data_home else "XDG_DATA_HOME unset"
-            print(f"  {where}: {installed} paths installed, {version} answered, no mimeapps.list, all removed")
+            where = "XDG folders with a space and a quote" if custom_folders else "XDG folders unset"
+            print(f"  {where}: {installed} paths installed, {version} answered, no mimeapps.list, all removed; {kept}")
 
 
 def default_apps() -> list[Path]:

@@ -10,6 +10,8 @@
 #   $XDG_DATA_HOME/icons/hicolor/*/apps/reading-assistant.*  the icon at each size
 # It never changes which application opens a file type by default (no `xdg-mime default`, no
 # mimeapps.list): Reading Assistant is only offered under "Open with".
+# It refuses a system whose glibc is older than the bundle needs (needs-glibc, written by build.py),
+# and names any library the system lacks.
 # Remove it with ~/.local/lib/reading-assistant/uninstall.sh
 set -eu
 
@@ -31,6 +33,25 @@ say() { printf '%s\n' "$*"; }
 fail() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
 
 [ -x "$here/$name/$name" ] || fail "no $here/$name/$name: run install.sh from the unpacked tarball"
+
+# The bundle's libraries were built against this glibc or an older one; an older system's cannot load them.
+at_least() {  # VERSION FLOOR: whether VERSION is FLOOR or newer, number by number
+    [ "$(printf '%s\n%s\n' "$2" "$1" | sort -t . -k 1,1n -k 2,2n -k 3,3n | head -n 1)" = "$2" ]
+}
+needed=$(cat "$here/needs-glibc" 2>/dev/null) || needed=""
+case $needed in
+    [0-9]*.[0-9]*) ;;
+    *) fail "no glibc version in $here/needs-glibc: the tarball is incomplete; download it again" ;;
+esac
+have=$(getconf GNU_LIBC_VERSION 2>/dev/null) || have=""
+have=${have#glibc }
+case $have in
+    [0-9]*.[0-9]*) ;;
+    *) fail "Reading Assistant needs the GNU C library (glibc) $needed or newer, and this system has none (the README's \"Install the app\" names the systems it runs on)" ;;
+esac
+if ! at_least "$have" "$needed"; then
+    fail "Reading Assistant needs glibc $needed or newer, and this system has glibc $have (the README's \"Install the app\" names the systems it runs on)"
+fi
 
 # An earlier install goes first, through its own record of what it wrote.
 if [ -f "$manifest" ]; then
@@ -113,10 +134,21 @@ fi
 
 printf '%s%s' "$files" "$created_dirs" >"$manifest"
 
+# Libraries the system must provide (the bundle carries the others), named if any is missing.
+if command -v ldd >/dev/null 2>&1; then
+    missing=$(find "$lib_dir" -type f -name '*.so*' | while IFS= read -r library; do
+        LD_LIBRARY_PATH="$lib_dir/_internal" ldd "$library" 2>/dev/null
+    done | sed -n 's/^[[:space:]]*\([^[:space:]]*\) => not found$/\1/p' | sort -u | tr '\n' ' ')
+    if [ -n "$missing" ]; then
+        say "warning: this system lacks libraries Reading Assistant loads: ${missing% }" >&2
+        say "  install them with your package manager (the .deb's dependencies name their packages)" >&2
+    fi
+fi
+
 say "Installed Reading Assistant in $lib_dir"
 say "  menu entry: $desktop (offered under \"Open with\" for documents, never made the default)"
 case ":$PATH:" in
     *":$bin_dir:"*) say "  command: $name" ;;
     *) say "  command: $link ($bin_dir is not on your PATH)" ;;
 esac
-say "Remove it with $lib_dir/uninstall.sh"
+say "Remove it with $lib_dir/uninstall.sh (with --purge, your settings, history and library as well)"

@@ -1,12 +1,14 @@
 #!/bin/sh
 # Remove what install.sh installed for this user, and nothing else:
 #
-#   ~/.local/lib/reading-assistant/uninstall.sh      (or ./uninstall.sh from the unpacked tarball)
+#   ~/.local/lib/reading-assistant/uninstall.sh           (or ./uninstall.sh from the unpacked tarball)
+#   ~/.local/lib/reading-assistant/uninstall.sh --purge   also your settings, history, log, library and caches
 #
 # It follows the list install.sh wrote (~/.local/lib/reading-assistant/installed-files), so the
-# folders used at install time are found whatever XDG_DATA_HOME is now. Settings and logs in your
-# config and state folders are kept; delete ~/.config/reading-assistant and
-# ~/.local/state/reading-assistant as well to remove every trace.
+# folders used at install time are found whatever XDG_DATA_HOME is now. What the app wrote for you
+# is kept unless you say --purge, and it says where: your settings with the recent files and the
+# question history, the log, the library's index and the models you added, the cached pastes and OCR
+# results. Your documents themselves are never touched. --purge works after an uninstall too.
 set -eu
 
 name=reading-assistant
@@ -14,15 +16,47 @@ name=reading-assistant
 lib_dir="$HOME/.local/lib/$name"
 manifest="$lib_dir/installed-files"
 quiet=false
-[ "${1:-}" = "--quiet" ] && quiet=true
+purge=false
+for argument in "$@"; do
+    case $argument in
+        --quiet) quiet=true ;;
+        --purge) purge=true ;;
+        -h | --help)
+            printf 'usage: uninstall.sh [--purge] [--quiet]\n'
+            printf '  --purge  also remove your settings, question history, log, library index, added models and caches\n'
+            exit 0
+            ;;
+        *)
+            printf 'uninstall.sh: unknown option %s (see --help)\n' "$argument" >&2
+            exit 2
+            ;;
+    esac
+done
 
 say() { $quiet || printf '%s\n' "$*"; }
 
-if [ ! -f "$manifest" ]; then
-    printf 'uninstall.sh: Reading Assistant is not installed (no %s)\n' "$manifest" >&2
+# The app's own folders, where it finds them (platformdirs: an absolute XDG_* variable, else the default).
+xdg_folder() {  # VARIABLE DEFAULT
+    eval "folder=\${$1:-}"
+    case $folder in
+        /*) printf '%s/%s\n' "$folder" "$name" ;;
+        *) printf '%s/%s/%s\n' "$HOME" "$2" "$name" ;;
+    esac
+}
+config_dir=$(xdg_folder XDG_CONFIG_HOME .config)
+state_dir=$(xdg_folder XDG_STATE_HOME .local/state)
+data_dir=$(xdg_folder XDG_DATA_HOME .local/share)
+cache_dir=$(xdg_folder XDG_CACHE_HOME .cache)
+
+if [ -f "$manifest" ]; then
+    entries=$(cat "$manifest")
+elif $purge; then
+    entries=""
+    say "Reading Assistant is not installed in $lib_dir; removing only what it kept for you"
+else
+    printf 'uninstall.sh: Reading Assistant is not installed (no %s); --purge removes what it kept for you\n' "$manifest" >&2
     exit 1
 fi
-entries=$(cat "$manifest")
 
 # Files and the command link (the link only while it still points into the install).
 printf '%s\n' "$entries" | while IFS= read -r entry; do
@@ -55,11 +89,36 @@ printf '%s\n' "$entries" | sed -n "s|^f \(.*\)/applications/$name\.desktop$|\1|p
 done
 
 # The app folder (checked to be ours first), then the folders install.sh created, if now empty.
-case $lib_dir in
-    "$HOME"/.local/lib/"$name") rm -rf "$lib_dir" ;;
-esac
-printf '%s\n' "$entries" | sed -n 's/^d //p' | while IFS= read -r folder; do
-    rmdir "$folder" 2>/dev/null || true
-done
+if [ -n "$entries" ]; then
+    case $lib_dir in
+        "$HOME"/.local/lib/"$name") rm -rf "$lib_dir" ;;
+    esac
+    printf '%s\n' "$entries" | sed -n 's/^d //p' | while IFS= read -r folder; do
+        rmdir "$folder" 2>/dev/null || true
+    done
+    say "Removed Reading Assistant from $lib_dir"
+fi
 
-say "Removed Reading Assistant from $lib_dir"
+# What the app wrote for you: removed with --purge (a link is removed, never what it points to),
+# else named, with the command that removes it.
+quoted() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+removal=""
+user_folder() {  # FOLDER WHAT
+    [ -e "$1" ] || [ -L "$1" ] || return 0
+    if $purge; then
+        rm -rf "$1"
+        say "Removed $1 ($2)"
+    else
+        [ -n "$removal" ] || say "Kept for a later install (your documents are never touched):"
+        say "  $1  ($2)"
+        removal="$removal $(quoted "$1")"
+    fi
+}
+user_folder "$config_dir" "settings: recent files, question history"
+user_folder "$state_dir" "the log"
+user_folder "$data_dir" "the library's index, the models you added"
+user_folder "$cache_dir" "cached pastes and OCR results"
+[ -z "$removal" ] || say "Remove them with: rm -rf$removal"
+if [ -n "${READING_ASSISTANT_CONFIG_DIR:-}" ] && [ -e "$READING_ASSISTANT_CONFIG_DIR" ]; then
+    say "READING_ASSISTANT_CONFIG_DIR points the settings to $READING_ASSISTANT_CONFIG_DIR: left as it is"
+fi
