@@ -10,7 +10,8 @@
    once `library add` has indexed the document's folder (SQLite, the embedding model);
 3. the window opens offscreen on that document with a question and is still running after
    --window-seconds (then it is ended): an earlier exit, or "Traceback"/"Fatal" on its standard
-   error or an error in its log file, fails;
+   error or an error in its log file, fails; halfway, a second start with the document must hand
+   it to the running window and end (one running app);
 4. with --install-test TARBALL (Linux): install.sh refuses a system older than the glibc the tarball
    names, writing nothing; then install.sh and uninstall.sh in a throwaway HOME, twice (the XDG
    folders unset, then set to folders whose names have a space and a quote): the files in place, the
@@ -153,6 +154,17 @@ def pdf_of(text: str) -> bytes:
     return bytes(pdf)
 
 
+def wait_for_log(process: subprocess.Popen, home: Path, words: str, seconds: float) -> int | None:
+    """Wait until the app's log (under ``home``) says ``words``, at most ``seconds``; the process's
+    exit status if it ended first, else None."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        if any(words in log.read_text(errors="replace") for log in home.rglob(f"{NAME}.log")):
+            return None
+        time.sleep(0.2)
+    return process.poll()
+
+
 def check_window(command: list[str], document: Path, env: dict[str, str], seconds: float, home: Path) -> str:
     env = dict(env, QT_QPA_PLATFORM="offscreen")
     errors = home / "window-stderr.txt"
@@ -164,10 +176,23 @@ def check_window(command: list[str], document: Path, env: dict[str, str], second
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
+        code = wait_for_log(process, home, "one running window", seconds)
         try:
-            code = process.wait(timeout=seconds)
-        except subprocess.TimeoutExpired:
-            code = None
+            if code is None:  # a second start hands its file to the running window and ends
+                second = subprocess.run(
+                    [*command, str(document)], env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=60
+                )
+                if second.returncode != 0 or process.poll() is not None:
+                    raise Failure(
+                        f"a second start did not hand its file to the running window (exit {second.returncode}): "
+                        f"{last_line(second.stderr.decode(errors='replace'))}"
+                    )
+                try:
+                    code = process.wait(timeout=seconds / 2)
+                except subprocess.TimeoutExpired:
+                    code = None
+        except subprocess.TimeoutExpired as error:
+            raise Failure("a second start did not end within 60 s: it should hand its file over") from error
         finally:
             if process.poll() is None:
                 process.terminate()
@@ -189,7 +214,7 @@ def check_window(command: list[str], document: Path, env: dict[str, str], second
         ]
         if bad:
             raise Failure(f"the window logged an error in {log.name}: {bad[0].strip()}")
-    return f"still running after {seconds:.0f} s, then ended" + (
+    return f"still running after {seconds:.0f} s (a second start handed it its file), then ended" + (
         f"; its log has no error ({len(logs)} file)" if logs else ""
     )
 

@@ -32,6 +32,7 @@ ANSWER_MS = 5000  # the window takes the files between two events: well under th
 CLIENT_MS = 5000  # a client that has not sent its line by then is dropped
 LOCK_MS = 10_000
 TOOK_THEM = b"ok\n"
+LISTENING = "one running window"  # in the log once it listens (the frozen app's smoke test waits for it)
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class InstanceServer(QObject):
         if not self.server.listen(self.address):
             log.warning("no other start can hand this window its files: %s", self.server.errorString())
             return False
+        log.info("%s: later starts hand their files to this window", LISTENING)
         return True
 
     def close(self) -> None:
