@@ -12,7 +12,7 @@ from dataclasses import replace
 import onnxruntime as ort
 import pytest
 
-from reading_assistant.core.engine import QAEngine, open_engine
+from reading_assistant.core.engine import GPU_BATCH, QAEngine, open_engine
 from reading_assistant.core.model_folder import GPU_MODEL_NAME, ModelFolder
 from reading_assistant.core.options import Choices
 from reading_assistant.core.paths import bundled_model_dir, cache_dir
@@ -144,3 +144,12 @@ def test_ask_says_once_what_runs_the_model_and_what_to_install(tiny_bert, tmp_pa
     assert payload["placement"] == "CPU: no GPU runtime is installed"
     (warning,) = result.stderr.splitlines()
     assert warning.startswith("warning: no GPU runtime is installed") and warning.endswith("using the CPU")
+
+
+def test_on_a_gpu_the_fp16_model_reads_in_batches_and_the_cpu_one_window_a_call(int8_engine, fp16_engine, monkeypatch):
+    assert int8_engine.resolve().batch_size == 1  # int8 answers depend on their batch-mates
+    assert fp16_engine.resolve().batch_size == 1  # the fp16 file on the CPU provider: not a GPU read
+    # No GPU here: the session's provider is said to be CUDA's, as onnxruntime reports it on one.
+    monkeypatch.setattr(type(fp16_engine.model), "provider", property(lambda _: "CUDAExecutionProvider"))
+    assert fp16_engine.resolve().batch_size == GPU_BATCH
+    assert fp16_engine.resolve(Choices(batch_size=4)).batch_size == 4  # a read's own choice stands

@@ -32,6 +32,7 @@ from .errors import InputError
 from .model_folder import ModelFolder
 from .options import MODELS_OWN, Choices, ModelConfig, ReadOptions, resolve
 from .paths import bundled_model_dir
+from .placement import FP16_PROVIDERS
 from .ranking import (
     TermIndex,
     bm25_scores,
@@ -60,6 +61,7 @@ DOCUMENT_CACHE_SIZE = 4
 # Best-so-far answers are streamed every this many windows, whatever the batch size: often enough
 # to feel live, rarely enough not to redraw a book at every window.
 PARTIAL_WINDOWS = 8
+GPU_BATCH = 32  # windows a model call on a GPU (the fp16 model; see QAEngine.resolve)
 log = logging.getLogger(__name__)
 # What a read may be told of a document's meaning: for a (document, question), the (start, end,
 # cosine) of each of the document's passages, in its text's characters; empty when nothing is known.
@@ -128,9 +130,21 @@ class QAEngine:
             _, dropped = self._documents.popitem(last=False)
             self._indexes.pop(id(dropped), None)
 
+    @property
+    def reads_on_gpu(self) -> bool:
+        """The fp16 model on a GPU provider (a fallback to the CPU reads the int8 one)."""
+        return self.model.provider in FP16_PROVIDERS and self.model.path == self.model.gpu_path
+
     def resolve(self, choices: Choices = MODELS_OWN, source: str = "the settings") -> ReadOptions:
-        """How a read with these choices goes on this model: each choice made, else the model's own."""
-        return resolve(self.config, choices, source, self.model.signature.fixed_length)
+        """How a read with these choices goes on this model: each choice made, else the model's own.
+
+        On a GPU the windows are read ``GPU_BATCH`` a call unless the read says otherwise: the fp16
+        model's answers do not depend on their batch-mates (the int8 model's do, so the CPU reads
+        one window a call), and a GPU runs many windows in about the time of one."""
+        config = self.config
+        if self.reads_on_gpu and config.batch_size < GPU_BATCH:
+            config = replace(config, batch_size=GPU_BATCH)
+        return resolve(config, choices, source, self.model.signature.fixed_length)
 
     # -- preprocess ---------------------------------------------------------------------------
 
