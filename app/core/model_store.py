@@ -33,7 +33,7 @@ from pathlib import Path, PurePosixPath
 from .errors import InputError, ModelError, ReadingAssistantError
 from .evidence import percent
 from .hub import download
-from .model_folder import CONFIG_NAME, TOKENIZER_NAME, ModelFolder
+from .model_folder import CONFIG_NAME, GPU_MODEL_NAME, TOKENIZER_NAME, ModelFolder
 from .model_shape import OFFSET_POSITIONS, read_shape, read_small_json
 from .options import Choices, ModelConfig, check_model_file
 from .paths import BUNDLED_MODEL_NAME, bundled_model_dir, data_dir
@@ -582,10 +582,13 @@ def read_json(path: Path) -> dict:
 
 
 def _folder_size(folder: Path) -> int:
-    """The bytes of the regular files in a folder: links are neither counted nor followed."""
+    """The bytes of the regular files in a folder, as a model's size: links are neither counted nor
+    followed, and a GPU's fp16 copy of the model (``GPU_MODEL_NAME``) is not another model's weight."""
     total = 0
     for parent, _, files in os.walk(folder):
         for file in files:
+            if file == GPU_MODEL_NAME:
+                continue
             try:
                 status = os.lstat(os.path.join(parent, file))
             except OSError:

@@ -82,7 +82,7 @@ def instance_address() -> str:
     tag = hashlib.sha256(str(data_dir()).encode("utf-8", "surrogatepass")).hexdigest()[:12]
     if sys.platform == "win32":
         return f"{APP_NAME}-{os.environ.get('USERNAME', 'user')}-{tag}"
-    return str(runtime_dir() / f"window-{tag}.socket")
+    return str(runtime_dir() / "window" / f"{tag}.socket")
 
 
 def writable_dirs() -> tuple[Path, ...]:

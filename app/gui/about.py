@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
 from .. import __version__
+from ..core.model_folder import GPU_MODEL_NAME
 from ..core.paths import bundled_model_dir
 
 # What the app runs on, with the licence each project states (its package metadata may be terse).
@@ -98,7 +99,7 @@ def plain_words(card: str) -> str:
 def model_summary(model_dir: Path, in_use: str) -> str:
     """Markdown: the model's name, size and where it runs, then its card's plain words."""
     card = model_card(model_dir)
-    onnx = sorted(model_dir.glob("*.onnx"))
+    onnx = [path for path in sorted(model_dir.glob("*.onnx")) if path.name != GPU_MODEL_NAME]  # a GPU's copy
     size = f", {sum(f.stat().st_size for f in onnx) / 2**20:.1f} MB" if onnx else ""
     title = f"**{model_dir.name}**{size}" + (f", {in_use}" if in_use else "")
     words = plain_words(card) or "This model's card says nothing for readers; the full card is in the next tab."

@@ -11,6 +11,7 @@ runs: ``FileOpenFilter`` takes them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -138,6 +139,8 @@ def claim_or_hand_over(request: OpenRequest, address: str | None = None) -> Inst
     address = address or instance_address()
     folder = Path(address).parent if sys.platform != "win32" else runtime_dir()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # made before, by an older app or by hand: its user's alone
+        folder.chmod(0o700)
     lock: QLockFile | None = QLockFile(str(folder / f"{Path(address).name}.lock"))
     lock.setStaleLockTime(LOCK_MS)
     if not lock.tryLock(LOCK_MS):
