@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ LOCKS_FOLDER = ".locks"
 # process turned away still reads.
 LOCKED_BYTE = 4096
 HOLDER_CHARS = 64
+HOLDER_WAITS, HOLDER_WAIT_S = 10, 0.02  # at most 0.2 s for a holder that has just locked to say what it is
 
 
 @contextmanager
@@ -36,6 +38,11 @@ def name_lock(root: Path, name: str, action: str) -> Iterator[None]:
     try:
         if not _try_lock(descriptor):
             holder = _read_holder(descriptor)
+            for _ in range(HOLDER_WAITS):  # the holder writes its name just after it locks
+                if holder:
+                    break
+                time.sleep(HOLDER_WAIT_S)
+                holder = _read_holder(descriptor)
             what = f"'models {holder}'" if holder else "'models add' or 'models remove'"
             raise InputError(f"another {what} of {name} is under way: try again when it is done")
         try:
