@@ -152,8 +152,7 @@ class Indexer:
         failed = 0
         last_id = 0
         while True:
-            if stop():
-                raise Cancelled("stopped")
+            check_stop(stop)
             # A walk along the ids (``+state`` keeps SQLite off the state index, whose matches it
             # would sort at every step): each document is passed once, however many wait.
             rows = self.store.read(
@@ -255,8 +254,7 @@ class Indexer:
         written = time.monotonic()
         try:
             while True:
-                if stop():
-                    raise Cancelled("stopped")
+                check_stop(stop)
                 rows = self.store.read(
                     "SELECT id, document_id, text FROM passages WHERE embedding IS NULL AND id > ? ORDER BY id LIMIT ?",
                     (last_id, EMBED_BATCH),
