@@ -12,6 +12,15 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from .device_timing import (
+    GPU_TIMED_WINDOWS,
+    TIMED_TOKENS,
+    DeviceTiming,
+    cached_timing,
+    ms_per_window,
+    store_timing,
+    timing_key,
+)
 from .errors import InputError, ModelError
 from .memory import memory_note, windows_that_fit
 from .model_shape import read_shape
@@ -30,8 +39,8 @@ from .runtime_install import NEEDS, no_gpu_message, runtime_conflict
 
 log = logging.getLogger(__name__)
 
-# CoreML runs int8 graphs many times slower than the CPU (measured by other projects): "auto" never
-# takes it; "gpu" still may.
+# CoreML runs int8 graphs many times slower than the CPU (measured by other projects): "auto" does
+# not take it unmeasured (the QA model measures, ``device_timing``; the embedder never does).
 NOT_AUTOMATIC = ("CoreMLExecutionProvider",)
 # The window one model run places the graph with: short, so loading stays quick.
 PROBE_TOKENS = 64
@@ -166,9 +175,19 @@ class OnnxQAModel:
         conflict = runtime_conflict()
         if conflict:
             self._warn(conflict)
-        asked = choose_providers(device, ort.get_available_providers())[0]
+        # "auto" may take any GPU provider, CoreML too, but keeps it only where it was measured faster.
+        asked = choose_providers("gpu" if device == "auto" else device, ort.get_available_providers())[0]
         if device == "gpu" and asked == CPU:
             self._fall_back("no GPU runtime is installed", no_gpu_message())
+        measure_key, measured = "", None
+        if device == "auto" and asked != CPU:
+            measure_key = timing_key(asked, self._models_for(asked))
+            measured = cached_timing(measure_key)
+            if measured is not None:
+                log.info("device auto, measured before: %s", measured.describe())
+                if not measured.gpu_faster:
+                    self._prefer_cpu(measured)
+                    asked = CPU
         self._session = self._start([asked, CPU] if asked != CPU else [CPU])
         if asked != CPU and self.provider == CPU and not self.cpu_reason:
             # onnxruntime quietly drops a provider whose libraries are missing (CUDA without its
@@ -182,6 +201,8 @@ class OnnxQAModel:
         self.shape = read_shape(self.path)
         self._run_options = quiet_run_options()
         self.placement = self._place(asked)
+        if measure_key and measured is None and self.provider != CPU:
+            self._keep_gpu_if_faster(measure_key)
 
     @property
     def provider(self) -> str:
@@ -197,6 +218,43 @@ class OnnxQAModel:
         # reach the terminal twice).
         log.info(message)
         self.warnings.append(message)
+
+    def _models_for(self, provider: str) -> list[Path]:
+        """The model files a GPU provider's figures hold for: the one it runs and the CPU's."""
+        if provider in FP16_PROVIDERS and self.gpu_path is not None:
+            return [self.gpu_path, self.cpu_path]
+        return [self.cpu_path]
+
+    def _prefer_cpu(self, timing: DeviceTiming) -> None:
+        """Read on the CPU because it was measured faster: no warning, the placement says why."""
+        self.cpu_reason = f"measured faster than the GPU ({timing.describe()})"
+        self.placement = Placement.on_cpu(self.cpu_reason)
+
+    def _keep_gpu_if_faster(self, key: str) -> None:
+        """Time a full window on the GPU session and on a CPU one, keep the figures, and go on with
+        the faster; a GPU that fails while timed gives way to the CPU as in ``_run``."""
+        length = self.signature.fixed_length or min(TIMED_TOKENS, self.shape.positions or TIMED_TOKENS)
+        gpu_batch = self.signature.fixed_batch or GPU_TIMED_WINDOWS
+        cpu_batch = self.signature.fixed_batch or 1
+        outputs = [self.signature.start_output, self.signature.end_output]
+        gpu_feed, cpu_feed = self._probe(gpu_batch, length), self._probe(cpu_batch, length)
+        provider = self.provider
+        try:
+            gpu_ms = ms_per_window(lambda: self._session.run(outputs, gpu_feed, self._run_options), gpu_batch)
+        except Exception as error:  # onnxruntime raises several unrelated exception types
+            log.info("onnxruntime failed to run %s on %s: %s", self.path, provider, error)
+            self._fall_back(f"{PROVIDER_NAMES.get(provider, provider)} failed while running ({error_line(error)})")
+            self._session = self._start([CPU])
+            return
+        cpu = ort.InferenceSession(str(self.cpu_path), session_options([CPU], self.threads), providers=[CPU])
+        timing = DeviceTiming(
+            provider, gpu_ms, ms_per_window(lambda: cpu.run(outputs, cpu_feed, self._run_options), cpu_batch)
+        )
+        store_timing(key, timing)
+        log.info("device auto, measured: %s", timing.describe())
+        if not timing.gpu_faster:
+            self._session, self.path = cpu, self.cpu_path
+            self._prefer_cpu(timing)
 
     def _fall_back(self, reason: str, message: str = "") -> None:
         self.cpu_reason = reason
@@ -235,10 +293,10 @@ class OnnxQAModel:
         log.info("%s runs %s: %s", self.path.name, PROVIDER_NAMES.get(asked, asked), placement.describe())
         return placement
 
-    def _probe(self) -> dict[str, np.ndarray]:
-        """A window of padding tokens, as the model's own inputs."""
-        length = self.signature.fixed_length or min(PROBE_TOKENS, self.shape.positions or PROBE_TOKENS)
-        shape = (self.signature.fixed_batch or 1, length)
+    def _probe(self, batch: int = 1, length: int = 0) -> dict[str, np.ndarray]:
+        """Windows of padding tokens, as the model's own inputs: one short window unless told."""
+        length = length or self.signature.fixed_length or min(PROBE_TOKENS, self.shape.positions or PROBE_TOKENS)
+        shape = (self.signature.fixed_batch or batch, length)
         values = {"input_ids": 0, "attention_mask": 1, "token_type_ids": 0}
         return {
             name: np.full(shape, values[ours], dtype=self.signature.dtypes[ours])
