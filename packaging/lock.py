@@ -44,6 +44,10 @@ BUILD_TOOLS = ["pyinstaller"]
 # onnxruntime's macOS wheels need macOS 14 (Sonoma) or newer; uv assumes 13 unless told.
 MACOS_TARGET = "14.0"
 LINUX = {"sys_platform": "linux", "platform_system": "Linux", "platform_machine": platform.machine()}
+# The GPU variant, which a reader gets by swapping the runtime (the README's "On a GPU"): nothing
+# installs it, so no resolution finds it; it is pinned where NVIDIA's CUDA runs, to the release
+# tested (``runtime_install.CUDA_RUNTIME`` names the same).
+GPU_VARIANT = 'onnxruntime-gpu==1.31.1 ; sys_platform == "linux" or sys_platform == "win32"'
 
 
 @dataclass(frozen=True)
@@ -193,7 +197,7 @@ def lock_lines(frozen: list[str], resolved: dict[Platform, tuple[dict[str, str],
                 only_some.setdefault((name, version), []).append(target)
     order = {target: index for index, target in enumerate(PLATFORMS)}
     extra = sorted(only_some.items(), key=lambda item: (min(order[t] for t in item[1]), marker_for(item[1]), item[0]))
-    return lines + [f"{name}=={version} ; {marker_for(targets)}" for (name, version), targets in extra]
+    return [*lines, *(f"{name}=={version} ; {marker_for(targets)}" for (name, version), targets in extra), GPU_VARIANT]
 
 
 def fresh_linux_pins(work: Path) -> list[str]:

@@ -199,13 +199,27 @@ def test_a_platform_that_cannot_install_a_pin_gets_its_own_and_no_other():
     }
     lines = lock.lock_lines(frozen, resolved)
     expected = {
-        "linux": {"numpy": ["2.4.6"], "onnxruntime": ["1.32.0"]},
-        windows.uv_name: {"numpy": ["2.4.6"], "onnxruntime": ["1.32.0"], "onnxruntime-directml": ["1.24.4"]},
+        "linux": {"numpy": ["2.4.6"], "onnxruntime": ["1.32.0"], "onnxruntime-gpu": ["1.31.1"]},
+        windows.uv_name: {
+            "numpy": ["2.4.6"],
+            "onnxruntime": ["1.32.0"],
+            "onnxruntime-directml": ["1.24.4"],
+            "onnxruntime-gpu": ["1.31.1"],
+        },
         apple_silicon.uv_name: {"numpy": ["2.4.6"], "onnxruntime": ["1.32.0"], "macholib": ["1.16.4"]},
         intel_mac.uv_name: {"numpy": ["2.4.6"], "onnxruntime": ["1.23.2"], "macholib": ["1.16.4"]},
     }
     assert {name: applying_pins(lines, environment) for name, environment in ENVIRONMENTS.items()} == expected
     assert 'macholib==1.16.4 ; sys_platform == "darwin"' in lines  # one line for both Macs
+    assert lines[-1] == lock.GPU_VARIANT
+
+
+def test_the_lock_pins_the_gpu_runtime_the_app_tells_readers_to_install():
+    from reading_assistant.core.runtime_install import CUDA_RUNTIME
+
+    lines = (ROOT / "constraints.txt").read_text().splitlines()
+    assert lock.GPU_VARIANT in lines
+    assert Requirement(lock.GPU_VARIANT).name + str(Requirement(lock.GPU_VARIANT).specifier) == CUDA_RUNTIME
 
 
 def test_the_lock_pins_each_package_once_on_every_platform():

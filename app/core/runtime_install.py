@@ -15,7 +15,7 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 
 RUNTIMES = ("onnxruntime", "onnxruntime-gpu", "onnxruntime-directml")
-# The release of onnxruntime-gpu the app was tested with (constraints-gpu.txt pins the same); it
+# The release of onnxruntime-gpu the app was tested with (constraints.txt pins the same); it
 # needs an NVIDIA driver for CUDA 13, with CUDA 13 and cuDNN 9 on the library path.
 CUDA_RUNTIME = "onnxruntime-gpu==1.31.1"
 DIRECTML_RUNTIME = "onnxruntime-directml"
