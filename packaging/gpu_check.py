@@ -7,8 +7,10 @@ for the GPU and the CPU: where the model's work runs (the engine's measured plac
 per full 384-token window at batch sizes 1, 8 and 32, the seconds to read every window of the
 bench's book (dev-v1.1 articles joined to about 150,000 words, ``evaluation.bench.book_text``), and
 on dev-v1.1 (``eval``: each question against its paragraph) the seconds, EM and F1, with the share
-of first answers the GPU and the CPU agree on. The CPU reads every window of the book but, unless
-``--cpu-eval``, only the first ``--limit`` dev questions (all of them take it ten minutes or more).
+of first answers the GPU and the CPU agree on; then which of them ``--device auto`` keeps there
+(``core.device_timing``: measured once, the figures in its placement when the CPU won). The CPU
+reads every window of the book but, unless ``--cpu-eval``, only the first ``--limit`` dev questions
+(all of them take it ten minutes or more).
 
 Targets on a current NVIDIA GPU: the whole book in at most 2 s, dev-v1.1 in at most 60 s. The
 script measures and prints; it asserts nothing. The GPU reads in batches of ``--gpu-batch``
@@ -104,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     report["gpu"]["dev"], gpu_run = evaluate(gpu, dataset, 0, arguments.gpu_batch)
     report["cpu"]["dev"], cpu_run = evaluate(cpu, dataset, 0 if arguments.cpu_eval else arguments.limit, None)
     report["agreement"] = agreement(gpu_run, cpu_run)
+    # What the default device makes of this machine: it times a window on both, once, and keeps the faster.
+    report["auto"] = describe(open_engine(arguments.model, device="auto"))
     report["targets"] = {
         "book_seconds": {"target": BOOK_TARGET_SECONDS, "gpu": report["gpu"]["book"]["seconds"]},
         "dev_seconds": {"target": EVAL_TARGET_SECONDS, "gpu": report["gpu"]["dev"]["seconds"]},
