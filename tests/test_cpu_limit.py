@@ -43,3 +43,4 @@ def test_the_figures_hold_together(tiny_bert):
     assert limit.int8_gmac_per_s > 0 and limit.fp32_gmac_per_s > 0 and limit.scores_ms > 0
     assert limit.products_ms > 0 and limit.model_ms > 0
     assert limit.gap == limit.model_ms / limit.products_ms
+    assert tokens == 384, "the window timed is a full one"

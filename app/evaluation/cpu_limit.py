@@ -147,7 +147,9 @@ def measure(model_dir: Path, threads: int) -> CpuLimit:
 
     session = ort.InferenceSession(str(folder.onnx_path), session_options([CPU], threads), providers=[CPU])
     # A window of text as the app reads it: the tokenizer's own ids (a model's vocabulary may be small).
-    words = Tokenizer.from_file(str(folder.tokenizer_path)).encode("the window of a long document " * tokens).ids
+    tokenizer = Tokenizer.from_file(str(folder.tokenizer_path))
+    tokenizer.no_truncation()
+    words = tokenizer.encode("the window of a long document " * tokens).ids
     ids = np.array([words[:tokens]], dtype=np.int64)
     names = {i.name for i in session.get_inputs()}
     feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
