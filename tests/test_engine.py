@@ -207,3 +207,24 @@ def test_a_long_tokenization_stops_when_asked_and_is_shared_by_concurrent_caller
     for caller in callers:
         caller.join()
     assert len(results) == 3 and all(tokens is results[0] for tokens in results)  # tokenized once
+
+
+def test_one_window_a_call_is_read_at_its_own_length(tiny_bert):
+    # The CPU reads one window a call, so a short last window (or a short document) is never padded
+    # to seq_len: its cost follows its tokens.
+    engine = open_engine(tiny_bert, device="cpu")
+    widths = []
+    original = engine.model.run
+
+    def recording(inputs):
+        widths.append(inputs["input_ids"].shape)
+        return original(inputs)
+
+    engine.model.run = recording
+    choices = Choices(batch_size=1).over(SMALL_WINDOWS)
+    engine.ask(DOCUMENT * 3, QUESTION, choices)
+    assert len(widths) >= 2 and all(batch == 1 for batch, _ in widths)
+    assert max(width for _, width in widths) == SMALL_WINDOWS.seq_len
+    assert widths[-1][1] < SMALL_WINDOWS.seq_len, "the last window is as long as its tokens"
+    engine.ask("Marie Curie won the Nobel Prize in 1903.", QUESTION, choices)
+    assert widths[-1][1] < SMALL_WINDOWS.seq_len // 2
