@@ -26,9 +26,9 @@ def cuda_listed(monkeypatch) -> list[list[str]]:
     started: list[list[str]] = []
 
     class SessionOnCpuNamedCuda:
-        def __init__(self, path, options=None, providers=None):
+        def __init__(self, path, options=None, providers=None, **kwargs):
             started.append(list(providers))
-            self._real = REAL_SESSION(path, options, providers=[CPU])
+            self._real = REAL_SESSION(path, options, providers=[CPU], **kwargs)
             self._providers = list(providers)
 
         def get_providers(self) -> list[str]:

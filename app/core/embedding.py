@@ -22,7 +22,7 @@ from tokenizers import Encoding, Tokenizer
 from .errors import Cancelled, ModelError
 from .model_folder import TOKENIZER_NAME
 from .paths import bundled_embedder_dir
-from .runtime import PROVIDER_NAMES, choose_providers, error_line, quiet_run_options, session_options
+from .runtime import PROVIDER_NAMES, choose_providers, error_line, new_session, quiet_run_options, session_options
 from .windows import without_surrogates
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,7 @@ def _read_config(path: Path) -> tuple[str, int, int, int]:
 
 def _start(model: Path, providers: list[str], threads: int) -> ort.InferenceSession:
     try:
-        return ort.InferenceSession(str(model), session_options(providers, threads), providers=providers)
+        return new_session(str(model), session_options(providers, threads), providers)
     except Exception as error:  # onnxruntime raises several unrelated exception types
         log.info("onnxruntime could not start %s on %s: %s", model, providers[0], error)
         raise ModelError(f"cannot load the embedding model {model.name}: {error_line(error)}") from error

@@ -62,6 +62,9 @@ ORT_QUIET = 4
 ORT_ERROR_PREFIX = re.compile(r"^\s*\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*\w+\s*:\s*")
 ORT_SOURCE_LINE = re.compile(r"\S+\.(?:h|hpp|cc|cpp):\d+\s+(?:[\w:<>~*&, ]+\([^)]*\)\s*)?")
 ERROR_LINE_CHARS = 300
+# onnxruntime's CPU kernel for the fused residual layer norm is slower than the plain operators it
+# replaces (``training.cpu_graph`` measured it and unfuses the bundled model): CPU sessions keep them apart.
+CPU_DISABLED_OPTIMIZERS = ("SkipLayerNormFusion",)
 
 
 def choose_providers(device: str, available: list[str]) -> list[str]:
@@ -149,6 +152,12 @@ def session_options(providers: list[str], threads: int) -> ort.SessionOptions:
         options.enable_mem_pattern = False
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     return options
+
+
+def new_session(model: str | bytes, options: ort.SessionOptions, providers: list[str]) -> ort.InferenceSession:
+    """An onnxruntime session as the app starts them: on the CPU without the fusions that slow it down."""
+    disabled = list(CPU_DISABLED_OPTIMIZERS) if providers[0] == CPU else []
+    return ort.InferenceSession(model, options, providers=providers, disabled_optimizers=disabled)
 
 
 def quiet_run_options() -> ort.RunOptions:
@@ -246,7 +255,7 @@ class OnnxQAModel:
             self._fall_back(f"{PROVIDER_NAMES.get(provider, provider)} failed while running ({error_line(error)})")
             self._session = self._start([CPU])
             return
-        cpu = ort.InferenceSession(str(self.cpu_path), session_options([CPU], self.threads), providers=[CPU])
+        cpu = new_session(str(self.cpu_path), session_options([CPU], self.threads), [CPU])
         timing = DeviceTiming(
             provider, gpu_ms, ms_per_window(lambda: cpu.run(outputs, cpu_feed, self._run_options), cpu_batch)
         )
@@ -267,7 +276,7 @@ class OnnxQAModel:
         options = session_options(providers, self.threads)
         profile = profile_into_cache(options) if on_gpu else None
         try:
-            return ort.InferenceSession(str(self.path), options, providers=providers)
+            return new_session(str(self.path), options, providers)
         except Exception as error:  # onnxruntime raises several unrelated exception types
             log.info("onnxruntime could not start %s on %s: %s", self.path, providers[0], error)
             if profile is not None:

@@ -30,7 +30,7 @@ from ..core.model_folder import ModelFolder
 from ..core.model_shape import read_shape
 from ..core.paths import bundled_model_dir
 from ..core.placement import CPU
-from ..core.runtime import quiet_run_options, session_options
+from ..core.runtime import new_session, quiet_run_options, session_options
 
 RUNS = 20  # timed runs of each graph after warming up; the median counts
 
@@ -145,7 +145,7 @@ def measure(model_dir: Path, threads: int) -> CpuLimit:
     scores_ms = _scores_ms(heads, tokens, hidden // heads, threads)
     products_ms = shape.layers * (int8_ms + scores_ms)
 
-    session = ort.InferenceSession(str(folder.onnx_path), session_options([CPU], threads), providers=[CPU])
+    session = new_session(str(folder.onnx_path), session_options([CPU], threads), [CPU])
     # A window of text as the app reads it: the tokenizer's own ids (a model's vocabulary may be small).
     tokenizer = Tokenizer.from_file(str(folder.tokenizer_path))
     tokenizer.no_truncation()
