@@ -46,7 +46,7 @@ def key_of(model_path) -> str:
     return timing_key(CUDA, [model_path])
 
 
-def test_auto_measures_once_keeps_the_figures_and_goes_on_with_the_faster(tiny_bert, cuda_listed, caplog):
+def test_auto_measures_once_keeps_the_figures_and_goes_on_with_the_faster(tiny_bert, cuda_listed, caplog, monkeypatch):
     model_path = tiny_bert / "model.onnx"
     with caplog.at_level(logging.INFO, logger="reading_assistant"):
         model = runtime.OnnxQAModel(model_path, device="auto")
@@ -61,15 +61,8 @@ def test_auto_measures_once_keeps_the_figures_and_goes_on_with_the_faster(tiny_b
         assert model.placement.describe() == f"CPU: measured faster than the GPU ({timing.describe()})"
 
     # Opened again: the figures are read, nothing is timed.
-    def never(*args, **kwargs):
-        raise AssertionError("measured again")
-
-    runtime_ms_per_window = runtime.ms_per_window
-    try:
-        runtime.ms_per_window = never
-        again = runtime.OnnxQAModel(model_path, device="auto")
-    finally:
-        runtime.ms_per_window = runtime_ms_per_window
+    monkeypatch.setattr(runtime, "ms_per_window", lambda *a: pytest.fail("measured again"))
+    again = runtime.OnnxQAModel(model_path, device="auto")
     assert again.provider == model.provider
 
 

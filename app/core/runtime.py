@@ -247,17 +247,14 @@ class OnnxQAModel:
         cpu_batch = self.signature.fixed_batch or 1
         outputs = [self.signature.start_output, self.signature.end_output]
         gpu_feed, cpu_feed = self._probe(gpu_batch, length), self._probe(cpu_batch, length)
-        provider = self.provider
         try:
             gpu_ms = ms_per_window(lambda: self._session.run(outputs, gpu_feed, self._run_options), gpu_batch)
         except Exception as error:  # onnxruntime raises several unrelated exception types
-            log.info("onnxruntime failed to run %s on %s: %s", self.path, provider, error)
-            self._fall_back(f"{PROVIDER_NAMES.get(provider, provider)} failed while running ({error_line(error)})")
-            self._session = self._start([CPU])
+            self._gpu_failed_while_running(error)
             return
         cpu = new_session(str(self.cpu_path), session_options([CPU], self.threads), [CPU])
         timing = DeviceTiming(
-            provider, gpu_ms, ms_per_window(lambda: cpu.run(outputs, cpu_feed, self._run_options), cpu_batch)
+            self.provider, gpu_ms, ms_per_window(lambda: cpu.run(outputs, cpu_feed, self._run_options), cpu_batch)
         )
         store_timing(key, timing)
         log.info("device auto, measured: %s", timing.describe())
@@ -341,14 +338,20 @@ class OnnxQAModel:
         try:
             start, end = self._session.run(outputs, feed, self._run_options)
         except Exception as error:
-            log.info("onnxruntime failed to run %s on %s: %s", self.path, self.provider, error)
             if self.provider == CPU:
+                log.info("onnxruntime failed to run %s on the CPU: %s", self.path, error)
                 raise ModelError(f"the model failed to run: {error_line(error)}") from error
-            name = PROVIDER_NAMES.get(self.provider, self.provider)
-            self._fall_back(f"{name} failed while running ({error_line(error)})")
-            self._session = self._start([CPU])
+            self._gpu_failed_while_running(error)
             return self._run(feed)
         return _checked_scores(start, feed), _checked_scores(end, feed)
+
+    def _gpu_failed_while_running(self, error: Exception) -> None:
+        """Go on with the CPU's session and model, saying why."""
+        log.info("onnxruntime failed to run %s on %s: %s", self.path, self.provider, error)
+        self._fall_back(
+            f"{PROVIDER_NAMES.get(self.provider, self.provider)} failed while running ({error_line(error)})"
+        )
+        self._session = self._start([CPU])
 
 
 def error_line(error: Exception) -> str:

@@ -24,13 +24,13 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-from tokenizers import Tokenizer
 
 from ..core.model_folder import ModelFolder
 from ..core.model_shape import read_shape
 from ..core.paths import bundled_model_dir
 from ..core.placement import CPU
 from ..core.runtime import new_session, quiet_run_options, session_options
+from ..core.windows import TextTokenizer
 
 RUNS = 20  # timed runs of each graph after warming up; the median counts
 
@@ -146,10 +146,8 @@ def measure(model_dir: Path, threads: int) -> CpuLimit:
     products_ms = shape.layers * (int8_ms + scores_ms)
 
     session = new_session(str(folder.onnx_path), session_options([CPU], threads), [CPU])
-    # A window of text as the app reads it: the tokenizer's own ids (a model's vocabulary may be small).
-    tokenizer = Tokenizer.from_file(str(folder.tokenizer_path))
-    tokenizer.no_truncation()
-    words = tokenizer.encode("the window of a long document " * tokens).ids
+    # A window of text as the app tokenizes it (a model's vocabulary may be small).
+    words = TextTokenizer.from_file(folder.tokenizer_path).tokenize("the window of a long document " * tokens).ids
     ids = np.array([words[:tokens]], dtype=np.int64)
     names = {i.name for i in session.get_inputs()}
     feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
