@@ -269,6 +269,11 @@ def test_boxes_merge_into_one_rectangle_per_line():
     # Down a page turned a quarter, a line's characters stand one under the other.
     turned = np.array([[0.5, 0.1, 0.52, 0.12], [0.5, 0.12, 0.52, 0.14], [0.5, 0.141, 0.52, 0.16]])
     assert line_rects(turned) == [(0.5, 0.1, 0.52, 0.16)]
+    # A line scanned at a slant steps down in rectangles that keep to its height.
+    leaning = np.array([[0.1 + 0.02 * n, 0.1 + 0.004 * n, 0.12 + 0.02 * n, 0.12 + 0.004 * n] for n in range(20)])
+    stepped = line_rects(leaning)
+    assert 1 < len(stepped) < 20 and all(y1 - y0 <= 1.5 * 0.02 + 1e-9 for _, y0, _, y1 in stepped)
+    assert stepped[0][:2] == (0.1, 0.1) and stepped[-1][2:] == pytest.approx((0.5, 0.196))
     # Two lines across, the second starting under the first's start, stay two.
     wrapped = np.array([[0.1, 0.1, 0.12, 0.12], [0.12, 0.1, 0.14, 0.12], [0.1, 0.125, 0.12, 0.145]])
     assert len(line_rects(wrapped)) == 2

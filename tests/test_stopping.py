@@ -211,12 +211,12 @@ def page_of_text() -> np.ndarray:
 def test_reading_a_page_by_ocr_can_be_stopped_all_along():
     page, engine = page_of_text(), ocr.engine()
     gaps = StopGaps()
-    lines = engine.read(page, LoadOptions(should_stop=gaps))
+    lines = engine.read(page, options=LoadOptions(should_stop=gaps)).lines
     gaps.assert_often("reading a page by OCR")
     assert len(lines) >= 50
     stop = StopGaps(stop_after=0.5)
     with pytest.raises(Cancelled):
-        engine.read(page, LoadOptions(should_stop=stop))
+        engine.read(page, options=LoadOptions(should_stop=stop))
     assert time.perf_counter() - stop.started[0] < 0.5 + STOP_LIMIT_S
 
 

@@ -12,6 +12,10 @@ import numpy as np
 from ..core.documents import Document
 from ..core.documents.source_map import PageSpan, SourceMap
 
+# A rectangle of one line is at most this many times its tallest character: letters that rise and fall
+# (l, y) fit, and a leaning line steps down instead.
+LEANING_LINE = 1.5
+
 
 @dataclass(frozen=True)
 class PageChars:
@@ -58,9 +62,12 @@ def ocr_page_chars(document: Document, page: int, size: tuple[float, float]) -> 
 def line_rects(boxes: np.ndarray) -> list[tuple[float, float, float, float]]:
     """Boxes of consecutive characters merged into one rectangle per line. A line runs across the
     page, or down it on a page turned a quarter: a character continues it when it stands level
-    with it (beside it, not back to its left) or, down a turned page, in its column next to it."""
+    with it (beside it, not back to its left) or, down a turned page, in its column next to it.
+    A line that leans (a page scanned at a slant) steps down in rectangles at most ``LEANING_LINE``
+    times as tall as its tallest character, so they follow it instead of covering its neighbours."""
     rects: list[list[float]] = []
     directions: list[str] = []  # "" while a rectangle holds one character
+    tallest: list[float] = []
     for x0, y0, x1, y1 in boxes.tolist():
         if x0 != x0:  # NaN: a character without a box
             continue
@@ -68,15 +75,19 @@ def line_rects(boxes: np.ndarray) -> list[tuple[float, float, float, float]]:
             rect, direction = rects[-1], directions[-1]
             across = min(rect[3], y1) - max(rect[1], y0) > 0.5 * min(rect[3] - rect[1], y1 - y0)
             across = across and x0 >= rect[0] - (y1 - y0)
+            height = max(tallest[-1], y1 - y0)
+            across = across and max(rect[3], y1) - min(rect[1], y0) <= LEANING_LINE * height
             thickness = max(rect[2] - rect[0], x1 - x0)  # of a line running down: its characters' size
             down = min(rect[2], x1) - max(rect[0], x0) > 0.5 * min(rect[2] - rect[0], x1 - x0)
             down = down and rect[1] - thickness <= y0 <= rect[3] + thickness and not across
             if (across and direction != "down") or (down and direction != "across"):
                 rect[:] = [min(rect[0], x0), min(rect[1], y0), max(rect[2], x1), max(rect[3], y1)]
                 directions[-1] = "across" if across else "down"
+                tallest[-1] = max(tallest[-1], y1 - y0)
                 continue
         rects.append([x0, y0, x1, y1])
         directions.append("")
+        tallest.append(y1 - y0)
     return [tuple(rect) for rect in rects]
 
 

@@ -56,7 +56,7 @@ def load_image(data: bytes, name: str, options: LoadOptions = NO_OPTIONS) -> Doc
 
 def read_frame(image: Image.Image, index: int, name: str, options: LoadOptions) -> ocr.OcrPage:
     pixels, points_per_pixel = upright_frame(image, index, name)
-    return ocr.OcrPage(pixels.shape[1], pixels.shape[0], points_per_pixel, tuple(ocr.engine().read(pixels, options)))
+    return ocr.engine().read(pixels, points_per_pixel, options=options)
 
 
 def opened_image(data: bytes, name: str) -> Image.Image:

@@ -6,7 +6,8 @@ its pre- and post-processing (rapidocr 3.10.0: ``config.yaml``, ``ch_ppocr_det``
 done here with numpy and Pillow, so OCR runs on sessions this module makes and can stop between batches.
 
 Detection (DB): the probability map is thresholded, dilated, split into connected components and each
-component becomes an axis-aligned box grown by DB's unclip distance (pages of documents are upright).
+component becomes an axis-aligned box grown by DB's unclip distance. A page scanned at a slant is first
+turned level (:mod:`.ocr_skew`), so its lines fit their boxes.
 Recognition: each line's crop, in batches, CTC greedy-decoded with the character list the model carries
 in its metadata; each character's place on the line comes from the CTC column it was read at.
 """
@@ -26,6 +27,7 @@ import numpy as np
 
 from ..errors import Cancelled, InputError, ModelError
 from ..stopping import StopCheck, check_stop
+from . import ocr_skew
 from .load_options import NO_OPTIONS, LoadOptions
 
 DET_MODEL = "PP-OCRv6_det_small.onnx"
@@ -55,10 +57,13 @@ SAME_ROW = 10  # TextDetector.sorted_boxes: boxes whose tops differ by less are 
 STOP_POLL_S = 0.05  # how often a model call asks whether to stop
 BAND_ROWS = 256  # rows of a page resized or normalized between two stop checks
 
+Runs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]  # see labelled_runs
+
 
 @dataclass(frozen=True)
 class OcrLine:
-    """One detected line, in the pixels of the image it was read from (y grows down).
+    """One detected line, in the pixels of the image it was read from (y grows down), turned level with
+    its page (``OcrPage.skew``).
 
     ``lefts[i]`` and ``rights[i]`` are where character ``i`` of ``text`` begins and ends across the line.
     """
@@ -72,12 +77,23 @@ class OcrLine:
 
 @dataclass(frozen=True)
 class OcrPage:
-    """What OCR read on one page; ``points_per_pixel`` turns its pixels into page points."""
+    """What OCR read on one page; ``points_per_pixel`` turns its pixels into page points.
+
+    The lines lie level: on a page scanned at a slant they are turned by ``-skew`` radians about the
+    page's centre, and ``on_image`` turns their points back onto the page as scanned.
+    """
 
     width: int  # pixels
     height: int
     points_per_pixel: float
     lines: tuple[OcrLine, ...]
+    skew: float = 0.0
+
+    def on_image(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Points of the lines' level frame (pixels) where they are on the image."""
+        if not self.skew:
+            return x, y
+        return ocr_skew.to_image(x, y, self.width, self.height, self.skew)
 
 
 def models_dir() -> Path:
@@ -130,11 +146,23 @@ class OcrEngine:
         # As rapidocr's CTCLabelDecode: the CTC blank first, the model's characters, then a space.
         self.characters = np.array(["", *metadata["character"].splitlines(), " "], dtype=object)
 
-    def read(self, image: np.ndarray, options: LoadOptions = NO_OPTIONS) -> list[OcrLine]:
-        """The lines of text in ``image`` (H, W, 3 RGB uint8), top to bottom, left to right."""
+    def read(self, image: np.ndarray, points_per_pixel: float = 1.0, *, options: LoadOptions = NO_OPTIONS) -> OcrPage:
+        """The lines of text in ``image`` (H, W, 3 RGB uint8), top to bottom, left to right; a pixel of
+        the image is ``points_per_pixel`` points of its page."""
         options.check_stop()
         scaled, ratio = _bounded(image, options.should_stop)
-        boxes = self._detect(scaled, options)
+        probability = self._probability(scaled, options)
+        height, width = scaled.shape[:2]
+        runs = labelled_runs(probability_mask(probability))
+        skew = ocr_skew.skew_angle(*runs[:4], width / probability.shape[1], height / probability.shape[0])
+        offset = (0.0, 0.0)
+        if skew:
+            options.check_stop()
+            scaled = ocr_skew.level_image(scaled, skew)
+            offset = ocr_skew.level_offset(width, height, skew)
+            probability = ocr_skew.level_map(probability, width, height, skew)
+            runs = labelled_runs(probability_mask(probability))
+        boxes = db_boxes(probability, scaled.shape[1], scaled.shape[0], runs)
         crops = [scaled[top:bottom, left:right] for left, top, right, bottom in boxes]
         read = self._recognize(crops, options)
         lines = []
@@ -142,6 +170,8 @@ class OcrEngine:
             if not text.strip() or score < TEXT_SCORE:
                 continue
             lefts, rights = _char_extents(centres, right - left)
+            # In the level frame centred on the page (the level image is larger by its corners).
+            left, right, top, bottom = left - offset[0], right - offset[0], top - offset[1], bottom - offset[1]
             lines.append(
                 OcrLine(
                     text,
@@ -151,17 +181,17 @@ class OcrEngine:
                     score,
                 )
             )
-        return lines
+        return OcrPage(image.shape[1], image.shape[0], points_per_pixel, tuple(lines), skew)
 
-    def _detect(self, image: np.ndarray, options: LoadOptions) -> list[tuple[int, int, int, int]]:
+    def _probability(self, image: np.ndarray, options: LoadOptions) -> np.ndarray:
+        """DB's map: the probability that each pixel of ``image``, shrunk or grown for the model, is text."""
         height, width = image.shape[:2]
         ratio = DET_LIMIT_SIDE / min(height, width) if min(height, width) < DET_LIMIT_SIDE else 1.0
         det_h = max(32, round(int(height * ratio) / 32) * 32)
         det_w = max(32, round(int(width * ratio) / 32) * 32)
         # The models were trained on BGR.
         tensor = _normalized(resize_bilinear(image[..., ::-1], det_w, det_h, options.should_stop), options.should_stop)
-        probability = self._run(self._det, tensor, options)[0, 0]
-        return db_boxes(probability, width, height)
+        return self._run(self._det, tensor, options)[0, 0]
 
     def _recognize(self, crops: list[np.ndarray], options: LoadOptions) -> list[tuple[str, float, np.ndarray]]:
         results: list[tuple[str, float, np.ndarray]] = [("", 0.0, np.zeros(0))] * len(crops)
@@ -297,17 +327,24 @@ def resize_bilinear(image: np.ndarray, width: int, height: int, should_stop: Sto
     return out
 
 
-def db_boxes(probability: np.ndarray, dest_width: int, dest_height: int) -> list[tuple[int, int, int, int]]:
-    """DBPostProcess with axis-aligned boxes: (left, top, right, bottom) in the destination's pixels, sorted
-    into reading order."""
-    height, width = probability.shape
+def probability_mask(probability: np.ndarray) -> np.ndarray:
+    """The pixels DB takes for text: above DET_THRESH, then cv2.dilate with a 2x2 kernel (use_dilation): a
+    pixel is set when it or its upper or left neighbours are."""
     mask = probability > DET_THRESH
-    # cv2.dilate with a 2x2 kernel (use_dilation): a pixel is set when it or its upper or left neighbours are.
     grown = mask.copy()
     grown[1:] |= mask[:-1]
     dilated = grown.copy()
     dilated[:, 1:] |= grown[:, :-1]
-    components = connected_boxes(dilated)[:MAX_CANDIDATES]
+    return dilated
+
+
+def db_boxes(
+    probability: np.ndarray, dest_width: int, dest_height: int, runs: Runs | None = None
+) -> list[tuple[int, int, int, int]]:
+    """DBPostProcess with axis-aligned boxes: (left, top, right, bottom) in the destination's pixels, sorted
+    into reading order. ``runs``: ``labelled_runs`` of the map's ``probability_mask``, when already made."""
+    height, width = probability.shape
+    components = run_boxes(runs or labelled_runs(probability_mask(probability)), width, height)[:MAX_CANDIDATES]
     # A box's score is the mean probability inside it (score_mode "fast"), from a summed-area table.
     table = np.zeros((height + 1, width + 1), dtype=np.float64)
     table[1:, 1:] = probability.cumsum(0).cumsum(1)
@@ -341,10 +378,17 @@ def db_boxes(probability: np.ndarray, dest_width: int, dest_height: int) -> list
 
 
 def connected_boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """The bounding boxes (left, top, right, bottom, inclusive) of the 8-connected components of ``mask``.
+    """The bounding boxes (left, top, right, bottom, inclusive) of the 8-connected components of ``mask``."""
+    return run_boxes(labelled_runs(mask), mask.shape[1], mask.shape[0])
 
-    Rows are run-length encoded; runs in adjacent rows that touch are joined by label propagation with
-    pointer jumping, all in numpy (a page has some 10^5 runs, far too many for a Python loop).
+
+def labelled_runs(mask: np.ndarray) -> Runs:
+    """The 8-connected components of ``mask`` as runs: (rows, starts, ends, component, count), run ``i``
+    covering columns ``starts[i]`` to ``ends[i] - 1`` of row ``rows[i]`` and belonging to component
+    ``component[i]`` of ``count``.
+
+    Runs in adjacent rows that touch are joined by label propagation with pointer jumping, all in numpy
+    (a page has some 10^5 runs, far too many for a Python loop).
     """
     height, width = mask.shape
     padded = np.zeros((height, width + 2), dtype=np.int8)
@@ -354,7 +398,7 @@ def connected_boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
     end_rows, ends = np.nonzero(change == -1)  # a run covers starts..ends-1
     count = len(starts)
     if not count:
-        return []
+        return start_rows, starts, ends, np.zeros(0, dtype=np.intp), 0
     stride = width + 2
     start_keys = start_rows * stride + starts
     end_keys = end_rows * stride + ends
@@ -379,15 +423,20 @@ def connected_boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
             break
         labels = updated
     roots, component = np.unique(labels, return_inverse=True)
-    n = len(roots)
+    return start_rows, starts, ends, component, len(roots)
+
+
+def run_boxes(runs: Runs, width: int, height: int) -> list[tuple[int, int, int, int]]:
+    """The bounding box (left, top, right, bottom, inclusive) of each component of ``runs``."""
+    rows, starts, ends, component, n = runs
     lefts = np.full(n, width, dtype=np.int64)
     rights = np.full(n, -1, dtype=np.int64)
     tops = np.full(n, height, dtype=np.int64)
     bottoms = np.full(n, -1, dtype=np.int64)
     np.minimum.at(lefts, component, starts)
     np.maximum.at(rights, component, ends - 1)
-    np.minimum.at(tops, component, start_rows)
-    np.maximum.at(bottoms, component, start_rows)
+    np.minimum.at(tops, component, rows)
+    np.maximum.at(bottoms, component, rows)
     return [(int(x0), int(y0), int(x1), int(y1)) for x0, y0, x1, y1 in zip(lefts, tops, rights, bottoms, strict=True)]
 
 

@@ -24,7 +24,7 @@ from .ocr import OcrLine, OcrPage, models_identity
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: pages read at a slant are turned level and keep their skew
 MAX_BYTES = 200 * 1024 * 1024
 FOLDER = "ocr"
 
@@ -106,6 +106,7 @@ def _page_to(page: OcrPage) -> dict:
         "width": page.width,
         "height": page.height,
         "points_per_pixel": page.points_per_pixel,
+        "skew": page.skew,
         "lines": [
             {
                 "text": line.text,
@@ -132,4 +133,6 @@ def _page_from(raw: dict) -> OcrPage:
         if len(box) != 4 or lefts.shape != (len(text),) or rights.shape != (len(text),):
             raise ValueError("a line's boxes do not match its text")
         lines.append(OcrLine(text, box, lefts, rights, float(item["score"])))  # type: ignore[arg-type]
-    return OcrPage(int(raw["width"]), int(raw["height"]), float(raw["points_per_pixel"]), tuple(lines))
+    return OcrPage(
+        int(raw["width"]), int(raw["height"]), float(raw["points_per_pixel"]), tuple(lines), float(raw["skew"])
+    )

@@ -34,17 +34,17 @@ def page_text(page: ocr.OcrPage) -> PageText:
     text layer), the boxes of one printed row sharing its ``row`` and its height."""
     scale = page.points_per_pixel
     page_height = page.height * scale
-    boxes: list[tuple[float, float, float, float]] = []
+    boxes: list[np.ndarray] = []
     lines = []
+    first = 0
     for row_number, row in enumerate(_rows(page.lines)):
-        top = page_height - min(line.box[1] for line in row) * scale
-        bottom = page_height - max(line.box[3] for line in row) * scale
+        row_top, row_bottom = min(line.box[1] for line in row), max(line.box[3] for line in row)
+        top, bottom = page_height - row_top * scale, page_height - row_bottom * scale
         for line in row:
             kept = _kept_characters(line.text)
             if not kept:
                 continue
-            first = len(boxes)
-            boxes.extend((line.lefts[i] * scale, bottom, line.rights[i] * scale, top) for i in kept)
+            boxes.append(_character_boxes(page, line.lefts[kept], line.rights[kept], row_top, row_bottom))
             lines.append(
                 Line(
                     "".join(" " if line.text[i].isspace() else line.text[i] for i in kept),
@@ -57,7 +57,27 @@ def page_text(page: ocr.OcrPage) -> PageText:
                     row=row_number,
                 )
             )
-    return PageText(lines, np.asarray(boxes, dtype=np.float32).reshape(-1, 4))
+            first += len(kept)
+    return PageText(lines, np.concatenate(boxes or [np.zeros((0, 4))]).astype(np.float32))
+
+
+def _character_boxes(page: ocr.OcrPage, lefts: np.ndarray, rights: np.ndarray, top: float, bottom: float) -> np.ndarray:
+    """Boxes (left, bottom, right, top) in page points of characters spanning ``lefts`` to ``rights`` of a
+    row from ``top`` to ``bottom`` in the page's level frame (pixels): on a page scanned at a slant, each
+    box holds its character's corners where the page shows them."""
+    corners_x = np.stack([lefts, rights, rights, lefts])
+    corners_y = np.stack([np.full_like(lefts, top)] * 2 + [np.full_like(lefts, bottom)] * 2)
+    x, y = page.on_image(corners_x, corners_y)
+    scale, page_height = page.points_per_pixel, page.height * page.points_per_pixel
+    return np.stack(
+        [
+            x.min(axis=0) * scale,
+            page_height - y.max(axis=0) * scale,
+            x.max(axis=0) * scale,
+            page_height - y.min(axis=0) * scale,
+        ],
+        axis=1,
+    )
 
 
 def _kept_characters(text: str) -> list[int]:
@@ -115,4 +135,4 @@ def _read_pdf_page(pdf: pdfium.PdfDocument, index: int, options: LoadOptions) ->
                 bitmap.close()
         finally:
             page.close()
-    return ocr.OcrPage(image.shape[1], image.shape[0], 1 / scale, tuple(ocr.engine().read(image, options)))
+    return ocr.engine().read(image, 1 / scale, options=options)
