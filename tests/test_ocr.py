@@ -141,33 +141,46 @@ def test_a_words_characters_are_boxed_where_the_word_is_on_the_page(png_document
     assert (got[:, 3] - got[:, 1] < 20).all()
 
 
-def turned(points: np.ndarray, degrees: float, centre: tuple[float, float]) -> np.ndarray:
-    """Points (x, y down) where Image.rotate(degrees) about ``centre`` puts them (counter-clockwise)."""
-    angle = np.radians(degrees)
-    dx, dy = points[:, 0] - centre[0], points[:, 1] - centre[1]
+def turned(points: np.ndarray, quarters: int, degrees: float, size: tuple[int, int]) -> np.ndarray:
+    """Points (x, y down) of an image ``size`` (width, height) where np.rot90(image, quarters) and then
+    Image.rotate(degrees) about the centre (both counter-clockwise) put them."""
+    x, y = points[:, 0], points[:, 1]
+    width, height = size
+    for _ in range(quarters % 4):
+        x, y, width, height = y, width - x, height, width
+    angle, centre = np.radians(degrees), (width / 2, height / 2)
+    dx, dy = x - centre[0], y - centre[1]
     return np.stack([dx * np.cos(angle) + dy * np.sin(angle), -dx * np.sin(angle) + dy * np.cos(angle)], 1) + centre
 
 
-@pytest.mark.parametrize("degrees", [4.0, -1.5])
-def test_a_page_scanned_at_a_slant_is_read_and_boxed_where_its_words_lean(rendered, pdf_bytes, degrees):
-    # Level boxes around leaning lines took in too little of them: at 0.7 degrees a page lost every line.
+@pytest.mark.parametrize(
+    ("quarters", "degrees"),
+    [(0, 4.0), (0, -1.5), (2, 0.0), (1, 2.0), (3, 0.0)],
+    ids=["slanted", "slanted back", "upside down", "sideways and slanted", "sideways the other way"],
+)
+def test_a_page_scanned_at_a_slant_or_turned_is_read_and_boxed_where_its_words_stand(
+    rendered, pdf_bytes, quarters, degrees
+):
+    # Level boxes around leaning lines took in too little of them: at 0.7 degrees a page lost every line;
+    # a page scanned upside down or sideways without an EXIF orientation read as nonsense.
     upright = text_part(rendered[0])
-    slanted = upright.rotate(degrees, resample=Image.Resampling.BICUBIC, fillcolor=(255, 255, 255))
-    document = load_bytes(encoded(slanted, "PNG", dpi=(DPI, DPI)), "slanted.png")
+    scan = Image.fromarray(np.rot90(np.asarray(upright), quarters))
+    scan = scan.rotate(degrees, resample=Image.Resampling.BICUBIC, fillcolor=(255, 255, 255))
+    document = load_bytes(encoded(scan, "PNG", dpi=(DPI, DPI)), "scan.png")
     assert recovered(" ".join(PAGES[0]), document.text) >= 0.97
     assert "the harbour master of the old town counted forty ships" in " ".join(document.text.split()).casefold()
-    # Each character's box is centred where the slanted picture shows the character, and is no taller
-    # than a character leaning that much.
+    # Each character's box is centred where the scan shows the character, and is no larger than a
+    # character turned that much.
     points_per_pixel = 72 / DPI
     page_height = pdfium.PdfDocument(pdf_bytes)[0].get_size()[1]
     for word in ("harbour", "library"):
         want = pdfium_boxes(pdf_bytes, 0, word)
         centres = np.stack([want[:, [0, 2]].mean(1), page_height - want[:, [1, 3]].mean(1)], 1) / points_per_pixel
-        want_centres = turned(centres, degrees, (upright.width / 2, upright.height / 2)) * points_per_pixel
+        want_centres = turned(centres, quarters, degrees, upright.size) * points_per_pixel
         got = character_boxes(document, word)
-        got_centres = np.stack([got[:, [0, 2]].mean(1), slanted.height * points_per_pixel - got[:, [1, 3]].mean(1)], 1)
+        got_centres = np.stack([got[:, [0, 2]].mean(1), scan.height * points_per_pixel - got[:, [1, 3]].mean(1)], 1)
         assert np.abs(got_centres - want_centres).max() < 4
-        assert (got[:, 3] - got[:, 1] < 24).all()
+        assert (np.minimum(got[:, 2] - got[:, 0], got[:, 3] - got[:, 1]) < 24).all()
 
 
 def test_the_cache_makes_the_second_load_fast_and_equal(png_page, png_document, own_cache):

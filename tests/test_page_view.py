@@ -274,6 +274,9 @@ def test_boxes_merge_into_one_rectangle_per_line():
     stepped = line_rects(leaning)
     assert 1 < len(stepped) < 20 and all(y1 - y0 <= 1.5 * 0.02 + 1e-9 for _, y0, _, y1 in stepped)
     assert stepped[0][:2] == (0.1, 0.1) and stepped[-1][2:] == pytest.approx((0.5, 0.196))
+    # Down a page turned a quarter and scanned at a slant, the same.
+    stepped_down = line_rects(leaning[:, [1, 0, 3, 2]])
+    assert 1 < len(stepped_down) < 20 and all(x1 - x0 <= 1.5 * 0.02 + 1e-9 for x0, _, x1, _ in stepped_down)
     # Two lines across, the second starting under the first's start, stay two.
     wrapped = np.array([[0.1, 0.1, 0.12, 0.12], [0.12, 0.1, 0.14, 0.12], [0.1, 0.125, 0.12, 0.145]])
     assert len(line_rects(wrapped)) == 2

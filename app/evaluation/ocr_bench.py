@@ -50,7 +50,7 @@ def words(text: str) -> Counter:
 
 def main() -> None:
     folder = ocr.models_dir()
-    size = sum((folder / name).stat().st_size for name in (ocr.DET_MODEL, ocr.REC_MODEL))
+    size = sum((folder / name).stat().st_size for name in ocr.MODELS)
     image = rendered_page()
     started = time.perf_counter()
     engine = ocr.engine()
@@ -61,7 +61,7 @@ def main() -> None:
         lines = engine.read(image).lines
         times.append(time.perf_counter() - started)
     want, got = words(TEXT * 8), words(" ".join(line.text for line in lines))
-    print(f"OCR models: {ocr.DET_MODEL} + {ocr.REC_MODEL}, {size / 2**20:.1f} MiB on disk, in {folder}")
+    print(f"OCR models: {' + '.join(ocr.MODELS)}, {size / 2**20:.1f} MiB on disk, in {folder}")
     print(f"loading the models: {load:.2f} s")
     print(
         f"an A4 page at {DPI} dpi ({image.shape[1]} x {image.shape[0]} pixels, {sum(want.values())} words, "

@@ -63,31 +63,32 @@ def line_rects(boxes: np.ndarray) -> list[tuple[float, float, float, float]]:
     """Boxes of consecutive characters merged into one rectangle per line. A line runs across the
     page, or down it on a page turned a quarter: a character continues it when it stands level
     with it (beside it, not back to its left) or, down a turned page, in its column next to it.
-    A line that leans (a page scanned at a slant) steps down in rectangles at most ``LEANING_LINE``
-    times as tall as its tallest character, so they follow it instead of covering its neighbours."""
+    A line that leans (a page scanned at a slant) steps in rectangles at most ``LEANING_LINE`` times as
+    thick as its largest character, so they follow it instead of covering its neighbours."""
     rects: list[list[float]] = []
     directions: list[str] = []  # "" while a rectangle holds one character
-    tallest: list[float] = []
+    largest: list[tuple[float, float]] = []  # the widest and the tallest character of each rectangle
     for x0, y0, x1, y1 in boxes.tolist():
         if x0 != x0:  # NaN: a character without a box
             continue
         if rects:
             rect, direction = rects[-1], directions[-1]
+            widest, tallest = max(largest[-1][0], x1 - x0), max(largest[-1][1], y1 - y0)
             across = min(rect[3], y1) - max(rect[1], y0) > 0.5 * min(rect[3] - rect[1], y1 - y0)
             across = across and x0 >= rect[0] - (y1 - y0)
-            height = max(tallest[-1], y1 - y0)
-            across = across and max(rect[3], y1) - min(rect[1], y0) <= LEANING_LINE * height
-            thickness = max(rect[2] - rect[0], x1 - x0)  # of a line running down: its characters' size
+            across = across and max(rect[3], y1) - min(rect[1], y0) <= LEANING_LINE * tallest
             down = min(rect[2], x1) - max(rect[0], x0) > 0.5 * min(rect[2] - rect[0], x1 - x0)
-            down = down and rect[1] - thickness <= y0 <= rect[3] + thickness and not across
+            # Of a line running down, the characters' size across it is its thickness.
+            down = down and rect[1] - widest <= y0 <= rect[3] + widest and not across
+            down = down and max(rect[2], x1) - min(rect[0], x0) <= LEANING_LINE * widest
             if (across and direction != "down") or (down and direction != "across"):
                 rect[:] = [min(rect[0], x0), min(rect[1], y0), max(rect[2], x1), max(rect[3], y1)]
                 directions[-1] = "across" if across else "down"
-                tallest[-1] = max(tallest[-1], y1 - y0)
+                largest[-1] = (widest, tallest)
                 continue
         rects.append([x0, y0, x1, y1])
         directions.append("")
-        tallest.append(y1 - y0)
+        largest.append((x1 - x0, y1 - y0))
     return [tuple(rect) for rect in rects]
 
 

@@ -6,8 +6,9 @@ its pre- and post-processing (rapidocr 3.10.0: ``config.yaml``, ``ch_ppocr_det``
 done here with numpy and Pillow, so OCR runs on sessions this module makes and can stop between batches.
 
 Detection (DB): the probability map is thresholded, dilated, split into connected components and each
-component becomes an axis-aligned box grown by DB's unclip distance. A page scanned at a slant is first
-turned level (:mod:`.ocr_skew`), so its lines fit their boxes.
+component becomes an axis-aligned box grown by DB's unclip distance. A page scanned sideways or at a slant
+is first turned upright and level (:mod:`.ocr_orientation`), so its lines fit their boxes; one that the
+direction classifier finds upside down is turned half round.
 Recognition: each line's crop, in batches, CTC greedy-decoded with the character list the model carries
 in its metadata; each character's place on the line comes from the CTC column it was read at.
 """
@@ -27,11 +28,13 @@ import numpy as np
 
 from ..errors import Cancelled, InputError, ModelError
 from ..stopping import StopCheck, check_stop
-from . import ocr_skew
+from . import ocr_orientation
 from .load_options import NO_OPTIONS, LoadOptions
 
 DET_MODEL = "PP-OCRv6_det_small.onnx"
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
+CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"  # a line's direction: upright or upside down
+MODELS = (DET_MODEL, REC_MODEL, CLS_MODEL)
 # What the models read (rapidocr's default_models.yaml, PP-OCRv6 "small" supported_langs).
 LANGUAGES = (
     "Chinese (simplified and traditional), Japanese, English, and Latin-script languages: Afrikaans, Albanian, "
@@ -52,6 +55,10 @@ MAX_CANDIDATES = 1000  # Det.max_candidates
 MIN_BOX_SIZE = 3  # DBPostProcess.min_size
 REC_HEIGHT, REC_WIDTH = 48, 320  # Rec.rec_img_shape
 REC_BATCH = 6  # Rec.rec_batch_num
+CLS_HEIGHT, CLS_WIDTH = 48, 192  # Cls.cls_image_shape (PP-OCRv4)
+CLS_SURE = 0.9  # Cls.cls_thresh: a line's direction counts when the classifier is this sure
+CLS_LINES = 12  # the widest lines of a page asked about its direction,
+CLS_PIECES = 3  # in this many pieces each
 TEXT_SCORE = 0.5  # Global.text_score: a line read with less confidence is dropped
 SAME_ROW = 10  # TextDetector.sorted_boxes: boxes whose tops differ by less are one row
 STOP_POLL_S = 0.05  # how often a model call asks whether to stop
@@ -62,8 +69,8 @@ Runs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]  # see labelle
 
 @dataclass(frozen=True)
 class OcrLine:
-    """One detected line, in the pixels of the image it was read from (y grows down), turned level with
-    its page (``OcrPage.skew``).
+    """One detected line, in the pixels of the image it was read from (y grows down), turned upright and
+    level with its page (``OcrPage.turns`` and ``OcrPage.skew``).
 
     ``lefts[i]`` and ``rights[i]`` are where character ``i`` of ``text`` begins and ends across the line.
     """
@@ -79,8 +86,9 @@ class OcrLine:
 class OcrPage:
     """What OCR read on one page; ``points_per_pixel`` turns its pixels into page points.
 
-    The lines lie level: on a page scanned at a slant they are turned by ``-skew`` radians about the
-    page's centre, and ``on_image`` turns their points back onto the page as scanned.
+    The lines lie upright and level: the image was turned ``turns`` quarter turns counter-clockwise
+    (a page scanned sideways or upside down), then by ``-skew`` radians about its centre (a page scanned
+    at a slant), and ``on_image`` turns their points back onto the image as it is.
     """
 
     width: int  # pixels
@@ -88,12 +96,37 @@ class OcrPage:
     points_per_pixel: float
     lines: tuple[OcrLine, ...]
     skew: float = 0.0
+    turns: int = 0
 
     def on_image(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Points of the lines' level frame (pixels) where they are on the image."""
-        if not self.skew:
-            return x, y
-        return ocr_skew.to_image(x, y, self.width, self.height, self.skew)
+        """Points of the lines' upright frame (pixels) where they are on the image."""
+        return ocr_orientation.to_image(x, y, self.width, self.height, self.skew, self.turns)
+
+    @property
+    def upright_height(self) -> int:
+        """The height of the page as its lines stand (pixels)."""
+        return self.width if self.turns % 2 else self.height
+
+
+@dataclass(frozen=True)
+class _Upright:
+    """A page image turned upright and level, with the detector's map turned the same way."""
+
+    image: np.ndarray
+    probability: np.ndarray
+    runs: Runs
+    turns: int = 0
+    skew: float = 0.0
+    offset: tuple[float, float] = (0.0, 0.0)  # the level image's margin around the turned one
+
+    def boxes(self) -> list[tuple[int, int, int, int]]:
+        return db_boxes(self.probability, self.image.shape[1], self.image.shape[0], self.runs)
+
+    def half_turned(self) -> _Upright:
+        probability = np.ascontiguousarray(self.probability[::-1, ::-1])
+        image = np.ascontiguousarray(self.image[::-1, ::-1])
+        runs = labelled_runs(probability_mask(probability))
+        return _Upright(image, probability, runs, (self.turns + 2) % 4, self.skew, self.offset)
 
 
 def models_dir() -> Path:
@@ -109,11 +142,9 @@ def models_dir() -> Path:
     if spec is not None and spec.submodule_search_locations:
         candidates += [Path(location) / "models" for location in spec.submodule_search_locations]
     for candidate in candidates:
-        if (candidate / DET_MODEL).is_file() and (candidate / REC_MODEL).is_file():
+        if all((candidate / name).is_file() for name in MODELS):
             return candidate
-    raise ModelError(
-        f"OCR is not installed: the models {DET_MODEL} and {REC_MODEL} of the rapidocr package were not found"
-    )
+    raise ModelError(f"OCR is not installed: the models {', '.join(MODELS)} of the rapidocr package were not found")
 
 
 @functools.cache
@@ -121,11 +152,11 @@ def models_identity() -> str:
     """Names and sizes of the models, so cached OCR results of other models are not reused (found
     once a process: every page's cache key names them)."""
     folder = models_dir()
-    return ";".join(f"{name}:{(folder / name).stat().st_size}" for name in (DET_MODEL, REC_MODEL))
+    return ";".join(f"{name}:{(folder / name).stat().st_size}" for name in MODELS)
 
 
 class OcrEngine:
-    """The two onnxruntime sessions; ``read`` may be called from several threads at once."""
+    """The three onnxruntime sessions; ``read`` may be called from several threads at once."""
 
     def __init__(self, folder: Path, threads: int | None = None) -> None:
         import onnxruntime as ort  # here, so importing the loaders does not start onnxruntime
@@ -138,6 +169,7 @@ class OcrEngine:
             # The CPU: a GPU provider buys little for a few pages and fails in more ways.
             self._det = ort.InferenceSession(str(folder / DET_MODEL), options, providers=["CPUExecutionProvider"])
             self._rec = ort.InferenceSession(str(folder / REC_MODEL), options, providers=["CPUExecutionProvider"])
+            self._cls = ort.InferenceSession(str(folder / CLS_MODEL), options, providers=["CPUExecutionProvider"])
             metadata = self._rec.get_modelmeta().custom_metadata_map
         except Exception as error:  # onnxruntime raises several unrelated exception types
             raise ModelError(f"cannot load the OCR models in {folder}: {error}") from error
@@ -151,27 +183,22 @@ class OcrEngine:
         the image is ``points_per_pixel`` points of its page."""
         options.check_stop()
         scaled, ratio = _bounded(image, options.should_stop)
-        probability = self._probability(scaled, options)
-        height, width = scaled.shape[:2]
-        runs = labelled_runs(probability_mask(probability))
-        skew = ocr_skew.skew_angle(*runs[:4], width / probability.shape[1], height / probability.shape[0])
-        offset = (0.0, 0.0)
-        if skew:
-            options.check_stop()
-            scaled = ocr_skew.level_image(scaled, skew)
-            offset = ocr_skew.level_offset(width, height, skew)
-            probability = ocr_skew.level_map(probability, width, height, skew)
-            runs = labelled_runs(probability_mask(probability))
-        boxes = db_boxes(probability, scaled.shape[1], scaled.shape[0], runs)
-        crops = [scaled[top:bottom, left:right] for left, top, right, bottom in boxes]
+        page = self._upright(scaled, options)
+        boxes = page.boxes()
+        crops = [page.image[top:bottom, left:right] for left, top, right, bottom in boxes]
+        if self._upside_down(crops, options):
+            page = page.half_turned()
+            boxes = page.boxes()
+            crops = [page.image[top:bottom, left:right] for left, top, right, bottom in boxes]
         read = self._recognize(crops, options)
         lines = []
         for (left, top, right, bottom), (text, score, centres) in zip(boxes, read, strict=True):
             if not text.strip() or score < TEXT_SCORE:
                 continue
             lefts, rights = _char_extents(centres, right - left)
-            # In the level frame centred on the page (the level image is larger by its corners).
-            left, right, top, bottom = left - offset[0], right - offset[0], top - offset[1], bottom - offset[1]
+            # In the upright frame centred on the turned page (the level image is larger by its corners).
+            left, right = left - page.offset[0], right - page.offset[0]
+            top, bottom = top - page.offset[1], bottom - page.offset[1]
             lines.append(
                 OcrLine(
                     text,
@@ -181,7 +208,52 @@ class OcrEngine:
                     score,
                 )
             )
-        return OcrPage(image.shape[1], image.shape[0], points_per_pixel, tuple(lines), skew)
+        return OcrPage(image.shape[1], image.shape[0], points_per_pixel, tuple(lines), page.skew, page.turns)
+
+    def _upright(self, image: np.ndarray, options: LoadOptions) -> _Upright:
+        """``image`` turned a quarter when its lines run down it, and level when they lean; the detector's
+        map turned with it (a quarter turn of the map is exact, so the detector runs once)."""
+        probability = self._probability(image, options)
+        runs = labelled_runs(probability_mask(probability))
+        height, width = image.shape[:2]
+        pixel = (width / probability.shape[1], height / probability.shape[0])
+        axes = ocr_orientation.line_axes(*runs[:4], *pixel)
+        turns = 0
+        if ocr_orientation.is_sideways(axes):
+            # Which quarter is settled later: a page turned the wrong way is upside down (_upside_down).
+            turns = 1
+            image, probability = np.ascontiguousarray(np.rot90(image)), np.ascontiguousarray(np.rot90(probability))
+            runs = labelled_runs(probability_mask(probability))
+            height, width = image.shape[:2]
+            axes = ocr_orientation.line_axes(*runs[:4], *pixel[::-1])
+        skew = ocr_orientation.skew_angle(axes)
+        if not skew:
+            return _Upright(image, probability, runs, turns)
+        options.check_stop()
+        level = ocr_orientation.level_image(image, skew)
+        probability = ocr_orientation.level_map(probability, width, height, skew)
+        runs = labelled_runs(probability_mask(probability))
+        return _Upright(level, probability, runs, turns, skew, ocr_orientation.level_offset(width, height, skew))
+
+    def _upside_down(self, crops: list[np.ndarray], options: LoadOptions) -> bool:
+        """Whether the direction classifier, shown pieces of the page's widest lines, finds more of them
+        upside down than upright (a piece counts where the classifier is sure, as rapidocr's cls_thresh).
+        Pieces of the classifier's own shape: a whole line squeezed into it is too small to read."""
+        lines = sorted((crop for crop in crops if crop.shape[1] >= 2 * crop.shape[0]), key=lambda c: -c.shape[1])
+        pieces = []
+        for crop in lines[:CLS_LINES]:
+            width = min(crop.shape[1], crop.shape[0] * CLS_WIDTH // CLS_HEIGHT)
+            for left in np.linspace(0, crop.shape[1] - width, CLS_PIECES).astype(int):
+                pieces.append(crop[:, left : left + width])
+        if not pieces:
+            return False
+        options.check_stop()
+        tensor = np.zeros((len(pieces), 3, CLS_HEIGHT, CLS_WIDTH), dtype=np.float32)
+        for row, piece in enumerate(pieces):
+            resized_w = min(CLS_WIDTH, math.ceil(CLS_HEIGHT * piece.shape[1] / piece.shape[0]))
+            tensor[row, :, :, :resized_w] = _normalized(resize_bilinear(piece[..., ::-1], resized_w, CLS_HEIGHT))[0]
+        scores = self._run(self._cls, tensor, options)  # (pieces, 2): upright, upside down
+        return bool((scores[:, 1] > CLS_SURE).sum() > (scores[:, 0] > CLS_SURE).sum())
 
     def _probability(self, image: np.ndarray, options: LoadOptions) -> np.ndarray:
         """DB's map: the probability that each pixel of ``image``, shrunk or grown for the model, is text."""

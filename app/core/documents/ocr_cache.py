@@ -24,7 +24,7 @@ from .ocr import OcrLine, OcrPage, models_identity
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: pages read at a slant are turned level and keep their skew
+FORMAT_VERSION = 3  # 3: pages read sideways, upside down or at a slant keep how they were turned
 MAX_BYTES = 200 * 1024 * 1024
 FOLDER = "ocr"
 
@@ -107,6 +107,7 @@ def _page_to(page: OcrPage) -> dict:
         "height": page.height,
         "points_per_pixel": page.points_per_pixel,
         "skew": page.skew,
+        "turns": page.turns,
         "lines": [
             {
                 "text": line.text,
@@ -134,5 +135,10 @@ def _page_from(raw: dict) -> OcrPage:
             raise ValueError("a line's boxes do not match its text")
         lines.append(OcrLine(text, box, lefts, rights, float(item["score"])))  # type: ignore[arg-type]
     return OcrPage(
-        int(raw["width"]), int(raw["height"]), float(raw["points_per_pixel"]), tuple(lines), float(raw["skew"])
+        int(raw["width"]),
+        int(raw["height"]),
+        float(raw["points_per_pixel"]),
+        tuple(lines),
+        float(raw["skew"]),
+        int(raw["turns"]) % 4,
     )

@@ -33,7 +33,7 @@ def page_text(page: ocr.OcrPage) -> PageText:
     detected box a ``Line`` (with its place across the page, so columns and tables are found as in a
     text layer), the boxes of one printed row sharing its ``row`` and its height."""
     scale = page.points_per_pixel
-    page_height = page.height * scale
+    page_height = page.upright_height * scale  # the lines' layout is the upright page's
     boxes: list[np.ndarray] = []
     lines = []
     first = 0
@@ -63,8 +63,8 @@ def page_text(page: ocr.OcrPage) -> PageText:
 
 def _character_boxes(page: ocr.OcrPage, lefts: np.ndarray, rights: np.ndarray, top: float, bottom: float) -> np.ndarray:
     """Boxes (left, bottom, right, top) in page points of characters spanning ``lefts`` to ``rights`` of a
-    row from ``top`` to ``bottom`` in the page's level frame (pixels): on a page scanned at a slant, each
-    box holds its character's corners where the page shows them."""
+    row from ``top`` to ``bottom`` in the page's upright frame (pixels): on a page scanned sideways or at a
+    slant, each box holds its character's corners where the image shows them."""
     corners_x = np.stack([lefts, rights, rights, lefts])
     corners_y = np.stack([np.full_like(lefts, top)] * 2 + [np.full_like(lefts, bottom)] * 2)
     x, y = page.on_image(corners_x, corners_y)

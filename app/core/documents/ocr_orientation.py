@@ -1,44 +1,53 @@
-"""A page scanned or photographed at a slant: how far its lines lean, and the page turned level.
+"""How a page lies on its scan: sideways or not, how far its lines lean, and the page turned level.
 
 Detection boxes are axis-aligned, so a line that leans even 0.7 degrees across an A4 page fills too little
-of its box and is dropped, or takes part of its neighbours with it. The lean is measured on the detector's
-probability map (the principal axis of each long component, weighted by its length), and when it is large
-enough the page and the map are turned level about the page's centre before boxes are cut. The lines are
-then kept in that level frame (centred on the page, so layout works as on an upright page) and ``to_image``
-turns a point back onto the page as it was scanned, where its characters are drawn.
+of its box and is dropped, or takes part of its neighbours with it; a page scanned sideways has its lines
+running down. Both are measured on the detector's probability map (the principal axis of each long
+component, weighted by its length): a sideways page is turned a quarter (``np.rot90``), a leaning one
+turned level about its centre before boxes are cut (whether a page is upside down is for the
+recognizer's direction classifier, see ``ocr.OcrEngine``). The lines are then kept in that upright frame
+(centred on the turned image, so layout works as on an upright page), and ``to_image`` turns a point
+back onto the page as it was scanned, where its characters are drawn.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
 MIN_SKEW = math.radians(0.2)  # below this a line across a page drifts under a quarter of its height
 MAX_SKEW = math.radians(15)  # beyond this the page is turned, not slanted (not corrected here)
+SIDEWAYS = math.radians(60)  # a line this steep runs down the page
 MIN_ELONGATION = 25.0  # a component counts when its long axis's variance is 25 times its short one's (5:1)
 MIN_LENGTH = 24.0  # and it is at least this long (map pixels)
 MIN_LINES = 2  # a page is turned on two such lines (a note of one line is left as it is)
 
 
-def skew_angle(
+@dataclass(frozen=True)
+class LineAxes:
+    """The long components of a detector's map: the angle of each one's long axis (radians, in
+    (-pi/2, pi/2]; positive: falling from left to right, y growing down) and its length (image pixels)."""
+
+    angles: np.ndarray
+    lengths: np.ndarray
+
+
+def line_axes(
     rows: np.ndarray,
     starts: np.ndarray,
     ends: np.ndarray,
     component: np.ndarray,
     pixel_width: float,
     pixel_height: float,
-) -> float:
-    """The lean of a page's lines in radians (positive: a line falls from left to right, y growing down),
-    0.0 when it is too small to matter, too large to be a slant, or not clear.
-
-    The map's components are given as runs: run ``i`` covers columns ``starts[i]`` to ``ends[i] - 1`` of
-    row ``rows[i]`` and belongs to ``component[i]``; a map pixel is ``pixel_width`` by ``pixel_height`` of the
-    image's pixels (the map's sides are rounded separately).
-    """
+) -> LineAxes:
+    """The axes of the map's line-shaped components, given as runs: run ``i`` covers columns ``starts[i]``
+    to ``ends[i] - 1`` of row ``rows[i]`` and belongs to ``component[i]``; a map pixel is ``pixel_width``
+    by ``pixel_height`` of the image's pixels (the map's sides are rounded separately)."""
     if not len(rows):
-        return 0.0
+        return LineAxes(np.zeros(0), np.zeros(0))
     count = int(component.max()) + 1
     x0, x1 = starts.astype(np.float64) * pixel_width, ends.astype(np.float64) * pixel_width
     y = (rows.astype(np.float64) + 0.5) * pixel_height
@@ -62,13 +71,26 @@ def skew_angle(
     lines = (
         (pixels > 0)
         & (long_axis >= MIN_ELONGATION * np.maximum(short_axis, 1e-9))
-        & (lengths >= MIN_LENGTH * pixel_width)
-        & (np.abs(angles) <= MAX_SKEW)
+        & (lengths >= MIN_LENGTH * min(pixel_width, pixel_height))
     )
-    if lines.sum() < MIN_LINES:
+    return LineAxes(angles[lines], lengths[lines])
+
+
+def skew_angle(axes: LineAxes) -> float:
+    """The lean of a page's lines in radians (positive: a line falls from left to right, y growing down),
+    0.0 when it is too small to matter, too large to be a slant, or not clear."""
+    across = np.abs(axes.angles) <= MAX_SKEW
+    if across.sum() < MIN_LINES:
         return 0.0
-    angle = _weighted_median(angles[lines], lengths[lines])
+    angle = _weighted_median(axes.angles[across], axes.lengths[across])
     return angle if MIN_SKEW <= abs(angle) <= MAX_SKEW else 0.0
+
+
+def is_sideways(axes: LineAxes) -> bool:
+    """Whether the page's lines run down it: more of their length steep than level, twice over."""
+    down = np.abs(axes.angles) >= SIDEWAYS
+    across = np.abs(axes.angles) <= math.pi / 2 - SIDEWAYS
+    return bool(down.sum() >= MIN_LINES and axes.lengths[down].sum() > 2 * axes.lengths[across].sum())
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
@@ -137,8 +159,21 @@ def level_offset(width: int, height: int, angle: float) -> tuple[float, float]:
     return (level_w - width) / 2, (level_h - height) / 2
 
 
-def to_image(x: np.ndarray, y: np.ndarray, width: float, height: float, angle: float) -> tuple[np.ndarray, np.ndarray]:
-    """Points of the level frame (centred on the image, see ``level_offset``) on the image as scanned."""
-    cos, sin = math.cos(angle), math.sin(angle)
-    dx, dy = x - width / 2, y - height / 2
-    return cos * dx - sin * dy + width / 2, sin * dx + cos * dy + height / 2
+def to_image(
+    x: np.ndarray, y: np.ndarray, width: float, height: float, angle: float, turns: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points of the upright frame on the image as scanned (``width`` by ``height``): the image was turned
+    ``turns`` quarter turns counter-clockwise (``np.rot90``), then by ``angle`` about its centre, and the
+    frame is centred on the turned image (see ``level_offset``)."""
+    turned_w, turned_h = (height, width) if turns % 2 else (width, height)
+    if angle:
+        cos, sin = math.cos(angle), math.sin(angle)
+        dx, dy = x - turned_w / 2, y - turned_h / 2
+        x, y = cos * dx - sin * dy + turned_w / 2, sin * dx + cos * dy + turned_h / 2
+    # np.rot90(image, k)'s pixel (x, y) is the image's pixel:
+    return {
+        0: (x, y),
+        1: (width - y, x),
+        2: (width - x, height - y),
+        3: (y, height - x),
+    }[turns % 4]

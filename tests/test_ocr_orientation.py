@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from reading_assistant.core.documents import ocr_skew
+from reading_assistant.core.documents import ocr_orientation
 from reading_assistant.core.documents.ocr import labelled_runs
 
 
@@ -24,8 +24,12 @@ def bars(degrees: float, count: int = 4, length: int = 400, thickness: int = 9, 
     return mask
 
 
+def axes(mask: np.ndarray, pixel_width: float = 1.0, pixel_height: float = 1.0) -> ocr_orientation.LineAxes:
+    return ocr_orientation.line_axes(*labelled_runs(mask)[:4], pixel_width, pixel_height)
+
+
 def lean(mask: np.ndarray, pixel_width: float = 1.0, pixel_height: float = 1.0) -> float:
-    return math.degrees(ocr_skew.skew_angle(*labelled_runs(mask)[:4], pixel_width, pixel_height))
+    return math.degrees(ocr_orientation.skew_angle(axes(mask, pixel_width, pixel_height)))
 
 
 @pytest.mark.parametrize("degrees", [-6.0, -1.0, 0.5, 2.0, 12.0])
@@ -54,12 +58,33 @@ def test_the_level_frame_turns_back_onto_the_image():
     width, height, angle = 800, 600, math.radians(3)
     image = np.full((height, width, 3), 255, dtype=np.uint8)
     image[300, 400] = image[100, 700] = 0  # two dark dots
-    level = ocr_skew.level_image(image, angle)
-    offset = ocr_skew.level_offset(width, height, angle)
+    level = ocr_orientation.level_image(image, angle)
+    offset = ocr_orientation.level_offset(width, height, angle)
     ys, xs = np.nonzero(level[..., 0] < 200)
     # Each dark pixel of the level image, turned back, lands near one of the dots.
-    x, y = ocr_skew.to_image(xs - offset[0], ys - offset[1], width, height, angle)
+    x, y = ocr_orientation.to_image(xs - offset[0], ys - offset[1], width, height, angle)
     dots = np.array([[400, 300], [700, 100]])
     distances = np.min(np.hypot(x[:, None] - dots[:, 0], y[:, None] - dots[:, 1]), axis=1)
     assert len(xs) and distances.max() < 1.5
-    assert level.shape[:2] == ocr_skew.level_size(width, height, angle)[::-1]
+    assert level.shape[:2] == ocr_orientation.level_size(width, height, angle)[::-1]
+
+
+def test_lines_that_run_down_the_page_make_it_sideways():
+    assert ocr_orientation.is_sideways(axes(bars(0.0).T.copy()))
+    assert ocr_orientation.is_sideways(axes(bars(3.0).T.copy()))
+    assert not ocr_orientation.is_sideways(axes(bars(3.0)))
+    # A table's vertical rules among its rows of text leave it as it is.
+    table = bars(0.0, count=5, length=420, size=(320, 520))
+    table[20:300, 40:43] = table[20:300, 480:483] = True
+    assert not ocr_orientation.is_sideways(axes(table))
+    assert not ocr_orientation.is_sideways(axes(bars(0.0, count=1).T.copy()))  # one line says too little
+
+
+@pytest.mark.parametrize("turns", [0, 1, 2, 3])
+def test_a_pixel_of_the_turned_image_is_found_on_the_image(turns):
+    image = np.zeros((30, 50), dtype=bool)
+    image[7, 41] = True  # row 7, column 41
+    ys, xs = np.nonzero(np.rot90(image, turns))
+    # The pixel's centre in the turned image, back on the image as it is.
+    x, y = ocr_orientation.to_image(xs + 0.5, ys + 0.5, 50, 30, 0.0, turns)
+    assert (float(x[0]), float(y[0])) == pytest.approx((41.5, 7.5))
