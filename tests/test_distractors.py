@@ -100,6 +100,7 @@ def test_training_distractors_are_answerable_examples_that_leave_the_held_out_sp
     assert held_out == plain_held_out
     added = examples[len(plain_examples) :]
     assert examples[: len(plain_examples)] == plain_examples
+    assert all(example.follows_teacher for example in plain_examples)
     assert added, "the castle questions turn into statements"
     for example in added:
         own = articles[example.article].paragraphs[example.paragraph].context
@@ -108,6 +109,6 @@ def test_training_distractors_are_answerable_examples_that_leave_the_held_out_sp
             for q in articles[example.article].paragraphs[example.paragraph].questions
             if q.question == example.question
         )
-        assert not example.negative
+        assert not example.negative and not example.follows_teacher  # a teacher would fall for the sentence
         assert example.context[example.char_start : example.char_end] == gold
         assert len(example.context) > len(own) and all(word in example.context for word in own.split())

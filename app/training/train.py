@@ -42,6 +42,7 @@ from ..core.windows import TextTokenizer, WindowPlan, WindowSettings
 from ..evaluation.squad import SquadArticle, load_squad, normalize_answer
 from .distractors import distractor_sentence, question_key_words, with_distractor
 from .informal import informal_text
+from .teacher import load_teacher, teacher_loss
 from .wording import ANTONYMS, NAME, NUMBER, STOP_WORDS, WORD, sentence_spans
 
 BUCKET = 64  # windows are padded to a multiple of this: few shapes, so memory stays flat
@@ -84,6 +85,11 @@ class TrainConfig:
     distractor_ratio: float = 0.0  # extra answerable examples: a look-alike sentence added to the paragraph
     informal_ratio: float = 0.0  # extra answerable examples: the paragraph said as a forum post would say it
     freeze_layers: int = -1  # -1: train everything; N >= 0: freeze the embeddings and the first N layers
+    # A model whose start and end distributions the run keeps close to (learning without forgetting): on
+    # every window but the distractor examples', whose look-alike sentence the teacher still falls for.
+    teacher: str = ""
+    teacher_weight: float = 0.0  # the loss is the answer's cross-entropy + this x the divergence
+    teacher_temperature: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,7 @@ class Feature:
     token_type_ids: np.ndarray
     start: int
     end: int
+    follows_teacher: bool = True
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,7 @@ class Example:
     char_end: int
     negative: bool
     context: str = ""  # the text read, when it is not the paragraph itself (empty: the paragraph)
+    follows_teacher: bool = True  # False where a teacher model (TrainConfig.teacher) is not to be copied
 
 
 def without_answer_sentence(context: str, answer_start: int, answer_end: int, answer: str) -> str | None:
@@ -345,7 +353,15 @@ def distractor_examples(
         if sentence is None:
             continue
         added = with_distractor(context, (example.char_start, example.char_end), sentence, "train", rng)
-        made.append(replace(example, char_start=added.answer[0], char_end=added.answer[1], context=added.context))
+        made.append(
+            replace(
+                example,
+                char_start=added.answer[0],
+                char_end=added.answer[1],
+                context=added.context,
+                follows_teacher=False,
+            )
+        )
     return made
 
 
@@ -373,7 +389,11 @@ def build_features(config: TrainConfig, tokenizer: TextTokenizer) -> list[Featur
                 start, end = plan.answer_positions(index, example.char_start, example.char_end)
             features.append(
                 Feature(
-                    inputs["input_ids"][0].astype(np.int32), inputs["token_type_ids"][0].astype(np.int8), start, end
+                    inputs["input_ids"][0].astype(np.int32),
+                    inputs["token_type_ids"][0].astype(np.int8),
+                    start,
+                    end,
+                    example.follows_teacher,
                 )
             )
     return features
@@ -414,6 +434,7 @@ def collate(features: list[Feature], pad_id: int) -> dict[str, torch.Tensor]:
         "attention_mask": attention_mask,
         "start_positions": torch.tensor([f.start for f in features]),
         "end_positions": torch.tensor([f.end for f in features]),
+        "follows_teacher": torch.tensor([f.follows_teacher for f in features]),
     }
 
 
@@ -448,6 +469,7 @@ def train(config: TrainConfig) -> Path:
     # float(): a base folder saved in half precision would otherwise train in it.
     model = AutoModelForQuestionAnswering.from_pretrained(base).float().to(device)
     model.get_input_embeddings().weight.requires_grad_(not config.freeze_word_embeddings)
+    teacher = load_teacher(config.teacher, device) if config.teacher and config.teacher_weight else None
     if config.freeze_layers >= 0:
         # The lower layers and the embeddings stay as they are: the backward pass stops above them
         # (faster on a CPU), and what they already do for answerable questions is kept.
@@ -504,8 +526,13 @@ def train(config: TrainConfig) -> Path:
         while step < total:
             batch = collate([features[i] for i in batches[step]], tokenizer.template.pad_id)
             batch = {name: tensor.to(device, non_blocking=True) for name, tensor in batch.items()}
+            follows_teacher = batch.pop("follows_teacher")
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
-                loss = model(**batch).loss
+                outputs = model(**batch)
+                loss = outputs.loss
+                if teacher is not None:
+                    divergence = teacher_loss(teacher, outputs, batch, follows_teacher, config.teacher_temperature)
+                    loss = loss + config.teacher_weight * divergence
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trained_parameters, 1.0)
             optimizer.step()
