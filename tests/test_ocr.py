@@ -354,7 +354,9 @@ def test_the_scanned_copy_answers_as_the_text_pdf_does(scanned_document, pdf_byt
 def test_connected_boxes_match_a_flood_fill():
     rng = np.random.default_rng(7)
     mask = rng.random((40, 60)) > 0.6
-    assert sorted(ocr.connected_boxes(mask)) == sorted(flood_fill_boxes(mask))
+    assert sorted(ocr.run_boxes(ocr.labelled_runs(mask), mask.shape[1], mask.shape[0])) == sorted(
+        flood_fill_boxes(mask)
+    )
 
 
 def flood_fill_boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:

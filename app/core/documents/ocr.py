@@ -114,19 +114,46 @@ class _Upright:
 
     image: np.ndarray
     probability: np.ndarray
-    runs: Runs
     turns: int = 0
     skew: float = 0.0
     offset: tuple[float, float] = (0.0, 0.0)  # the level image's margin around the turned one
 
-    def boxes(self) -> list[tuple[int, int, int, int]]:
-        return db_boxes(self.probability, self.image.shape[1], self.image.shape[0], self.runs)
+    @functools.cached_property
+    def runs(self) -> Runs:
+        return labelled_runs(probability_mask(self.probability))
+
+    def axes(self) -> ocr_orientation.LineAxes:
+        """The axes of the map's line-shaped components, in the image's pixels."""
+        pixel_height = self.image.shape[0] / self.probability.shape[0]
+        pixel_width = self.image.shape[1] / self.probability.shape[1]
+        return ocr_orientation.line_axes(*self.runs[:4], pixel_width, pixel_height)
+
+    def cut(self) -> tuple[list[tuple[int, int, int, int]], list[np.ndarray]]:
+        """The boxes of its lines and their crops of the image."""
+        boxes = db_boxes(self.probability, self.image.shape[1], self.image.shape[0], self.runs)
+        return boxes, [self.image[top:bottom, left:right] for left, top, right, bottom in boxes]
+
+    def quarter_turned(self) -> _Upright:
+        """Turned a quarter counter-clockwise (a quarter turn of the map is exact)."""
+        image, probability = (
+            np.ascontiguousarray(np.rot90(self.image)),
+            np.ascontiguousarray(np.rot90(self.probability)),
+        )
+        return _Upright(image, probability, (self.turns + 1) % 4)
+
+    def levelled(self, skew: float) -> _Upright:
+        """Turned by ``-skew`` about its centre, its corners kept."""
+        height, width = self.image.shape[:2]
+        image = ocr_orientation.level_image(self.image, skew)
+        probability = ocr_orientation.level_map(self.probability, width, height, skew)
+        return _Upright(image, probability, self.turns, skew, ocr_orientation.level_offset(width, height, skew))
 
     def half_turned(self) -> _Upright:
-        probability = np.ascontiguousarray(self.probability[::-1, ::-1])
-        image = np.ascontiguousarray(self.image[::-1, ::-1])
-        runs = labelled_runs(probability_mask(probability))
-        return _Upright(image, probability, runs, (self.turns + 2) % 4, self.skew, self.offset)
+        image, probability = (
+            np.ascontiguousarray(self.image[::-1, ::-1]),
+            np.ascontiguousarray(self.probability[::-1, ::-1]),
+        )
+        return _Upright(image, probability, (self.turns + 2) % 4, self.skew, self.offset)
 
 
 def models_dir() -> Path:
@@ -184,12 +211,10 @@ class OcrEngine:
         options.check_stop()
         scaled, ratio = _bounded(image, options.should_stop)
         page = self._upright(scaled, options)
-        boxes = page.boxes()
-        crops = [page.image[top:bottom, left:right] for left, top, right, bottom in boxes]
+        boxes, crops = page.cut()
         if self._upside_down(crops, options):
             page = page.half_turned()
-            boxes = page.boxes()
-            crops = [page.image[top:bottom, left:right] for left, top, right, bottom in boxes]
+            boxes, crops = page.cut()
         read = self._recognize(crops, options)
         lines = []
         for (left, top, right, bottom), (text, score, centres) in zip(boxes, read, strict=True):
@@ -213,27 +238,15 @@ class OcrEngine:
     def _upright(self, image: np.ndarray, options: LoadOptions) -> _Upright:
         """``image`` turned a quarter when its lines run down it, and level when they lean; the detector's
         map turned with it (a quarter turn of the map is exact, so the detector runs once)."""
-        probability = self._probability(image, options)
-        runs = labelled_runs(probability_mask(probability))
-        height, width = image.shape[:2]
-        pixel = (width / probability.shape[1], height / probability.shape[0])
-        axes = ocr_orientation.line_axes(*runs[:4], *pixel)
-        turns = 0
-        if ocr_orientation.is_sideways(axes):
+        page = _Upright(image, self._probability(image, options))
+        if ocr_orientation.is_sideways(page.axes()):
             # Which quarter is settled later: a page turned the wrong way is upside down (_upside_down).
-            turns = 1
-            image, probability = np.ascontiguousarray(np.rot90(image)), np.ascontiguousarray(np.rot90(probability))
-            runs = labelled_runs(probability_mask(probability))
-            height, width = image.shape[:2]
-            axes = ocr_orientation.line_axes(*runs[:4], *pixel[::-1])
-        skew = ocr_orientation.skew_angle(axes)
+            page = page.quarter_turned()
+        skew = ocr_orientation.skew_angle(page.axes())
         if not skew:
-            return _Upright(image, probability, runs, turns)
+            return page
         options.check_stop()
-        level = ocr_orientation.level_image(image, skew)
-        probability = ocr_orientation.level_map(probability, width, height, skew)
-        runs = labelled_runs(probability_mask(probability))
-        return _Upright(level, probability, runs, turns, skew, ocr_orientation.level_offset(width, height, skew))
+        return page.levelled(skew)
 
     def _upside_down(self, crops: list[np.ndarray], options: LoadOptions) -> bool:
         """Whether the direction classifier, shown pieces of the page's widest lines, finds more of them
@@ -410,13 +423,11 @@ def probability_mask(probability: np.ndarray) -> np.ndarray:
     return dilated
 
 
-def db_boxes(
-    probability: np.ndarray, dest_width: int, dest_height: int, runs: Runs | None = None
-) -> list[tuple[int, int, int, int]]:
+def db_boxes(probability: np.ndarray, dest_width: int, dest_height: int, runs: Runs) -> list[tuple[int, int, int, int]]:
     """DBPostProcess with axis-aligned boxes: (left, top, right, bottom) in the destination's pixels, sorted
-    into reading order. ``runs``: ``labelled_runs`` of the map's ``probability_mask``, when already made."""
+    into reading order. ``runs``: ``labelled_runs`` of the map's ``probability_mask``."""
     height, width = probability.shape
-    components = run_boxes(runs or labelled_runs(probability_mask(probability)), width, height)[:MAX_CANDIDATES]
+    components = run_boxes(runs, width, height)[:MAX_CANDIDATES]
     # A box's score is the mean probability inside it (score_mode "fast"), from a summed-area table.
     table = np.zeros((height + 1, width + 1), dtype=np.float64)
     table[1:, 1:] = probability.cumsum(0).cumsum(1)
@@ -447,11 +458,6 @@ def db_boxes(
         rows.append(row)
         previous = box[1]
     return [box for _, box in sorted(zip(rows, boxes, strict=True), key=lambda pair: (pair[0], pair[1][0]))]
-
-
-def connected_boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """The bounding boxes (left, top, right, bottom, inclusive) of the 8-connected components of ``mask``."""
-    return run_boxes(labelled_runs(mask), mask.shape[1], mask.shape[0])
 
 
 def labelled_runs(mask: np.ndarray) -> Runs:
